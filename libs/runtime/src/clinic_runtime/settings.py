@@ -1,0 +1,82 @@
+"""Settings shared by every service, read from environment variables (pydantic-settings).
+
+Each service subclasses `ServiceSettings`, fixing its name and default ports and adding its own
+fields. Every field is documented by its `description`; `render_settings_table` turns that into
+the README's configuration table, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Repository-local directory for SQLite files, logs and metrics when running on a laptop.
+LOCAL_STATE_DIR = Path("var")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    service_name: str = Field(description="Name used in logs, metrics, traces and event sources.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of this service's own database. Empty means the embedded "
+        "SQLite file var/<service>.db.",
+    )
+    amqp_url: str = Field(
+        default="amqp://guest:guest@localhost:5672/", description="RabbitMQ connection URL."
+    )
+    broker_namespace: str = Field(
+        default="clinic",
+        description="Prefix of every exchange and queue name, so several platforms (or test "
+        "runs) can share one broker.",
+    )
+    http_port: int = Field(description="Port of the web process (gunicorn).")
+    http_host: str = Field(default="127.0.0.1", description="Address the web process binds.")
+    worker_port: int = Field(default=0, description="Port of the worker's health and metrics endpoint.")
+    worker_host: str = Field(default="127.0.0.1", description="Address the worker's endpoint binds.")
+    web_concurrency: int = Field(default=2, description="Number of gunicorn worker processes.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    otel_exporter_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP collector endpoint; traces are exported only when this is set.",
+    )
+    prometheus_multiproc_dir: str = Field(
+        default="",
+        description="Directory for prometheus-client's multiprocess files (gunicorn). Empty "
+        "means var/metrics/<service>.",
+    )
+    outbox_batch_size: int = Field(default=200, description="Outbox rows the relay claims at once.")
+    outbox_poll_interval_seconds: float = Field(
+        default=0.02, description="How long the relay sleeps when the outbox is empty."
+    )
+    outbox_lease_seconds: float = Field(
+        default=30.0,
+        description="How long a claimed outbox row stays with one relay before another may take it.",
+    )
+    consumer_prefetch: int = Field(default=64, description="Unacknowledged deliveries per consumer.")
+    delivery_limit: int = Field(
+        default=5, description="Deliveries of one message before it goes to the dead-letter queue."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(LOCAL_STATE_DIR / f'{self.service_name}.db').resolve()}"
+
+    def resolved_metrics_dir(self) -> Path:
+        path = Path(self.prometheus_multiproc_dir or LOCAL_STATE_DIR / "metrics" / self.service_name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def render_settings_table(settings_cls: type[BaseSettings]) -> str:
+    """A Markdown table of a settings class: environment variable, default, meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in settings_cls.model_fields.items():
+        default = "" if field.is_required() else field.default
+        rows.append(f"| `{name.upper()}` | `{default}` | {field.description or ''} |")
+    return "\n".join(rows)
