@@ -1,0 +1,73 @@
+"""JSON logs, one line per event, with the request's context and no personal contact data.
+
+Email addresses and phone numbers are masked wherever they appear (message, arguments,
+exception text, extra fields), so a careless log call cannot leak them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+from clinic_runtime import context, tracing
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# International or national phone numbers: 8+ digits with optional +, spaces, dots, dashes, parens.
+PHONE = re.compile(r"(?<![\w-])\+?\d(?:[\s().\-]?\d){7,14}(?![\w-])")
+UUID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    text = EMAIL.sub("[email]", text)
+    # UUIDs are identifiers, not phone numbers: keep them readable.
+    protected = {f"\x00{i}\x00": m for i, m in enumerate(UUID_LIKE.findall(text))}
+    for token, value in protected.items():
+        text = text.replace(value, token, 1)
+    text = PHONE.sub("[phone]", text)
+    for token, value in protected.items():
+        text = text.replace(token, value)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self._service,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        line.update(context.log_fields())
+        correlation = context._correlation_id.get()
+        if correlation:
+            line["correlation_id"] = correlation
+        trace_id = tracing.current_trace_id()
+        if trace_id:
+            line["trace_id"] = trace_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                line[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            line["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(line, default=str)
+
+
+def configure_logging(service: str, level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Per-message chatter from the broker client would drown the events that matter.
+    for noisy in ("aiormq", "aio_pika", "faststream.access", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

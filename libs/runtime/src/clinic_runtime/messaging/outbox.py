@@ -1,0 +1,156 @@
+"""The transactional outbox: events commit with the business change, a relay publishes them.
+
+`emit` is what use cases call inside their unit of work. `OutboxStore` is what the relay uses to
+claim, settle and purge rows; its state machine is documented on `OutboxState`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from clinic_contracts import Envelope, Event
+from clinic_runtime import context, tracing
+from clinic_runtime.db import transaction, utcnow
+from clinic_runtime.messaging.tables import OutboxState, outbox
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Envelope:
+    """Record `event` for publishing; it leaves only if the surrounding transaction commits."""
+    envelope = Envelope.wrap(
+        event,
+        clinic_id=clinic_id,
+        correlation_id=context.correlation_id(),
+        traceparent=tracing.current_traceparent(),
+    )
+    now = utcnow()
+    session.execute(
+        insert(outbox).values(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            clinic_id=envelope.clinicid,
+            body=envelope.model_dump_json(),
+            state=OutboxState.PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+    )
+    return envelope
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    position: int
+    event_id: uuid.UUID
+    event_type: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    unpublished: int
+    oldest_created_at: datetime | None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff from 1 s, capped, so a broken route is retried but not hammered."""
+    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class OutboxStore:
+    def __init__(self, sessions: sessionmaker[Session], *, lease: timedelta) -> None:
+        self._sessions = sessions
+        self._lease = lease
+
+    def claim(self, limit: int) -> list[ClaimedEvent]:
+        """Take up to `limit` publishable rows for this relay, oldest first.
+
+        On PostgreSQL concurrent relays skip each other's rows (`FOR UPDATE SKIP LOCKED`);
+        SQLite has no row locks but serialises writers (`BEGIN IMMEDIATE`), which is as correct.
+        A row whose lease ran out belongs to a relay that died; it is taken again.
+        """
+        now = utcnow()
+        claimable = (
+            select(outbox.c.position)
+            .where(
+                or_(
+                    and_(outbox.c.state == OutboxState.PENDING, outbox.c.available_at <= now),
+                    and_(outbox.c.state == OutboxState.IN_FLIGHT, outbox.c.lease_expires_at < now),
+                )
+            )
+            .order_by(outbox.c.position)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with transaction(self._sessions) as session:
+            rows = session.execute(
+                update(outbox)
+                .where(outbox.c.position.in_(claimable.scalar_subquery()))
+                .values(
+                    state=OutboxState.IN_FLIGHT,
+                    lease_expires_at=now + self._lease,
+                    attempts=outbox.c.attempts + 1,
+                )
+                .returning(
+                    outbox.c.position,
+                    outbox.c.event_id,
+                    outbox.c.event_type,
+                    outbox.c.body,
+                    outbox.c.attempts,
+                )
+            ).all()
+        return sorted((ClaimedEvent(*row) for row in rows), key=lambda e: e.position)
+
+    def settle(self, published: list[int], failed: dict[int, tuple[int, str]]) -> None:
+        """Mark broker-acknowledged rows published; put failed ones back with a backoff.
+
+        `failed` maps position to (attempts, error).
+        """
+        now = utcnow()
+        with transaction(self._sessions) as session:
+            if published:
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.position.in_(published))
+                    .values(state=OutboxState.PUBLISHED, published_at=now, lease_expires_at=None)
+                )
+            for position, (attempts, error) in failed.items():
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.position == position)
+                    .values(
+                        state=OutboxState.PENDING,
+                        lease_expires_at=None,
+                        available_at=now + retry_delay(attempts),
+                        last_error=error[:2000],
+                    )
+                )
+
+    def purge_published(self, older_than: timedelta, limit: int = 5000) -> int:
+        """Delete published rows past retention, a bounded batch at a time."""
+        cutoff = utcnow() - older_than
+        with transaction(self._sessions) as session:
+            doomed = (
+                select(outbox.c.position)
+                .where(outbox.c.state == OutboxState.PUBLISHED, outbox.c.published_at < cutoff)
+                .limit(limit)
+            )
+            result = session.execute(delete(outbox).where(outbox.c.position.in_(doomed.scalar_subquery())))
+            return result.rowcount
+
+    def backlog(self) -> Backlog:
+        with self._sessions() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(
+                    outbox.c.state != OutboxState.PUBLISHED
+                )
+            ).one()
+        return Backlog(count, oldest)

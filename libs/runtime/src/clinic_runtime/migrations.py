@@ -1,0 +1,101 @@
+"""Alembic for every service: one history per service, in `<service>/migrations`, run against
+that service's own database. The messaging tables (outbox, inbox, idempotency keys) are part of
+each history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from clinic_runtime.db import make_engine
+from clinic_runtime.messaging.tables import messaging_metadata
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+def run_env(service_metadata: MetaData) -> None:
+    """The body of every service's `migrations/env.py`."""
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    target = [service_metadata, messaging_metadata]
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target, literal_binds=True, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        # render_as_batch lets ALTERs work on SQLite too.
+        context.configure(connection=connection, target_metadata=target, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def create_messaging_tables_v1() -> None:
+    """Revision 1 of the messaging tables, called from each service's first migration.
+
+    Frozen: a later change to `messaging.tables` gets a `..._v2` step here that every service's
+    history calls in a new revision.
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    from clinic_runtime.db import UtcDateTime
+
+    op.create_table(
+        "outbox",
+        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("clinic_id", sa.Uuid(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("available_at", UtcDateTime(), nullable=False),
+        sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("published_at", UtcDateTime(), nullable=True),
+    )
+    op.create_index(
+        "ix_outbox_unpublished", "outbox", ["position"],
+        postgresql_where=sa.text("state <> 'published'"), sqlite_where=sa.text("state <> 'published'"),
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.Uuid(), primary_key=True),
+        sa.Column("consumer", sa.String(120), primary_key=True),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("processed_at", UtcDateTime(), nullable=False),
+    )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("request_fingerprint", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response_body", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+    )
+
+
+def drop_messaging_tables_v1() -> None:
+    from alembic import op
+
+    for table in ("idempotency_keys", "inbox", "outbox"):
+        op.drop_table(table)

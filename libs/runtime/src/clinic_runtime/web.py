@@ -1,0 +1,346 @@
+"""The Flask app factory every service's web process is built with.
+
+It gives each service the same edges: RFC 9457 problems for every error, correlation and
+request ids, JSON access logs, `/healthz`, `/readyz`, `/metrics`, traces, and one database
+transaction per request that commits only when the response is a success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+import aio_pika
+from flask import Blueprint, Flask, Response, current_app, g, request
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from clinic_runtime import context
+from clinic_runtime.db import make_session_factory, utcnow
+from clinic_runtime.logging import configure_logging
+from clinic_runtime.messaging.tables import idempotency_keys
+from clinic_runtime.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
+from clinic_runtime.settings import ServiceSettings
+from clinic_runtime.tracing import configure_tracing
+
+log = logging.getLogger(__name__)
+
+REQUESTS = Counter("clinic_http_requests_total", "HTTP requests served.", ["service", "method", "route", "status"])
+LATENCY = Histogram(
+    "clinic_http_request_duration_seconds",
+    "HTTP request latency.",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
+BROKER_CHECK_TTL = 5.0
+Model = TypeVar("Model", bound=BaseModel)
+ReadinessCheck = Callable[[], tuple[bool, str]]
+
+
+class Readiness:
+    """Required checks decide the status code; informational ones are reported only.
+
+    A web process only writes to its database (events wait in the outbox), so a broker outage
+    must not take it out of rotation: the broker is informational there and required in the
+    worker. The body's `status` is `ready`, `degraded` (an informational check failed) or
+    `not_ready`.
+    """
+
+    def __init__(self, required: dict[str, ReadinessCheck], informational: dict[str, ReadinessCheck] | None = None):
+        self.required = required
+        self.informational = informational or {}
+
+    def evaluate(self) -> tuple[dict[str, object], int]:
+        required = {name: check() for name, check in self.required.items()}
+        informational = {name: check() for name, check in self.informational.items()}
+        ready = all(ok for ok, _ in required.values())
+        degraded = not all(ok for ok, _ in informational.values())
+        status = "not_ready" if not ready else "degraded" if degraded else "ready"
+        checks = {
+            **{n: {"ok": ok, "detail": d, "required": True} for n, (ok, d) in required.items()},
+            **{n: {"ok": ok, "detail": d, "required": False} for n, (ok, d) in informational.items()},
+        }
+        return {"status": status, "checks": checks}, 200 if ready else 503
+
+
+def create_web_app(
+    settings: ServiceSettings,
+    engine: Engine | None,
+    blueprints: list[Blueprint],
+    *,
+    readiness: Readiness | None = None,
+) -> Flask:
+    """Build a service's web app. `readiness` replaces the default (database required, broker
+    informational)."""
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    app = Flask(settings.service_name)
+    app.json.sort_keys = False
+    app.config["settings"] = settings
+    if engine is not None:
+        SQLAlchemyInstrumentor().instrument(engine=engine)
+        app.extensions["sessions"] = make_session_factory(engine)
+    checks = readiness or Readiness(
+        {"database": lambda: database_ready(engine)} if engine is not None else {},
+        {"broker": BrokerCheck(settings.amqp_url)},
+    )
+    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    _install_request_context(app, settings.service_name)
+    _install_problem_handlers(app)
+    app.register_blueprint(_operations_blueprint(checks))
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    return app
+
+
+# -- the request's unit of work -------------------------------------------------------------
+
+
+def db() -> Session:
+    """The request's session. Its transaction commits after a 2xx/3xx response and rolls back
+    after any error, so a failed request leaves nothing half-written."""
+    if "db" not in g:
+        sessions: sessionmaker[Session] = current_app.extensions["sessions"]
+        g.db = sessions()
+        g.db.begin()
+    return g.db
+
+
+def _finish_unit_of_work(response: Response) -> Response:
+    session: Session | None = g.pop("db", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    except IntegrityError:
+        session.rollback()
+        log.warning("commit refused by a database constraint")
+        return problem_response(Problem(409, "conflict", "Conflict.", "The change conflicts with existing data."))
+    finally:
+        session.close()
+    return response
+
+
+# -- request parsing and idempotency ----------------------------------------------------------
+
+
+def json_body(model: type[Model]) -> Model:
+    """The request body validated against `model`; 415, 400 or 422 problems otherwise."""
+    if not request.is_json:
+        raise Problem(415, "unsupported-media-type", "Send JSON.", "Content-Type must be application/json.")
+    raw = request.get_json(silent=True)
+    if raw is None:
+        raise Problem(400, "malformed-json", "The body is not valid JSON.")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise validation_problem(field_errors(error)) from None
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(".".join(str(part) for part in e["loc"]) or "body", e["msg"])
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]:
+    """Honour `Idempotency-Key` on a creating POST: a replay returns the first response.
+
+    The key is stored in the request's transaction, after the view's own writes, so a key and
+    its effects commit together; a concurrent duplicate loses on the primary key and replays.
+    Reusing a key with a different body is refused with 422.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return current_app.make_response(view(*args, **kwargs))
+        if not SAFE_ID.match(key):
+            raise validation_problem([FieldError("Idempotency-Key", "use 1-100 letters, digits or . _ : -")])
+        scope = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + request.get_data()).hexdigest()
+        stored = _stored_response(scope, key)
+        if stored is not None:
+            return _replay(stored, fingerprint)
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code >= 300:
+            return response
+        session = db()
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(idempotency_keys).values(
+                        scope=scope,
+                        key=key,
+                        request_fingerprint=fingerprint,
+                        status_code=response.status_code,
+                        response_body=response.get_data(as_text=True),
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            # Another request with this key committed first: undo ours, answer with theirs.
+            session.rollback()
+            session.begin()
+            return _replay(_stored_response(scope, key), fingerprint)
+        return response
+
+    return wrapper
+
+
+def _stored_response(scope: str, key: str):
+    return db().execute(
+        select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+    ).one_or_none()
+
+
+def _replay(stored, fingerprint: str) -> Response:
+    if stored.request_fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "This Idempotency-Key was used for a different request.",
+            "Use a new key for a new request.",
+        )
+    response = Response(stored.response_body, status=stored.status_code, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+# -- context, logs, metrics -------------------------------------------------------------------
+
+
+def _install_request_context(app: Flask, service: str) -> None:
+    @app.before_request
+    def open_context() -> None:
+        context.reset()
+        incoming = request.headers.get("X-Correlation-ID", "")
+        context.set_correlation_id(incoming if SAFE_ID.match(incoming) else str(uuid.uuid4()))
+        g.request_id = str(uuid.uuid4())
+        g.started = time.perf_counter()
+        context.bind_log_fields(request_id=g.request_id)
+
+    @app.after_request
+    def close_context(response: Response) -> Response:
+        response = _finish_unit_of_work(response)
+        response.headers["X-Correlation-ID"] = context.correlation_id()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        LATENCY.labels(service, request.method, route).observe(elapsed)
+        if route not in ("/healthz", "/readyz", "/metrics"):
+            # The route template, never the raw path or query: those may carry personal data.
+            log.info(
+                "http request",
+                extra={"method": request.method, "route": route, "status": response.status_code,
+                       "duration_ms": round(elapsed * 1000, 2)},
+            )
+        return response
+
+
+def problem_response(problem: Problem) -> Response:
+    body = problem.to_dict(instance=request.path)
+    return Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_JSON)
+
+
+def _install_problem_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def on_problem(problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException) -> Response:
+        slug = re.sub(r"[^a-z0-9]+", "-", (error.name or "error").lower()).strip("-")
+        return problem_response(Problem(error.code or 500, slug, error.name, error.description))
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(Problem(500, "internal-error", "Something went wrong on our side.",
+                                        "The request was not applied. Try again later."))
+
+
+# -- operations endpoints ---------------------------------------------------------------------
+
+
+def _operations_blueprint(readiness: Readiness) -> Blueprint:
+    ops = Blueprint("operations", __name__)
+
+    @ops.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @ops.get("/readyz")
+    def readyz():
+        return readiness.evaluate()
+
+    @ops.get("/metrics")
+    def metrics():
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = REGISTRY
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return ops
+
+
+def database_ready(engine: Engine) -> tuple[bool, str]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True, "reachable"
+    except Exception as error:
+        return False, type(error).__name__
+
+
+class BrokerCheck:
+    """Can this process reach RabbitMQ? Cached briefly, so probes do not open a connection each.
+
+    Only the relay in the worker talks to the broker; the web process checks it so operators see
+    a broken broker wherever they look.
+    """
+
+    def __init__(self, amqp_url: str) -> None:
+        self._url = amqp_url
+        self._checked_at = float("-inf")
+        self._result: tuple[bool, str] = (False, "not checked")
+
+    def __call__(self) -> tuple[bool, str]:
+        if time.monotonic() - self._checked_at > BROKER_CHECK_TTL:
+            self._result = asyncio.run(self._probe())
+            self._checked_at = time.monotonic()
+        return self._result
+
+    async def _probe(self) -> tuple[bool, str]:
+        try:
+            connection = await aio_pika.connect(self._url, timeout=2)
+            await connection.close()
+            return True, "reachable"
+        except Exception as error:
+            return False, type(error).__name__

@@ -1,0 +1,149 @@
+"""The worker process every service runs next to its web process: a FastStream app that relays
+the outbox, consumes the service's events, runs its timers, and serves `/healthz`, `/readyz` and
+`/metrics` on its own port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from faststream.rabbit.schemas import Channel
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import Engine
+
+from clinic_runtime.db import make_session_factory
+from clinic_runtime.logging import configure_logging
+from clinic_runtime.messaging.consumers import EventHandlers, subscribe
+from clinic_runtime.messaging.outbox import OutboxStore
+from clinic_runtime.messaging.publisher import BrokerPublisher
+from clinic_runtime.messaging.relay import OutboxRelay
+from clinic_runtime.messaging.topology import Topology, connect
+from clinic_runtime.settings import ServiceSettings
+from clinic_runtime.tracing import configure_tracing
+from clinic_runtime.web import database_ready
+
+log = logging.getLogger(__name__)
+
+OUTBOX_RETENTION = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A periodic job (hold expiry, reminders, renewals). `run` is synchronous and idempotent;
+    it runs in a thread so it may use the database freely."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+def build_worker(
+    settings: ServiceSettings,
+    engine: Engine,
+    *,
+    handlers: EventHandlers | None = None,
+    timers: list[Timer] | None = None,
+) -> AsgiFastStream:
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    sessions = make_session_factory(engine)
+    topology = Topology(settings.broker_namespace)
+    broker = RabbitBroker(
+        settings.amqp_url,
+        # Mandatory publishes that no queue (nor the alternate exchange) accepts raise.
+        default_channel=Channel(on_return_raises=True),
+        middlewares=[RabbitPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
+        log_level=logging.DEBUG,
+        graceful_timeout=15.0,
+    )
+    if handlers is not None:
+        subscribe(broker, handlers, sessions, topology, service=settings.service_name,
+                  prefetch=settings.consumer_prefetch)
+    store = OutboxStore(sessions, lease=timedelta(seconds=settings.outbox_lease_seconds))
+    relay = OutboxRelay(
+        store,
+        BrokerPublisher(broker, topology.events_exchange),
+        service=settings.service_name,
+        batch_size=settings.outbox_batch_size,
+        idle_sleep=settings.outbox_poll_interval_seconds,
+    )
+    all_timers = [Timer("outbox-purge", 3600.0, lambda: store.purge_published(OUTBOX_RETENTION)), *(timers or [])]
+    stop = asyncio.Event()
+    background: list[asyncio.Task] = []
+
+    async def declare_topology() -> None:
+        connection = await connect(settings.amqp_url)
+        try:
+            channel = await connection.channel()
+            await topology.declare_exchanges(channel)
+            if handlers is not None:
+                await topology.declare_group(channel, handlers.group, handlers.event_types,
+                                             delivery_limit=settings.delivery_limit)
+        finally:
+            await connection.close()
+
+    async def start_background() -> None:
+        stop.clear()
+        background.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+        background.append(asyncio.create_task(_every(5.0, relay.observe_backlog, stop), name="outbox-backlog"))
+        for timer in all_timers:
+            background.append(asyncio.create_task(
+                _every(timer.every_seconds, lambda t=timer: asyncio.to_thread(t.run), stop), name=timer.name))
+
+    async def stop_background() -> None:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
+        background.clear()
+
+    @get(include_in_schema=False)
+    async def healthz(scope) -> AsgiResponse:
+        return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
+
+    @get(include_in_schema=False)
+    async def readyz(scope) -> AsgiResponse:
+        database = await asyncio.to_thread(database_ready, engine)
+        broker_ok = await broker.ping(timeout=2.0)
+        ready = database[0] and broker_ok
+        body = {
+            "status": "ready" if ready else "not_ready",
+            "checks": {
+                "database": {"ok": database[0], "detail": database[1], "required": True},
+                "broker": {"ok": broker_ok, "detail": "connected" if broker_ok else "disconnected", "required": True},
+            },
+        }
+        return AsgiResponse(json.dumps(body).encode(), 200 if ready else 503, headers={"content-type": "application/json"})
+
+    @get(include_in_schema=False)
+    async def metrics(scope) -> AsgiResponse:
+        return AsgiResponse(generate_latest(REGISTRY), 200, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
+        on_startup=[declare_topology],
+        after_startup=[start_background],
+        on_shutdown=[stop_background],
+    )
+
+
+async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed; it runs again next period")
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass
+
+
+def run_worker(app: AsgiFastStream, settings: ServiceSettings) -> None:
+    asyncio.run(app.run(run_extra_options={"host": settings.worker_host, "port": settings.worker_port}))
