@@ -16,7 +16,17 @@ FileVersions = list[tuple[str, str]]
 def _git(*args: str, cwd: Path) -> str:
     # Hooks export GIT_DIR and friends; they would point git at another repository than `cwd`'s.
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+    completed = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return completed.stdout
+
+
+def _has_commits(root: Path) -> bool:
+    # `git log` fails outright in a repository whose branch has no commit yet.
+    try:
+        _git("rev-parse", "--verify", "--quiet", "HEAD", cwd=root)
+    except subprocess.CalledProcessError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +42,10 @@ def file_versions() -> Callable[[Path], FileVersions]:
         except (OSError, subprocess.CalledProcessError):
             pytest.skip("not inside a git work tree")
         relative = path.resolve().relative_to(root.resolve()).as_posix()
-        # --diff-filter=d: a commit that deleted the file has no version of it to show.
-        commits = _git("log", "--format=%H", "--diff-filter=d", "--", relative, cwd=root).split()
+        # Only commits that added or modified the file: one that deleted it has no version to show.
+        commits = []
+        if _has_commits(root):
+            commits = _git("log", "--format=%H", "--diff-filter=AM", "--", relative, cwd=root).split()
         committed = [(sha[:12], _git("show", f"{sha}:{relative}", cwd=root)) for sha in reversed(commits)]
         return [*committed, ("working tree", path.read_text(encoding="utf-8"))]
 

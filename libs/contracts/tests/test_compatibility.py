@@ -136,7 +136,10 @@ def test_breaking_edit_of_the_committed_schema_is_reported(
 def test_adding_an_optional_property_is_compatible() -> None:
     committed = committed_clinic_upserted()
     edited = copy.deepcopy(committed)
-    payload(edited)["properties"]["phone"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    payload(edited)["properties"]["phone"] = {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "default": None,
+    }
     edited["properties"]["partitionkey"] = {"type": "string"}
 
     assert breaking_changes(committed, edited) == []
@@ -185,7 +188,10 @@ def test_change_inside_a_referenced_model_in_an_array_is_reported() -> None:
 
 
 def test_enum_narrowed_or_widened_is_reported() -> None:
-    old = {"type": "object", "properties": {"status": {"enum": ["booked", "cancelled"], "type": "string"}}}
+    old = {
+        "type": "object",
+        "properties": {"status": {"enum": ["booked", "cancelled"], "type": "string"}},
+    }
     narrowed = copy.deepcopy(old)
     narrowed["properties"]["status"]["enum"] = ["booked"]
     widened = copy.deepcopy(old)
@@ -196,7 +202,10 @@ def test_enum_narrowed_or_widened_is_reported() -> None:
 
 
 def test_dict_values_are_compared() -> None:
-    old = {"type": "object", "properties": {"prices": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+    old = {
+        "type": "object",
+        "properties": {"prices": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    }
     new = copy.deepcopy(old)
     new["properties"]["prices"]["additionalProperties"] = {"type": "number"}
 

@@ -22,7 +22,10 @@ def committed_schema(event_type: str) -> dict[str, Any]:
 
 def schema_violations(schema: dict[str, Any], instance: Any) -> list[str]:
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}" for error in validator.iter_errors(instance)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+        for error in validator.iter_errors(instance)
+    ]
 
 
 def test_every_event_type_has_exactly_one_example() -> None:

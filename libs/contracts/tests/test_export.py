@@ -88,7 +88,8 @@ def test_export_writes_files_and_check_reports_stale_ones(
     assert not (scratch_contracts / "schemas").exists(), "--check must not write"
 
     assert export.main([]) == 0
-    assert export.schema_path(event_type).read_text(encoding="utf-8") == export.to_json(envelope_schema(event_type))
+    written = export.schema_path(event_type).read_text(encoding="utf-8")
+    assert written == export.to_json(envelope_schema(event_type))
     assert export.main(["--check"]) == 0
 
     export.schema_path(event_type).write_text("{}\n", encoding="utf-8")

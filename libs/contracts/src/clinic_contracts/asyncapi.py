@@ -28,7 +28,9 @@ def asyncapi_document(examples: Mapping[str, Mapping[str, Any]]) -> dict[str, An
         [(envelope_model(event_type), "validation") for event_type in event_types],
         ref_template="#/components/schemas/{model}",
     )
-    payload_refs = {event_type: refs[envelope_model(event_type), "validation"] for event_type in event_types}
+    payload_refs = {
+        event_type: refs[envelope_model(event_type), "validation"] for event_type in event_types
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -125,7 +127,9 @@ def _message(
     # A type registered before its golden example is written still gets a message; the contract
     # tests insist on the example.
     if example is not None:
-        message["examples"] = [{"name": "golden", "summary": "The committed golden example.", "payload": example}]
+        message["examples"] = [
+            {"name": "golden", "summary": "The committed golden example.", "payload": example}
+        ]
     return message
 
 

@@ -59,9 +59,7 @@ class _Comparison:
         self.old_root = old_root
         self.new_root = new_root
 
-    def compare(
-        self, old: Schema, new: Schema, path: str, seen: _Seen
-    ) -> Iterator[str]:
+    def compare(self, old: Schema, new: Schema, path: str, seen: _Seen) -> Iterator[str]:
         where = path or "(root)"
         old_variants = _by_type(_variants(old, self.old_root, None))
         new_variants = _by_type(_variants(new, self.new_root, None))
@@ -74,9 +72,7 @@ class _Comparison:
             for old_variant, new_variant in zip(olds, news):
                 yield from self._compare_variant(old_variant, new_variant, path, seen)
 
-    def _compare_variant(
-        self, old: _Variant, new: _Variant, path: str, seen: _Seen
-    ) -> Iterator[str]:
+    def _compare_variant(self, old: _Variant, new: _Variant, path: str, seen: _Seen) -> Iterator[str]:
         refs = (old.ref, new.ref)
         if refs != (None, None):
             if refs in seen:
@@ -84,22 +80,16 @@ class _Comparison:
             seen = seen | {refs}
         where = path or "(root)"
         yield from _compare_values(old, new, where)
-        if old.schema.get("format") != new.schema.get("format"):
-            yield f"{where}: format changed from {_show(old.schema.get('format'))} to {_show(new.schema.get('format'))}"
-        for keyword in _BOUNDS:
-            if old.schema.get(keyword) != new.schema.get(keyword):
-                yield (
-                    f"{where}: {keyword} changed from {_show(old.schema.get(keyword))} "
-                    f"to {_show(new.schema.get(keyword))}"
-                )
+        for keyword in ("format", *_BOUNDS):
+            old_value, new_value = old.schema.get(keyword), new.schema.get(keyword)
+            if old_value != new_value:
+                yield f"{where}: {keyword} changed from {_show(old_value)} to {_show(new_value)}"
         if old.type == "object":
             yield from self._compare_object(old.schema, new.schema, path, seen)
         if old.type == "array":
             yield from self._compare_nested(old.schema, new.schema, "items", f"{path}[]", seen)
 
-    def _compare_object(
-        self, old: Schema, new: Schema, path: str, seen: _Seen
-    ) -> Iterator[str]:
+    def _compare_object(self, old: Schema, new: Schema, path: str, seen: _Seen) -> Iterator[str]:
         old_properties, new_properties = old.get("properties", {}), new.get("properties", {})
         old_required, new_required = set(old.get("required", ())), set(new.get("required", ()))
         for name, old_property in old_properties.items():
@@ -137,14 +127,14 @@ def _compare_values(old: _Variant, new: _Variant, where: str) -> Iterator[str]:
     elif old_values is None:
         yield f"{where}: now restricted to {_show_values(new_values)}"
     else:
-        if removed := old_values.keys() - new_values.keys():
-            yield f"{where}: no longer allows {_show_values({k: old_values[k] for k in removed})}"
-        if added := new_values.keys() - old_values.keys():
-            yield f"{where}: now allows {_show_values({k: new_values[k] for k in added})} (old consumers reject it)"
+        if removed := old_values - new_values:
+            yield f"{where}: no longer allows {_show_values(removed)}"
+        if added := new_values - old_values:
+            yield f"{where}: now allows {_show_values(added)} (old consumers reject it)"
 
 
-def _allowed_values(variant: _Variant) -> dict[str, Any] | None:
-    """The values an enum or const admits for this variant's type, keyed by their JSON text."""
+def _allowed_values(variant: _Variant) -> set[str] | None:
+    """The values an enum or const admits for this variant's type, as JSON text; None if any."""
     schema = variant.schema
     if "const" in schema:
         values = [schema["const"]]
@@ -152,7 +142,7 @@ def _allowed_values(variant: _Variant) -> dict[str, Any] | None:
         values = schema["enum"]
     else:
         return None
-    return {json.dumps(v, sort_keys=True): v for v in values if _json_type(v) == variant.type}
+    return {json.dumps(value, sort_keys=True) for value in values if _json_type(value) == variant.type}
 
 
 def _variants(schema: Schema, root: Schema, ref: str | None) -> list[_Variant]:
@@ -232,5 +222,5 @@ def _show(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, sort_keys=True)
 
 
-def _show_values(values: Mapping[str, Any]) -> str:
+def _show_values(values: set[str]) -> str:
     return ", ".join(sorted(values))

@@ -69,21 +69,29 @@ def render() -> dict[Path, str]:
         for event_type in sorted(EVENT_MODELS)
         if example_path(event_type).exists()
     }
-    files = {schema_path(event_type): to_json(envelope_schema(event_type)) for event_type in sorted(EVENT_MODELS)}
+    files = {
+        schema_path(event_type): to_json(envelope_schema(event_type)) for event_type in sorted(EVENT_MODELS)
+    }
     files[ASYNCAPI_PATH] = to_yaml(asyncapi_document(examples))
     return files
 
 
 def stale_files(rendered: dict[Path, str]) -> list[Path]:
     """Generated files that are missing or differ on disk, plus schemas of unregistered types."""
-    outdated = [path for path, content in rendered.items() if not path.exists() or path.read_text(encoding="utf-8") != content]
+    outdated = [
+        path
+        for path, content in rendered.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != content
+    ]
     orphans = sorted(set(SCHEMAS_DIR.glob("*.json")) - rendered.keys())
     return outdated + orphans
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clinic-contracts-export", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="list stale files and fail instead of writing")
+    parser.add_argument(
+        "--check", action="store_true", help="list stale files and fail instead of writing"
+    )
     args = parser.parse_args(argv)
 
     rendered = render()

@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 from typing import TypeVar
 
@@ -69,8 +70,13 @@ class Readiness:
         self.informational = informational or {}
 
     def evaluate(self) -> tuple[dict[str, object], int]:
-        required = {name: check() for name, check in self.required.items()}
-        informational = {name: check() for name, check in self.informational.items()}
+        # Checks run side by side, so a probe costs the slowest check, not their sum.
+        every = {**self.required, **self.informational}
+        with ThreadPoolExecutor(max_workers=max(len(every), 1)) as pool:
+            futures = {name: pool.submit(check) for name, check in every.items()}
+        results = {name: future.result() for name, future in futures.items()}
+        required = {name: results[name] for name in self.required}
+        informational = {name: results[name] for name in self.informational}
         ready = all(ok for ok, _ in required.values())
         degraded = not all(ok for ok, _ in informational.values())
         status = "not_ready" if not ready else "degraded" if degraded else "ready"

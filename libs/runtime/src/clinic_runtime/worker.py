@@ -60,6 +60,8 @@ def build_worker(
         # Mandatory publishes that no queue (nor the alternate exchange) accepts raise.
         default_channel=Channel(on_return_raises=True),
         middlewares=[RabbitPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
+        # FastStream's own logger would print colored text; ours prints JSON lines.
+        logger=logging.getLogger("clinic.broker"),
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
     )
@@ -126,6 +128,7 @@ def build_worker(
 
     return AsgiFastStream(
         broker,
+        logger=logging.getLogger("clinic.worker"),
         asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
         on_startup=[declare_topology],
         after_startup=[start_background],
@@ -146,4 +149,6 @@ async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event)
 
 
 def run_worker(app: AsgiFastStream, settings: ServiceSettings) -> None:
-    asyncio.run(app.run(run_extra_options={"host": settings.worker_host, "port": settings.worker_port}))
+    # log_config=None keeps uvicorn from replacing the JSON logging configured above.
+    options = {"host": settings.worker_host, "port": settings.worker_port, "log_config": None, "access_log": False}
+    asyncio.run(app.run(run_extra_options=options))

@@ -21,9 +21,11 @@ def first_delivery(session: Session, event_id: uuid.UUID, event_type: str, consu
     A concurrent duplicate waits on the primary key until the first commits, then inserts nothing.
     """
     insert = _INSERT[session.get_bind().dialect.name]
-    result = session.execute(
+    inserted = session.execute(
         insert(inbox)
         .values(event_id=event_id, consumer=consumer, event_type=event_type, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
-    )
-    return result.rowcount == 1
+        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+        .returning(inbox.c.event_id)
+    ).first()
+    return inserted is not None

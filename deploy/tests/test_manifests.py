@@ -1,0 +1,428 @@
+"""The deployment files render, validate offline and agree with the code.
+
+`kubectl kustomize` renders the Kubernetes base and the example overlay once per module. Every
+object is validated against the Kubernetes OpenAPI schemas bundled with kubernetes-validate;
+ServiceMonitor is a CRD that it has no schema for, so those are checked structurally instead.
+The rest compares docker-compose.yml, the manifests and the Dockerfiles with what the code
+declares: console scripts in each service's pyproject.toml and fields (with their default ports)
+of each service's Settings class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+K8S = REPO / "deploy" / "k8s"
+TARGETS = {"base": K8S / "base", "example": K8S / "overlays" / "example"}
+# The kubectl on this machine is 1.32; kubernetes-validate bundles schemas for 1.25 to 1.37.
+KUBERNETES_VERSION = "1.32.0"
+# Kinds defined by CRDs, which kubernetes-validate has no schema for.
+CRD_KINDS = {"ServiceMonitor"}
+HARDENED_UID = 10001
+NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+
+SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
+
+
+@cache
+def pyproject(svc: str) -> dict:
+    return tomllib.loads((REPO / "services" / svc / "pyproject.toml").read_text())
+
+
+def scripts(svc: str) -> set[str]:
+    return set(pyproject(svc)["project"].get("scripts", {}))
+
+
+def has_worker(svc: str) -> bool:
+    return f"{svc}-worker" in scripts(svc)
+
+
+# Domain services own a database, hence a migrate script; the gateway has none yet.
+DOMAIN = [svc for svc in SERVICES if f"{svc}-migrate" in scripts(svc)]
+
+
+@cache
+def settings_fields(svc: str) -> dict:
+    return importlib.import_module(f"{svc}.settings").Settings.model_fields
+
+
+def env_names(svc: str) -> set[str]:
+    return {name.upper() for name in settings_fields(svc)}
+
+
+def default(svc: str, field: str):
+    return settings_fields(svc)[field].default
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _kubectl() -> str:
+    kubectl = shutil.which("kubectl", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin"]))
+    if kubectl is None:
+        message = "kubectl is not installed; it is needed to render deploy/k8s (`kubectl kustomize`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return kubectl
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict]]:
+    """The objects `kubectl kustomize` renders for each target, by target name."""
+    kubectl = _kubectl()
+    out = {}
+    for target, path in TARGETS.items():
+        proc = subprocess.run(
+            [kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, f"kubectl kustomize {path} failed:\n{proc.stderr}"
+        out[target] = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    return out
+
+
+def of_kind(objects: list[dict], *kinds: str) -> list[dict]:
+    return [o for o in objects if o["kind"] in kinds]
+
+
+def by_name(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in of_kind(objects, kind)}
+
+
+def service_of(obj: dict) -> str:
+    return obj["metadata"]["labels"][NAME]
+
+
+def pod_spec(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def named_ports(container: dict) -> dict[str, int]:
+    return {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+
+
+def probe_port(container: dict, probe: str) -> int:
+    port = container[probe]["httpGet"]["port"]
+    return named_ports(container)[port] if isinstance(port, str) else port
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return selector.items() <= labels.items()
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def compose_app_services(compose: dict) -> dict[str, dict]:
+    """Compose services that run one of our images, by compose service name."""
+    return {
+        name: spec
+        for name, spec in compose["services"].items()
+        if spec.get("image", "").split(":")[0].startswith("clinic-")
+    }
+
+
+# --- (a) and (b): rendering and schema validation ---------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_kustomize_renders_unique_objects(rendered, target):
+    keys = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in rendered[target]]
+    assert keys, f"{target} rendered nothing"
+    assert len(keys) == len(set(keys)), f"duplicate objects in {target}"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_objects_validate_against_kubernetes_schemas(rendered, target):
+    errors = []
+    for obj in rendered[target]:
+        if obj["kind"] in CRD_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.SchemaNotFoundError as e:
+            errors.append(e.message)
+        except kubernetes_validate.ValidationError as e:
+            path = ".".join(str(p) for p in e.path)
+            errors.append(f"{obj['kind']}/{obj['metadata']['name']} at {path}: {e.message}")
+    assert not errors, "\n".join(errors)
+
+
+def test_service_monitors_scrape_every_metrics_port(rendered):
+    """Structural check of the ServiceMonitor CRD objects, which have no bundled schema."""
+    objects = rendered["example"]
+    services = of_kind(objects, "Service")
+    monitors = by_name(objects, "ServiceMonitor")
+    assert set(monitors) == set(SERVICES)
+    for name, monitor in monitors.items():
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        selected = [s for s in services if selects(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        assert selected, f"ServiceMonitor {name} selects no Service"
+        scraped = {e["port"] for e in monitor["spec"]["endpoints"]}
+        assert all(e["path"] == "/metrics" for e in monitor["spec"]["endpoints"])
+        offered = {p["name"] for s in selected for p in s["spec"]["ports"]}
+        assert scraped == offered, f"ServiceMonitor {name} scrapes {scraped}, Services offer {offered}"
+
+
+# --- (c) consistency with the code ------------------------------------------------------------
+
+
+def test_every_service_is_deployed_everywhere(rendered, compose):
+    base_dirs = sorted(p.parent.name for p in (K8S / "base").glob("*/kustomization.yaml"))
+    rendered_services = sorted({service_of(d) for d in of_kind(rendered["base"], "Deployment")})
+    composed = sorted({name.rsplit("-", 1)[0] for name in compose_app_services(compose)})
+    assert base_dirs == rendered_services == composed == SERVICES
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_process_types_follow_the_console_scripts(rendered, compose, svc):
+    expected_deployments = {f"{svc}-web"} | ({f"{svc}-worker"} if has_worker(svc) else set())
+    expected_jobs = {f"{svc}-migrate"} if svc in DOMAIN else set()
+    objects = rendered["base"]
+    assert {n for n, d in by_name(objects, "Deployment").items() if service_of(d) == svc} == expected_deployments
+    assert {n for n, j in by_name(objects, "Job").items() if service_of(j) == svc} == expected_jobs
+    composed = {n for n in compose_app_services(compose) if n.rsplit("-", 1)[0] == svc}
+    assert composed == expected_deployments | expected_jobs
+
+
+def test_containers_run_declared_console_scripts(rendered, compose):
+    for workload in of_kind(rendered["base"], "Deployment", "Job"):
+        svc = service_of(workload)
+        for container in pod_spec(workload)["containers"]:
+            assert container["command"] == [workload["metadata"]["name"]], workload["metadata"]["name"]
+            assert container["command"][0] in scripts(svc)
+    for name, spec in compose_app_services(compose).items():
+        assert spec["command"] == name
+        assert spec["command"] in scripts(name.rsplit("-", 1)[0])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_kubernetes_env_names_are_settings_fields(rendered, target):
+    for config_map in of_kind(rendered[target], "ConfigMap"):
+        svc = service_of(config_map)
+        assert set(config_map["data"]) <= env_names(svc), config_map["metadata"]["name"]
+    for workload in of_kind(rendered[target], "Deployment", "Job"):
+        svc = service_of(workload)
+        for container in pod_spec(workload)["containers"]:
+            assert {e["name"] for e in container.get("env", [])} <= env_names(svc), workload["metadata"]["name"]
+
+
+def test_compose_env_names_are_settings_fields(compose):
+    for name, spec in compose_app_services(compose).items():
+        assert set(spec["environment"]) <= env_names(name.rsplit("-", 1)[0]), name
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_kubernetes_ports_equal_settings_defaults(rendered, svc):
+    objects = rendered["base"]
+    deployments = by_name(objects, "Deployment")
+    services = by_name(objects, "Service")
+    config = next(c["data"] for c in of_kind(objects, "ConfigMap") if service_of(c) == svc)
+    processes = {"web": ("http", "http_port")}
+    if has_worker(svc):
+        processes["worker"] = ("metrics", "worker_port")
+    for process, (port_name, field) in processes.items():
+        port = default(svc, field)
+        container = pod_spec(deployments[f"{svc}-{process}"])["containers"][0]
+        assert named_ports(container) == {port_name: port}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert probe_port(container, probe) == port, f"{svc}-{process} {probe}"
+        [service_port] = services[f"{svc}-{process}"]["spec"]["ports"]
+        assert (service_port["name"], service_port["port"], service_port["targetPort"]) == (port_name, port, port_name)
+        assert config[field.upper()] == str(port)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_workloads_are_hardened(rendered, target):
+    for workload in of_kind(rendered[target], "Deployment", "Job"):
+        name = workload["metadata"]["name"]
+        pod = pod_spec(workload)
+        tmp_volumes = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
+        for container in pod["containers"]:
+            effective = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
+            assert effective.get("runAsNonRoot") is True, name
+            assert effective.get("runAsUser") == HARDENED_UID, name
+            assert effective.get("readOnlyRootFilesystem") is True, name
+            assert effective.get("allowPrivilegeEscalation") is False, name
+            assert effective.get("capabilities", {}).get("drop") == ["ALL"], name
+            assert effective.get("seccompProfile", {}).get("type") == "RuntimeDefault", name
+            assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"]), name
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(container["resources"].get(kind, {})), f"{name} {kind}"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_deployments_have_probes(rendered, target):
+    for deployment in of_kind(rendered[target], "Deployment"):
+        container = pod_spec(deployment)["containers"][0]
+        name = deployment["metadata"]["name"]
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_services_select_exactly_their_pods(rendered, target):
+    deployments = of_kind(rendered[target], "Deployment")
+    for service in of_kind(rendered[target], "Service"):
+        matching = [d for d in deployments if selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
+        assert [d["metadata"]["name"] for d in matching] == [service["metadata"]["name"]]
+
+
+def test_web_deployments_have_hpa_and_pdb(rendered):
+    objects = rendered["base"]
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    pdbs = of_kind(objects, "PodDisruptionBudget")
+    webs = {n: d for n, d in by_name(objects, "Deployment").items() if d["metadata"]["labels"][COMPONENT] == "web"}
+    assert set(webs) == {f"{svc}-web" for svc in SERVICES}
+    assert set(hpas) == set(webs)
+    for name, web in webs.items():
+        assert hpas[name]["apiVersion"] == "autoscaling/v2"
+        assert hpas[name]["spec"]["minReplicas"] >= 2, f"{name}: a PDB needs more than one replica"
+        pod_labels = web["spec"]["template"]["metadata"]["labels"]
+        assert [p for p in pdbs if selects(p["spec"]["selector"]["matchLabels"], pod_labels)], name
+
+
+def test_secrets_are_referenced_not_committed(rendered):
+    assert not of_kind(rendered["base"], "Secret")
+    for workload in of_kind(rendered["base"], "Deployment", "Job"):
+        svc = service_of(workload)
+        expected = {}
+        if svc in DOMAIN:
+            expected["DATABASE_URL"] = {"name": f"{svc}-secrets", "key": "DATABASE_URL"}
+            # The migration needs only its database; web and worker also check the broker.
+            if workload["kind"] == "Deployment":
+                expected["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
+        for container in pod_spec(workload)["containers"]:
+            refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container.get("env", [])}
+            assert refs == expected, workload["metadata"]["name"]
+
+
+def test_example_overlay_references_resolve(rendered):
+    objects = rendered["example"]
+    secrets = {s["metadata"]["name"]: s for s in of_kind(objects, "Secret")}
+    config_maps = by_name(objects, "ConfigMap")
+    namespaced = [o for o in objects if o["kind"] != "Namespace"]
+    [namespace] = of_kind(objects, "Namespace")
+    assert {o["metadata"].get("namespace") for o in namespaced} == {namespace["metadata"]["name"]}
+    for workload in of_kind(objects, "Deployment", "Job"):
+        for container in pod_spec(workload)["containers"]:
+            name, _, tag = container["image"].rpartition(":")
+            assert name and tag not in ("", "latest") and "/" not in tag, f"unpinned {container['image']}"
+            for source in container.get("envFrom", []):
+                assert source["configMapRef"]["name"] in config_maps
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["name"] in secrets and ref["key"] in secrets[ref["name"]]["data"], ref
+
+
+def test_each_domain_service_has_a_migration_job(rendered):
+    jobs = by_name(rendered["base"], "Job")
+    assert set(jobs) == {f"{svc}-migrate" for svc in DOMAIN}
+    for name, job in jobs.items():
+        assert pod_spec(job)["restartPolicy"] == "Never", name
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_gateway_urls_point_at_service_web_ports(rendered, target):
+    objects = rendered[target]
+    services = by_name(objects, "Service")
+    config = next(c["data"] for c in of_kind(objects, "ConfigMap") if service_of(c) == "gateway")
+    for svc in DOMAIN:
+        url = urlsplit(config[f"{svc.upper()}_URL"])
+        assert url.hostname == f"{svc}-web" and url.hostname in services
+        assert url.port == default(svc, "http_port") == services[url.hostname]["spec"]["ports"][0]["port"]
+
+
+# --- (d) docker compose ------------------------------------------------------------------------
+
+
+def test_compose_uses_required_infrastructure(compose):
+    services = compose["services"]
+    assert services["postgres"]["image"] == "postgres:16"
+    assert services["rabbitmq"]["image"] == "rabbitmq:4-management"
+    for infra in ("postgres", "rabbitmq"):
+        assert services[infra]["healthcheck"]["test"], infra
+
+
+@pytest.mark.parametrize("svc", DOMAIN)
+def test_compose_database_urls_name_their_own_database(compose, svc):
+    init_sql = (REPO / "deploy" / "compose" / "postgres-init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+);", init_sql))
+    for name, spec in compose_app_services(compose).items():
+        if name.rsplit("-", 1)[0] != svc:
+            continue
+        url = urlsplit(spec["environment"]["DATABASE_URL"])
+        assert url.scheme == "postgresql+psycopg", name
+        assert url.hostname == "postgres", name
+        assert url.path.lstrip("/") == svc, name
+        assert svc in created, f"postgres-init.sql does not create {svc}"
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_compose_processes_wait_and_report_readiness(compose, svc):
+    apps = compose_app_services(compose)
+    for process, prefix in (("web", "HTTP"), ("worker", "WORKER")):
+        name = f"{svc}-{process}"
+        if name not in apps:
+            continue
+        spec = apps[name]
+        env = spec["environment"]
+        port = default(svc, f"{prefix.lower()}_port")
+        assert env[f"{prefix}_HOST"] == "0.0.0.0", name
+        assert env[f"{prefix}_PORT"] == str(port), name
+        assert spec["ports"] == [f"{port}:{port}"], name
+        assert "/readyz" in " ".join(spec["healthcheck"]["test"]) and spec["healthcheck"]["test"][1] == "python", name
+        if svc in DOMAIN:
+            assert spec["depends_on"][f"{svc}-migrate"]["condition"] == "service_completed_successfully", name
+            assert spec["depends_on"]["postgres"]["condition"] == "service_healthy", name
+            assert spec["depends_on"]["rabbitmq"]["condition"] == "service_healthy", name
+    if svc in DOMAIN:
+        assert apps[f"{svc}-migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_compose_gateway_urls_point_at_service_web_ports(compose):
+    env = compose["services"]["gateway-web"]["environment"]
+    assert {f"{svc}_url" for svc in DOMAIN} <= set(settings_fields("gateway"))
+    for svc in DOMAIN:
+        url = urlsplit(env[f"{svc.upper()}_URL"])
+        assert url.hostname == f"{svc}-web" and url.hostname in compose["services"]
+        assert url.port == default(svc, "http_port")
+
+
+def test_compose_notifications_send_mail_to_the_sink(compose):
+    for name in ("notifications-web", "notifications-worker"):
+        assert compose["services"][name]["environment"]["SMTP_HOST"] in compose["services"]
+
+
+# --- Dockerfiles --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_dockerfile_builds_this_service(svc):
+    dockerfile = (REPO / "services" / svc / "Dockerfile").read_text()
+    package = pyproject(svc)["project"]["name"]
+    # Two syncs: the third-party layer, then the workspace packages.
+    assert re.findall(r"uv sync .*--package (\S+)", dockerfile) == [package, package]
+    assert f'CMD ["{svc}-web"]' in dockerfile
+    assert f"USER {HARDENED_UID}:{HARDENED_UID}" in dockerfile
+    ports = {default(svc, "http_port")} | ({default(svc, "worker_port")} if has_worker(svc) else set())
+    [exposed] = re.findall(r"^EXPOSE (.+)$", dockerfile, re.MULTILINE)
+    assert {int(p) for p in exposed.split()} == ports

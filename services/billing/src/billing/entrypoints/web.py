@@ -1,0 +1,19 @@
+"""Billing's web process."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from billing.settings import Settings
+from clinic_runtime.db import make_engine
+from clinic_runtime.serve import serve_web
+from clinic_runtime.web import create_web_app
+
+
+def create_app() -> Flask:
+    settings = Settings()
+    return create_web_app(settings, make_engine(settings.resolved_database_url()), [])
+
+
+def main() -> None:
+    serve_web(Settings(), "billing.entrypoints.web:create_app()")

@@ -1,0 +1,14 @@
+"""Brings scheduling's database to the newest schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scheduling.settings import Settings
+from clinic_runtime.migrations import upgrade
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def main() -> None:
+    upgrade(MIGRATIONS, Settings().resolved_database_url())
