@@ -34,6 +34,7 @@ CRD_KINDS = {"ServiceMonitor"}
 HARDENED_UID = 10001
 NAME = "app.kubernetes.io/name"
 COMPONENT = "app.kubernetes.io/component"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
 
@@ -285,6 +286,20 @@ def test_services_select_exactly_their_pods(rendered, target):
         assert [d["metadata"]["name"] for d in matching] == [service["metadata"]["name"]]
 
 
+def test_only_web_processes_use_prometheus_multiprocess_mode(rendered, compose):
+    """gunicorn needs the directory set from process start; any other process with it set
+    would write metrics into a directory that nobody creates."""
+    for workload in of_kind(rendered["base"], "Deployment", "Job"):
+        is_web = workload["metadata"]["labels"][COMPONENT] == "web"
+        for container in pod_spec(workload)["containers"]:
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            assert (env.get(MULTIPROC_DIR) == "/tmp/metrics") == is_web, workload["metadata"]["name"]
+    for config_map in of_kind(rendered["base"], "ConfigMap"):
+        assert MULTIPROC_DIR not in config_map["data"]
+    for name, spec in compose_app_services(compose).items():
+        assert (spec["environment"].get(MULTIPROC_DIR) == "/tmp/metrics") == name.endswith("-web"), name
+
+
 def test_web_deployments_have_hpa_and_pdb(rendered):
     objects = rendered["base"]
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
@@ -310,7 +325,7 @@ def test_secrets_are_referenced_not_committed(rendered):
             if workload["kind"] == "Deployment":
                 expected["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
         for container in pod_spec(workload)["containers"]:
-            refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container.get("env", [])}
+            refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container.get("env", []) if "valueFrom" in e}
             assert refs == expected, workload["metadata"]["name"]
 
 

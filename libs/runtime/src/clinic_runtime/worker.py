@@ -149,6 +149,7 @@ async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event)
 
 
 def run_worker(app: AsgiFastStream, settings: ServiceSettings) -> None:
-    # log_config=None keeps uvicorn from replacing the JSON logging configured above.
-    options = {"host": settings.worker_host, "port": settings.worker_port, "log_config": None, "access_log": False}
+    # log_config=None keeps uvicorn from replacing the JSON logging configured above; FastStream
+    # parses these like CLI flags, hence the string "false".
+    options = {"host": settings.worker_host, "port": settings.worker_port, "log_config": None, "access_log": "false"}
     asyncio.run(app.run(run_extra_options=options))
