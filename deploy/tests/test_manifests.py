@@ -121,8 +121,16 @@ def probe_port(container: dict, probe: str) -> int:
     return named_ports(container)[port] if isinstance(port, str) else port
 
 
+def pod_labels(workload: dict) -> dict:
+    return workload["spec"]["template"]["metadata"]["labels"]
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return selector.items() <= labels.items()
+
+
+def workload_names(objects: list[dict], kind: str, svc: str) -> set[str]:
+    return {name for name, obj in by_name(objects, kind).items() if service_of(obj) == svc}
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +181,8 @@ def test_service_monitors_scrape_every_metrics_port(rendered):
     assert set(monitors) == set(SERVICES)
     for name, monitor in monitors.items():
         assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-        selected = [s for s in services if selects(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        selected = [s for s in services if selects(selector, s["metadata"]["labels"])]
         assert selected, f"ServiceMonitor {name} selects no Service"
         scraped = {e["port"] for e in monitor["spec"]["endpoints"]}
         assert all(e["path"] == "/metrics" for e in monitor["spec"]["endpoints"])
@@ -196,8 +205,8 @@ def test_process_types_follow_the_console_scripts(rendered, compose, svc):
     expected_deployments = {f"{svc}-web"} | ({f"{svc}-worker"} if has_worker(svc) else set())
     expected_jobs = {f"{svc}-migrate"} if svc in DOMAIN else set()
     objects = rendered["base"]
-    assert {n for n, d in by_name(objects, "Deployment").items() if service_of(d) == svc} == expected_deployments
-    assert {n for n, j in by_name(objects, "Job").items() if service_of(j) == svc} == expected_jobs
+    assert workload_names(objects, "Deployment", svc) == expected_deployments
+    assert workload_names(objects, "Job", svc) == expected_jobs
     composed = {n for n in compose_app_services(compose) if n.rsplit("-", 1)[0] == svc}
     assert composed == expected_deployments | expected_jobs
 
@@ -221,7 +230,8 @@ def test_kubernetes_env_names_are_settings_fields(rendered, target):
     for workload in of_kind(rendered[target], "Deployment", "Job"):
         svc = service_of(workload)
         for container in pod_spec(workload)["containers"]:
-            assert {e["name"] for e in container.get("env", [])} <= env_names(svc), workload["metadata"]["name"]
+            names = {e["name"] for e in container.get("env", [])}
+            assert names <= env_names(svc), workload["metadata"]["name"]
 
 
 def test_compose_env_names_are_settings_fields(compose):
@@ -245,7 +255,7 @@ def test_kubernetes_ports_equal_settings_defaults(rendered, svc):
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert probe_port(container, probe) == port, f"{svc}-{process} {probe}"
         [service_port] = services[f"{svc}-{process}"]["spec"]["ports"]
-        assert (service_port["name"], service_port["port"], service_port["targetPort"]) == (port_name, port, port_name)
+        assert service_port == {"name": port_name, "port": port, "targetPort": port_name}
         assert config[field.upper()] == str(port)
 
 
@@ -263,7 +273,8 @@ def test_workloads_are_hardened(rendered, target):
             assert effective.get("allowPrivilegeEscalation") is False, name
             assert effective.get("capabilities", {}).get("drop") == ["ALL"], name
             assert effective.get("seccompProfile", {}).get("type") == "RuntimeDefault", name
-            assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"]), name
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert mounts.get("/tmp") in tmp_volumes, name
             for kind in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(container["resources"].get(kind, {})), f"{name} {kind}"
 
@@ -282,7 +293,7 @@ def test_deployments_have_probes(rendered, target):
 def test_services_select_exactly_their_pods(rendered, target):
     deployments = of_kind(rendered[target], "Deployment")
     for service in of_kind(rendered[target], "Service"):
-        matching = [d for d in deployments if selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
+        matching = [d for d in deployments if selects(service["spec"]["selector"], pod_labels(d))]
         assert [d["metadata"]["name"] for d in matching] == [service["metadata"]["name"]]
 
 
@@ -304,14 +315,14 @@ def test_web_deployments_have_hpa_and_pdb(rendered):
     objects = rendered["base"]
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(objects, "HorizontalPodAutoscaler")}
     pdbs = of_kind(objects, "PodDisruptionBudget")
-    webs = {n: d for n, d in by_name(objects, "Deployment").items() if d["metadata"]["labels"][COMPONENT] == "web"}
+    deployments = by_name(objects, "Deployment")
+    webs = {n: d for n, d in deployments.items() if d["metadata"]["labels"][COMPONENT] == "web"}
     assert set(webs) == {f"{svc}-web" for svc in SERVICES}
     assert set(hpas) == set(webs)
     for name, web in webs.items():
         assert hpas[name]["apiVersion"] == "autoscaling/v2"
         assert hpas[name]["spec"]["minReplicas"] >= 2, f"{name}: a PDB needs more than one replica"
-        pod_labels = web["spec"]["template"]["metadata"]["labels"]
-        assert [p for p in pdbs if selects(p["spec"]["selector"]["matchLabels"], pod_labels)], name
+        assert [p for p in pdbs if selects(p["spec"]["selector"]["matchLabels"], pod_labels(web))], name
 
 
 def test_secrets_are_referenced_not_committed(rendered):
@@ -325,7 +336,8 @@ def test_secrets_are_referenced_not_committed(rendered):
             if workload["kind"] == "Deployment":
                 expected["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
         for container in pod_spec(workload)["containers"]:
-            refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container.get("env", []) if "valueFrom" in e}
+            env = container.get("env", [])
+            refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
             assert refs == expected, workload["metadata"]["name"]
 
 
@@ -348,11 +360,12 @@ def test_example_overlay_references_resolve(rendered):
                     assert ref["name"] in secrets and ref["key"] in secrets[ref["name"]]["data"], ref
 
 
-def test_each_domain_service_has_a_migration_job(rendered):
+def test_migrations_are_one_shot(rendered, compose):
     jobs = by_name(rendered["base"], "Job")
     assert set(jobs) == {f"{svc}-migrate" for svc in DOMAIN}
     for name, job in jobs.items():
         assert pod_spec(job)["restartPolicy"] == "Never", name
+        assert compose["services"][name]["restart"] == "no", name
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -380,7 +393,7 @@ def test_compose_uses_required_infrastructure(compose):
 @pytest.mark.parametrize("svc", DOMAIN)
 def test_compose_database_urls_name_their_own_database(compose, svc):
     init_sql = (REPO / "deploy" / "compose" / "postgres-init.sql").read_text()
-    created = set(re.findall(r"CREATE DATABASE (\w+);", init_sql))
+    assert svc in re.findall(r"CREATE DATABASE (\w+);", init_sql), f"postgres-init.sql does not create {svc}"
     for name, spec in compose_app_services(compose).items():
         if name.rsplit("-", 1)[0] != svc:
             continue
@@ -388,7 +401,6 @@ def test_compose_database_urls_name_their_own_database(compose, svc):
         assert url.scheme == "postgresql+psycopg", name
         assert url.hostname == "postgres", name
         assert url.path.lstrip("/") == svc, name
-        assert svc in created, f"postgres-init.sql does not create {svc}"
 
 
 @pytest.mark.parametrize("svc", SERVICES)
@@ -404,13 +416,20 @@ def test_compose_processes_wait_and_report_readiness(compose, svc):
         assert env[f"{prefix}_HOST"] == "0.0.0.0", name
         assert env[f"{prefix}_PORT"] == str(port), name
         assert spec["ports"] == [f"{port}:{port}"], name
-        assert "/readyz" in " ".join(spec["healthcheck"]["test"]) and spec["healthcheck"]["test"][1] == "python", name
+        check = spec["healthcheck"]["test"]
+        assert check[:2] == ["CMD", "python"] and "/readyz" in check[-1], name
         if svc in DOMAIN:
             assert spec["depends_on"][f"{svc}-migrate"]["condition"] == "service_completed_successfully", name
             assert spec["depends_on"]["postgres"]["condition"] == "service_healthy", name
             assert spec["depends_on"]["rabbitmq"]["condition"] == "service_healthy", name
     if svc in DOMAIN:
         assert apps[f"{svc}-migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_compose_processes_are_hardened_like_kubernetes(compose):
+    for name, spec in compose_app_services(compose).items():
+        assert spec["read_only"] is True and spec["tmpfs"] == ["/tmp"], name
+        assert spec["cap_drop"] == ["ALL"], name
 
 
 def test_compose_gateway_urls_point_at_service_web_ports(compose):

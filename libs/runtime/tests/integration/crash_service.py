@@ -1,0 +1,66 @@
+"""A minimal service assembled from the runtime, run as a real process by the crash tests.
+
+    python crash_service.py relay      relays its database's outbox
+    python crash_service.py consumer   applies catalog.clinic.upserted.v1 events
+
+The consumer appends one row per application to `applied_events`, which has no uniqueness, so an
+event applied twice would show as two rows. CONSUMER_DELAY_MS widens the window in which a kill
+lands mid-transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from pydantic import Field
+from sqlalchemy import Column, MetaData, String, Table, Uuid, insert
+
+from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_runtime.db import make_engine
+from clinic_runtime.messaging.consumers import EventHandlers
+from clinic_runtime.messaging.tables import messaging_metadata
+from clinic_runtime.settings import ServiceSettings
+from clinic_runtime.worker import build_worker, run_worker
+
+effects_metadata = MetaData()
+applied_events = Table(
+    "applied_events",
+    effects_metadata,
+    Column("event_id", Uuid, nullable=False),
+    Column("slug", String(63), nullable=False),
+)
+
+handlers = EventHandlers("test-consumer")
+
+
+@handlers.on(ClinicUpsertedV1)
+def record_application(session, event: ClinicUpsertedV1, envelope) -> None:
+    session.execute(insert(applied_events).values(event_id=envelope.id, slug=event.slug))
+    delay = int(os.environ.get("CONSUMER_DELAY_MS", "0"))
+    if delay:
+        time.sleep(delay / 1000)
+
+
+class CrashServiceSettings(ServiceSettings):
+    service_name: str = Field(default="crash-service")
+    http_port: int = Field(default=0)
+
+
+def create_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
+    messaging_metadata.create_all(engine)
+    effects_metadata.create_all(engine)
+    engine.dispose()
+
+
+def main(role: str) -> None:
+    settings = CrashServiceSettings()
+    engine = make_engine(settings.resolved_database_url())
+    app = build_worker(settings, engine, handlers=handlers if role == "consumer" else None)
+    run_worker(app, settings)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,372 @@
+"""Catalog's clinic API over HTTP, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from clinic_contracts import Envelope, schema_uri
+from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_contracts.export import schema_path
+
+pytestmark = pytest.mark.integration
+
+UPSERTED = "catalog.clinic.upserted.v1"
+PROBLEMS = "https://problems.clinic-platform.dev/"
+
+
+def field_errors(body: dict) -> set[str]:
+    return {error["field"] for error in body["errors"]}
+
+
+# -- registering ------------------------------------------------------------------------------
+
+
+def test_registering_answers_201_with_the_clinic_its_location_and_etag(client, clinic_body):
+    response = client.post("/clinics", json=clinic_body())
+
+    assert response.status_code == 201
+    clinic = response.get_json()
+    assert uuid.UUID(clinic["id"]).version == 7
+    assert {k: v for k, v in clinic.items() if k not in ("id", "updated_at")} == {
+        "slug": "dental-care-cluj", "name": "Dental Care Cluj", "timezone": "Europe/Bucharest",
+        "currency": "RON", "locale": "ro-RO", "version": 1, "archived": False,
+    }
+    assert response.headers["Location"] == f"/clinics/{clinic['id']}"
+    assert response.headers["ETag"] == '"1"'
+
+
+def test_a_registered_clinic_is_read_back_at_its_location(client, clinic_body):
+    created = client.post("/clinics", json=clinic_body())
+
+    read = client.get(created.headers["Location"])
+
+    assert read.status_code == 200
+    assert read.get_json() == created.get_json()
+    assert read.headers["ETag"] == '"1"'
+
+
+def test_the_registered_name_is_stored_without_surrounding_blanks(client, clinic_body):
+    assert client.post("/clinics", json=clinic_body(name="  Dental Care  ")).get_json()["name"] == "Dental Care"
+
+
+def test_registering_leaves_exactly_one_pending_upserted_event_in_the_outbox(client, clinic_body, stored):
+    response = client.post("/clinics", json=clinic_body(), headers={"X-Correlation-ID": "booking-flow-42"})
+    clinic = response.get_json()
+
+    [row] = stored.outbox()
+    assert (row["event_type"], row["state"], row["attempts"]) == (UPSERTED, "pending", 0)
+    assert row["clinic_id"] == uuid.UUID(clinic["id"])
+    envelope = Envelope.model_validate_json(row["body"])
+    assert envelope.id == row["event_id"]
+    assert (envelope.type, envelope.source, envelope.dataschema) == (UPSERTED, "/services/catalog", schema_uri(UPSERTED))
+    assert str(envelope.clinicid) == envelope.subject == clinic["id"]
+    assert envelope.correlationid == "booking-flow-42"
+    assert envelope.payload(ClinicUpsertedV1) == ClinicUpsertedV1.model_validate(
+        {**{k: v for k, v in clinic.items() if k != "id"}, "clinic_id": clinic["id"]}
+    )
+
+
+def test_the_outbox_event_matches_the_committed_contract_schema(client, clinic_body, stored):
+    client.post("/clinics", json=clinic_body())
+
+    [row] = stored.outbox()
+    schema = json.loads(schema_path(UPSERTED).read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert [error.message for error in validator.iter_errors(json.loads(row["body"]))] == []
+
+
+def test_the_correlation_id_of_the_request_is_echoed(client, clinic_body):
+    response = client.post("/clinics", json=clinic_body(), headers={"X-Correlation-ID": "booking-flow-42"})
+
+    assert response.headers["X-Correlation-ID"] == "booking-flow-42"
+
+
+def test_an_unsafe_correlation_id_is_replaced_by_a_fresh_one(client, clinic_body, stored):
+    response = client.post("/clinics", json=clinic_body(), headers={"X-Correlation-ID": "jane.doe@example.com"})
+
+    replaced = response.headers["X-Correlation-ID"]
+    assert uuid.UUID(replaced)
+    assert Envelope.model_validate_json(stored.outbox()[0]["body"]).correlationid == replaced
+
+
+# -- bad input: 422 with per-field errors, and nothing written ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        pytest.param({"slug": "Dental Care"}, {"slug"}, id="bad-slug"),
+        pytest.param({"slug": "-dental"}, {"slug"}, id="slug-leading-hyphen"),
+        pytest.param({"slug": "d" * 64}, {"slug"}, id="slug-too-long"),
+        pytest.param({"name": "   "}, {"name"}, id="blank-name"),
+        pytest.param({"name": "n" * 201}, {"name"}, id="name-too-long"),
+        pytest.param({"timezone": "Mars/Olympus"}, {"timezone"}, id="unknown-timezone"),
+        pytest.param({"currency": "XYZ"}, {"currency"}, id="unknown-currency"),
+        pytest.param({"currency": "LEU1"}, {"currency"}, id="currency-not-three-letters"),
+        pytest.param({"locale": "xx-YY"}, {"locale"}, id="unknown-locale"),
+        pytest.param({"slug": 42}, {"slug"}, id="slug-not-a-string"),
+        pytest.param({"name": ["Dental"]}, {"name"}, id="name-not-a-string"),
+        pytest.param({"timezone": None}, {"timezone"}, id="timezone-null"),
+        pytest.param({"currency": 946}, {"currency"}, id="currency-a-number"),
+        pytest.param({"locale": {"tag": "ro-RO"}}, {"locale"}, id="locale-an-object"),
+    ],
+)
+def test_each_bad_field_is_refused_with_422_naming_it_and_nothing_is_written(
+    client, clinic_body, stored, nothing_written, problem_of, changes, fields
+):
+    response = client.post("/clinics", json=clinic_body(**changes), headers={"Idempotency-Key": "bad-input-1"})
+
+    assert response.status_code == 422
+    body = problem_of(response)
+    assert (body["type"], body["status"], body["instance"]) == (PROBLEMS + "validation-error", 422, "/clinics")
+    assert field_errors(body) == fields
+    assert all(error["message"] for error in body["errors"])
+    assert stored.counts() == nothing_written
+
+
+@pytest.mark.parametrize("missing", ["slug", "name", "timezone", "currency", "locale"])
+def test_a_missing_field_is_refused_with_422_naming_it(client, clinic_body, stored, nothing_written, problem_of,
+                                                         missing):
+    body = clinic_body()
+    del body[missing]
+
+    response = client.post("/clinics", json=body)
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {missing}
+    assert stored.counts() == nothing_written
+
+
+def test_an_empty_object_is_refused_naming_every_field(client, stored, nothing_written, problem_of):
+    response = client.post("/clinics", json={})
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {"slug", "name", "timezone", "currency", "locale"}
+    assert stored.counts() == nothing_written
+
+
+def test_a_json_value_that_is_not_an_object_is_refused_with_422(client, stored, nothing_written, problem_of):
+    response = client.post("/clinics", json=["dental-care-cluj"])
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {"body"}
+    assert stored.counts() == nothing_written
+
+
+def test_every_broken_rule_is_reported_in_one_response(client, clinic_body, stored, nothing_written, problem_of):
+    response = client.post("/clinics", json=clinic_body(slug="Bad Slug", timezone="Nowhere/City", locale="xx-YY"))
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {"slug", "timezone", "locale"}
+    assert stored.counts() == nothing_written
+
+
+def test_a_body_that_is_not_json_is_refused_with_415(client, clinic_body, stored, nothing_written, problem_of):
+    response = client.post("/clinics", data=json.dumps(clinic_body()), content_type="text/plain")
+
+    assert response.status_code == 415
+    assert problem_of(response)["type"] == PROBLEMS + "unsupported-media-type"
+    assert stored.counts() == nothing_written
+
+
+def test_malformed_json_is_refused_with_400(client, stored, nothing_written, problem_of):
+    response = client.post("/clinics", data='{"slug": "dental-', content_type="application/json")
+
+    assert response.status_code == 400
+    assert problem_of(response)["type"] == PROBLEMS + "malformed-json"
+    assert stored.counts() == nothing_written
+
+
+def test_a_taken_slug_is_refused_with_409_and_nothing_more_is_written(client, clinic_body, registered, stored,
+                                                                      problem_of):
+    response = client.post("/clinics", json=clinic_body(name="Another Clinic"))
+
+    assert response.status_code == 409
+    body = problem_of(response)
+    assert body["type"] == PROBLEMS + "slug-taken"
+    assert "dental-care-cluj" in body["detail"]
+    assert stored.counts() == {"clinics": 1, "outbox": 1, "idempotency_keys": 0}
+
+
+# -- Idempotency-Key --------------------------------------------------------------------------
+
+
+def test_replaying_an_idempotency_key_returns_the_first_response_and_creates_nothing_more(client, clinic_body,
+                                                                                         stored):
+    headers = {"Idempotency-Key": "register-dental-1"}
+    first = client.post("/clinics", json=clinic_body(), headers=headers)
+
+    replay = client.post("/clinics", json=clinic_body(), headers=headers)
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.get_json() == first.get_json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert stored.counts() == {"clinics": 1, "outbox": 1, "idempotency_keys": 1}
+
+
+def test_a_replay_repeats_the_location_and_etag_of_the_first_response(client, clinic_body):
+    headers = {"Idempotency-Key": "register-dental-1"}
+    first = client.post("/clinics", json=clinic_body(), headers=headers)
+
+    replay = client.post("/clinics", json=clinic_body(), headers=headers)
+
+    assert (replay.headers.get("Location"), replay.headers.get("ETag")) == (
+        first.headers["Location"], first.headers["ETag"]
+    )
+
+
+def test_reusing_an_idempotency_key_for_a_different_body_is_refused_with_422(client, clinic_body, stored,
+                                                                              problem_of):
+    headers = {"Idempotency-Key": "register-dental-1"}
+    client.post("/clinics", json=clinic_body(), headers=headers)
+
+    response = client.post("/clinics", json=clinic_body(slug="physio-cluj"), headers=headers)
+
+    assert response.status_code == 422
+    assert problem_of(response)["type"] == PROBLEMS + "idempotency-key-reused"
+    assert stored.counts() == {"clinics": 1, "outbox": 1, "idempotency_keys": 1}
+
+
+def test_a_refused_request_does_not_use_up_its_idempotency_key(client, clinic_body, stored):
+    headers = {"Idempotency-Key": "register-dental-1"}
+    client.post("/clinics", json=clinic_body(currency="XYZ"), headers=headers)
+
+    corrected = client.post("/clinics", json=clinic_body(), headers=headers)
+
+    assert corrected.status_code == 201
+    assert "Idempotent-Replayed" not in corrected.headers
+    assert stored.counts() == {"clinics": 1, "outbox": 1, "idempotency_keys": 1}
+
+
+def test_a_malformed_idempotency_key_is_refused_with_422(client, clinic_body, stored, nothing_written, problem_of):
+    response = client.post("/clinics", json=clinic_body(), headers={"Idempotency-Key": "not a key!"})
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {"Idempotency-Key"}
+    assert stored.counts() == nothing_written
+
+
+# -- changing: If-Match and versions ----------------------------------------------------------
+
+
+def test_a_change_without_if_match_is_refused_with_428(client, clinic_body, registered, stored, problem_of):
+    response = client.put(f"/clinics/{registered['id']}", json=clinic_body(name="Renamed"))
+
+    assert response.status_code == 428
+    assert problem_of(response)["type"] == PROBLEMS + "precondition-required"
+    assert client.get(f"/clinics/{registered['id']}").get_json() == registered
+    assert stored.count("outbox") == 1
+
+
+def test_a_change_with_the_current_etag_answers_200_with_the_next_version(client, clinic_body, registered):
+    response = client.put(f"/clinics/{registered['id']}", json=clinic_body(name="Renamed", currency="EUR"),
+                          headers={"If-Match": '"1"'})
+
+    assert response.status_code == 200
+    changed = response.get_json()
+    assert (changed["id"], changed["name"], changed["currency"], changed["version"]) == (
+        registered["id"], "Renamed", "EUR", 2
+    )
+    assert response.headers["ETag"] == '"2"'
+    assert client.get(f"/clinics/{registered['id']}").get_json() == changed
+
+
+def test_a_change_records_a_second_upserted_event_with_the_new_snapshot(client, clinic_body, registered, stored):
+    changed = client.put(f"/clinics/{registered['id']}", json=clinic_body(name="Renamed"),
+                         headers={"If-Match": '"1"', "X-Correlation-ID": "rename-7"}).get_json()
+
+    rows = stored.outbox()
+    assert [(row["event_type"], row["state"]) for row in rows] == [(UPSERTED, "pending")] * 2
+    envelope = Envelope.model_validate_json(rows[1]["body"])
+    event = envelope.payload(ClinicUpsertedV1)
+    assert (str(event.clinic_id), event.name, event.version) == (registered["id"], "Renamed", 2)
+    assert event.updated_at.isoformat() == changed["updated_at"]
+    assert envelope.correlationid == "rename-7"
+
+
+def test_a_weak_etag_is_accepted_in_if_match(client, clinic_body, registered):
+    response = client.put(f"/clinics/{registered['id']}", json=clinic_body(name="Renamed"),
+                          headers={"If-Match": 'W/"1"'})
+
+    assert response.status_code == 200
+
+
+def test_a_stale_if_match_is_refused_with_412_and_nothing_is_written(client, clinic_body, registered, stored,
+                                                                     problem_of):
+    url = f"/clinics/{registered['id']}"
+    first = client.put(url, json=clinic_body(name="First editor"), headers={"If-Match": '"1"'}).get_json()
+
+    response = client.put(url, json=clinic_body(name="Second editor"), headers={"If-Match": '"1"'})
+
+    assert response.status_code == 412
+    body = problem_of(response)
+    assert body["type"] == PROBLEMS + "stale-version"
+    assert "version 2" in body["detail"]
+    assert client.get(url).get_json() == first
+    assert stored.count("outbox") == 2
+
+
+def test_an_unchanged_profile_answers_200_without_a_new_version_or_event(client, clinic_body, registered, stored):
+    response = client.put(f"/clinics/{registered['id']}", json=clinic_body(), headers={"If-Match": '"1"'})
+
+    assert response.status_code == 200
+    assert response.get_json() == registered
+    assert response.headers["ETag"] == '"1"'
+    assert stored.count("outbox") == 1
+
+
+def test_an_invalid_change_is_refused_with_per_field_errors_and_nothing_is_written(client, clinic_body, registered,
+                                                                                   stored, problem_of):
+    response = client.put(f"/clinics/{registered['id']}",
+                          json=clinic_body(name=" ", timezone="Mars/Olympus"), headers={"If-Match": '"1"'})
+
+    assert response.status_code == 422
+    assert field_errors(problem_of(response)) == {"name", "timezone"}
+    assert client.get(f"/clinics/{registered['id']}").get_json() == registered
+    assert stored.count("outbox") == 1
+
+
+def test_taking_another_clinics_slug_is_refused_with_409(client, clinic_body, registered, stored, problem_of):
+    other = client.post("/clinics", json=clinic_body(slug="physio-cluj", name="Physio Cluj")).get_json()
+
+    response = client.put(f"/clinics/{other['id']}", json=clinic_body(name="Physio Cluj"),
+                          headers={"If-Match": '"1"'})
+
+    assert response.status_code == 409
+    assert problem_of(response)["type"] == PROBLEMS + "slug-taken"
+    assert client.get(f"/clinics/{other['id']}").get_json() == other
+    assert stored.count("outbox") == 2
+
+
+# -- unknown clinics --------------------------------------------------------------------------
+
+
+def test_reading_an_unknown_clinic_answers_a_404_problem(client, problem_of):
+    unknown = uuid.uuid4()
+
+    response = client.get(f"/clinics/{unknown}")
+
+    assert response.status_code == 404
+    body = problem_of(response)
+    assert (body["type"], body["status"], body["instance"]) == (PROBLEMS + "not-found", 404, f"/clinics/{unknown}")
+
+
+def test_changing_an_unknown_clinic_answers_a_404_problem_and_writes_nothing(client, clinic_body, stored,
+                                                                            nothing_written, problem_of):
+    response = client.put(f"/clinics/{uuid.uuid4()}", json=clinic_body(), headers={"If-Match": '"1"'})
+
+    assert response.status_code == 404
+    assert problem_of(response)["type"] == PROBLEMS + "not-found"
+    assert stored.counts() == nothing_written
+
+
+def test_a_clinic_path_that_is_not_a_uuid_answers_a_404_problem(client, problem_of):
+    response = client.get("/clinics/dental-care-cluj")
+
+    assert response.status_code == 404
+    assert problem_of(response)["status"] == 404

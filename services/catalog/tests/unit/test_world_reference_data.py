@@ -1,0 +1,47 @@
+"""The real reference lists: IANA zones (zoneinfo), ISO 4217 currencies and CLDR locales (Babel)."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.adapters.reference_data import WorldReferenceData
+from catalog.domain.clinic import ClinicProfile
+from catalog.domain.rules import check_profile
+
+world = WorldReferenceData()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Bucharest", "America/Argentina/Buenos_Aires", "Asia/Kolkata", "UTC"])
+def test_iana_time_zones_are_known(zone):
+    assert world.is_timezone(zone)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "europe/bucharest", "GMT+2 ", "", "Bucharest"])
+def test_other_time_zone_names_are_unknown(zone):
+    assert not world.is_timezone(zone)
+
+
+@pytest.mark.parametrize("code", ["RON", "EUR", "USD", "JPY", "GBP"])
+def test_iso_4217_currencies_are_known(code):
+    assert world.is_currency(code)
+
+
+@pytest.mark.parametrize("code", ["ron", "XYZ", "EURO", "", "LEI"])
+def test_other_currency_codes_are_unknown(code):
+    assert not world.is_currency(code)
+
+
+@pytest.mark.parametrize("tag", ["ro-RO", "en", "en-GB", "de-DE", "zh-Hans-CN", "es-419"])
+def test_known_locales_in_bcp_47_form_are_accepted(tag):
+    assert world.is_locale(tag)
+
+
+@pytest.mark.parametrize("tag", ["xx-YY", "klingon", "", "ro_RO", "en-", " ro-RO"])
+def test_unknown_or_malformed_locales_are_refused(tag):
+    assert not world.is_locale(tag)
+
+
+def test_a_real_clinic_profile_passes_the_rules_against_the_world():
+    profile = ClinicProfile("dental-care-cluj", "Dental Care Cluj", "Europe/Bucharest", "RON", "ro-RO")
+
+    assert check_profile(profile, world) == []
