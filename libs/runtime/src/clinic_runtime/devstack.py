@@ -48,10 +48,12 @@ class ProcessDied(RuntimeError):
     """A process exited that was meant to keep running (or a one-shot one failed)."""
 
     def __init__(self, name: str, returncode: int, log_tail: str) -> None:
-        super().__init__(f"{name} exited with code {returncode}. Last lines of its log:\n{log_tail}")
         self.name = name
         self.returncode = returncode
+        self.how = (f"was killed by {signal.Signals(-returncode).name}" if returncode < 0
+                    else f"exited with code {returncode}")
         self.log_tail = log_tail
+        super().__init__(f"{name} {self.how}. Last lines of its log:\n{log_tail}")
 
 
 @dataclass(frozen=True)
@@ -392,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                              mail=mail_sink.directory, smtp_port=smtp_port, state=state_dir))
         supervisor.watch()
     except ProcessDied as died:
-        _say(f"{died.name} stopped unexpectedly (exit code {died.returncode}). Last lines of "
+        _say(f"{died.name} stopped unexpectedly: it {died.how}. Last lines of "
              f"{supervisor.log_path(died.name)}:\n{died.log_tail}\nstopping everything.")
         exit_code = 1
     except TimeoutError as error:

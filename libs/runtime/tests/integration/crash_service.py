@@ -5,7 +5,8 @@
 
 The consumer appends one row per application to `applied_events`, which has no uniqueness, so an
 event applied twice would show as two rows. CONSUMER_DELAY_MS widens the window in which a kill
-lands mid-transaction.
+lands mid-transaction. A clinic whose slug starts with "poison" fails to apply until its slug is
+listed in `cured_slugs`: a stand-in for a bug fixed after its message was dead-lettered.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 
 from pydantic import Field
-from sqlalchemy import Column, MetaData, String, Table, Uuid, insert
+from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine
@@ -32,11 +33,16 @@ applied_events = Table(
     Column("slug", String(63), nullable=False),
 )
 
+cured_slugs = Table("cured_slugs", effects_metadata, Column("slug", String(63), primary_key=True))
+
 handlers = EventHandlers("test-consumer")
 
 
 @handlers.on(ClinicUpsertedV1)
 def record_application(session, event: ClinicUpsertedV1, envelope) -> None:
+    cured = session.execute(select(cured_slugs).where(cured_slugs.c.slug == event.slug)).first()
+    if event.slug.startswith("poison") and cured is None:
+        raise RuntimeError(f"cannot apply {event.slug} yet")
     session.execute(insert(applied_events).values(event_id=envelope.id, slug=event.slug))
     delay = int(os.environ.get("CONSUMER_DELAY_MS", "0"))
     if delay:

@@ -8,176 +8,16 @@ connection. Afterwards every event must have been applied exactly once.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import requests
-import sqlalchemy as sa
-
-from clinic_contracts.events.catalog import ClinicUpsertedV1
-from clinic_runtime.db import make_engine, make_session_factory, transaction
-from clinic_runtime.messaging.outbox import emit
-from clinic_runtime.messaging.tables import OutboxState, outbox
 
 pytestmark = pytest.mark.integration
 
-SERVICE = Path(__file__).with_name("crash_service.py")
 
-
-def create_schema(database_url: str) -> None:
-    spec = importlib.util.spec_from_file_location("crash_service", SERVICE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.create_schema(database_url)
-
-EVENTS = 1000
-BATCH = 20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServiceProcess:
-    """One crash_service.py process that can be killed and started again."""
-
-    def __init__(self, role: str, env: dict[str, str], log_dir: Path) -> None:
-        self.role = role
-        self.port = free_port()
-        self.env = {**os.environ, **env, "WORKER_PORT": str(self.port)}
-        self.log = log_dir / f"{role}.log"
-        self.process: subprocess.Popen | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(SERVICE), self.role], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.role} exited: {self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self.role} not ready: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.kills += 1
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def crash_env(create_database, amqp_url, broker_namespace, tmp_path) -> Iterator[Callable[..., dict]]:
-    processes: list[ServiceProcess] = []
-
-    def build(amqp: str = amqp_url, **extra: str) -> dict:
-        producer_db, consumer_db = create_database("producer"), create_database("consumer")
-        create_schema(producer_db)
-        create_schema(consumer_db)
-        common = {"AMQP_URL": amqp, "BROKER_NAMESPACE": broker_namespace, "OUTBOX_LEASE_SECONDS": "2",
-                  "LOG_LEVEL": "WARNING", "PYTHONPATH": str(SERVICE.parent), **extra}
-        relay = ServiceProcess("relay", {**common, "DATABASE_URL": producer_db}, tmp_path)
-        consumer = ServiceProcess("consumer", {**common, "DATABASE_URL": consumer_db, "CONSUMER_DELAY_MS": "1"}, tmp_path)
-        processes.extend([relay, consumer])
-        return {"producer_db": producer_db, "consumer_db": consumer_db, "relay": relay, "consumer": consumer}
-
-    try:
-        yield build
-    finally:
-        for process in processes:
-            process.stop()
-
-
-def commit_events(database_url: str) -> set[uuid.UUID]:
-    """Commit EVENTS events into the outbox, BATCH per transaction, spread over ~12 s so that
-    kills land while events are flowing."""
-    sessions = make_session_factory(make_engine(database_url))
-    ids: set[uuid.UUID] = set()
-    for start in range(0, EVENTS, BATCH):
-        with transaction(sessions) as session:
-            for n in range(start, start + BATCH):
-                clinic_id = uuid.uuid4()
-                event = ClinicUpsertedV1(clinic_id=clinic_id, slug=f"clinic-{n}", name=f"Clinic {n}",
-                                         timezone="Europe/Bucharest", currency="RON", locale="ro-RO",
-                                         version=1, updated_at=datetime.now(UTC))
-                ids.add(emit(session, event, clinic_id=clinic_id).id)
-        time.sleep(0.25)
-    return ids
-
-
-def keep_killing(process: ServiceProcess, until: threading.Event, *, restart_after: float = 0.3) -> threading.Thread:
-    def run() -> None:
-        rng = random.Random()
-        while not until.is_set():
-            time.sleep(rng.uniform(0.2, 1.0))
-            if until.is_set():
-                break
-            process.kill()
-            time.sleep(restart_after)
-            process.start()
-            process.wait_ready()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def wait_for_all_applied(env: dict, expected: set[uuid.UUID], timeout: float = 120) -> None:
-    consumer_db = make_engine(env["consumer_db"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with consumer_db.connect() as c:
-            distinct = c.execute(sa.text("SELECT count(DISTINCT event_id) FROM applied_events")).scalar()
-        if distinct >= len(expected):
-            break
-        time.sleep(0.5)
-    # Give a late duplicate (a relay that re-publishes after its lease ran out) time to show up.
-    time.sleep(3)
-    with consumer_db.connect() as c:
-        applied = [row[0] for row in c.execute(sa.text("SELECT event_id FROM applied_events"))]
-    consumer_db.dispose()
-    producer_db = make_engine(env["producer_db"])
-    with producer_db.connect() as c:
-        unpublished = c.execute(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.state != OutboxState.PUBLISHED)).scalar()
-    producer_db.dispose()
-    assert set(applied) == expected, f"{len(expected - set(applied))} events never applied"
-    assert len(applied) == len(expected), f"{len(applied) - len(set(applied))} events applied more than once"
-    assert unpublished == 0
-
-
-def test_relay_killed_at_random_moments_loses_and_duplicates_nothing(crash_env):
+def test_relay_killed_at_random_moments_loses_and_duplicates_nothing(crash_env, commit_events, keep_killing, wait_for_all_applied):
     env = crash_env()
     env["consumer"].start()
     env["relay"].start()
@@ -192,7 +32,7 @@ def test_relay_killed_at_random_moments_loses_and_duplicates_nothing(crash_env):
     assert env["relay"].kills >= 3
 
 
-def test_consumer_killed_mid_batch_applies_every_event_exactly_once(crash_env):
+def test_consumer_killed_mid_batch_applies_every_event_exactly_once(crash_env, commit_events, keep_killing, wait_for_all_applied):
     env = crash_env(CONSUMER_PREFETCH="64")
     env["consumer"].start()
     env["relay"].start()
@@ -207,33 +47,7 @@ def test_consumer_killed_mid_batch_applies_every_event_exactly_once(crash_env):
     assert env["consumer"].kills >= 3
 
 
-RABBITMQCTL = os.environ.get("RABBITMQCTL", "rabbitmqctl")
-
-
-@pytest.fixture
-def isolated_vhost(amqp_url) -> Iterator[tuple[str, Callable[[], None]]]:
-    """A vhost of this test alone, so dropping its connections disturbs nothing else."""
-    if shutil.which(RABBITMQCTL.split()[0]) is None:
-        message = f"{RABBITMQCTL} is needed to drop broker connections (set RABBITMQCTL)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    vhost = f"t-{uuid.uuid4().hex[:10]}"
-    ctl = RABBITMQCTL.split()
-    subprocess.run([*ctl, "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run([*ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, capture_output=True)
-
-    def drop_connections() -> None:
-        subprocess.run([*ctl, "-q", "close_all_connections", "--vhost", vhost, "crash test"], check=True, capture_output=True)
-
-    base = amqp_url.rstrip("/")
-    try:
-        yield f"{base}/{vhost}", drop_connections
-    finally:
-        subprocess.run([*ctl, "-q", "delete_vhost", vhost], capture_output=True)
-
-
-def test_broker_dropping_every_connection_loses_and_duplicates_nothing(crash_env, isolated_vhost):
+def test_broker_dropping_every_connection_loses_and_duplicates_nothing(crash_env, isolated_vhost, commit_events, wait_for_all_applied):
     vhost_url, drop_connections = isolated_vhost
     env = crash_env(amqp=vhost_url)
     env["consumer"].start()

@@ -18,6 +18,12 @@ UPSERTED = "catalog.clinic.upserted.v1"
 PROBLEMS = "https://problems.clinic-platform.dev/"
 
 
+def committed_schema_violations(instance: dict) -> list[str]:
+    schema = json.loads(schema_path(UPSERTED).read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [error.message for error in validator.iter_errors(instance)]
+
+
 def field_errors(body: dict) -> set[str]:
     return {error["field"] for error in body["errors"]}
 
@@ -53,36 +59,24 @@ def test_the_registered_name_is_stored_without_surrounding_blanks(client, clinic
     assert client.post("/clinics", json=clinic_body(name="  Dental Care  ")).get_json()["name"] == "Dental Care"
 
 
-def test_registering_leaves_exactly_one_pending_upserted_event_in_the_outbox(client, clinic_body, stored):
+def test_registering_leaves_exactly_one_pending_upserted_event_with_the_snapshot_and_correlation_id(
+    client, clinic_body, stored
+):
     response = client.post("/clinics", json=clinic_body(), headers={"X-Correlation-ID": "booking-flow-42"})
     clinic = response.get_json()
 
     [row] = stored.outbox()
     assert (row["event_type"], row["state"], row["attempts"]) == (UPSERTED, "pending", 0)
     assert row["clinic_id"] == uuid.UUID(clinic["id"])
+    assert committed_schema_violations(json.loads(row["body"])) == []
     envelope = Envelope.model_validate_json(row["body"])
     assert envelope.id == row["event_id"]
     assert (envelope.type, envelope.source, envelope.dataschema) == (UPSERTED, "/services/catalog", schema_uri(UPSERTED))
     assert str(envelope.clinicid) == envelope.subject == clinic["id"]
-    assert envelope.correlationid == "booking-flow-42"
+    assert envelope.correlationid == response.headers["X-Correlation-ID"] == "booking-flow-42"
     assert envelope.payload(ClinicUpsertedV1) == ClinicUpsertedV1.model_validate(
         {**{k: v for k, v in clinic.items() if k != "id"}, "clinic_id": clinic["id"]}
     )
-
-
-def test_the_outbox_event_matches_the_committed_contract_schema(client, clinic_body, stored):
-    client.post("/clinics", json=clinic_body())
-
-    [row] = stored.outbox()
-    schema = json.loads(schema_path(UPSERTED).read_text(encoding="utf-8"))
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    assert [error.message for error in validator.iter_errors(json.loads(row["body"]))] == []
-
-
-def test_the_correlation_id_of_the_request_is_echoed(client, clinic_body):
-    response = client.post("/clinics", json=clinic_body(), headers={"X-Correlation-ID": "booking-flow-42"})
-
-    assert response.headers["X-Correlation-ID"] == "booking-flow-42"
 
 
 def test_an_unsafe_correlation_id_is_replaced_by_a_fresh_one(client, clinic_body, stored):
@@ -93,92 +87,68 @@ def test_an_unsafe_correlation_id_is_replaced_by_a_fresh_one(client, clinic_body
     assert Envelope.model_validate_json(stored.outbox()[0]["body"]).correlationid == replaced
 
 
-# -- bad input: 422 with per-field errors, and nothing written ---------------------------------
+# -- refused registrations: a problem, and nothing written -------------------------------------
+
+VALIDATION = PROBLEMS + "validation-error"
+ALL_FIELDS = {"slug", "name", "timezone", "currency", "locale"}
 
 
-@pytest.mark.parametrize(
-    ("changes", "fields"),
-    [
-        pytest.param({"slug": "Dental Care"}, {"slug"}, id="bad-slug"),
-        pytest.param({"slug": "-dental"}, {"slug"}, id="slug-leading-hyphen"),
-        pytest.param({"slug": "d" * 64}, {"slug"}, id="slug-too-long"),
-        pytest.param({"name": "   "}, {"name"}, id="blank-name"),
-        pytest.param({"name": "n" * 201}, {"name"}, id="name-too-long"),
-        pytest.param({"timezone": "Mars/Olympus"}, {"timezone"}, id="unknown-timezone"),
-        pytest.param({"currency": "XYZ"}, {"currency"}, id="unknown-currency"),
-        pytest.param({"currency": "LEU1"}, {"currency"}, id="currency-not-three-letters"),
-        pytest.param({"locale": "xx-YY"}, {"locale"}, id="unknown-locale"),
-        pytest.param({"slug": 42}, {"slug"}, id="slug-not-a-string"),
-        pytest.param({"name": ["Dental"]}, {"name"}, id="name-not-a-string"),
-        pytest.param({"timezone": None}, {"timezone"}, id="timezone-null"),
-        pytest.param({"currency": 946}, {"currency"}, id="currency-a-number"),
-        pytest.param({"locale": {"tag": "ro-RO"}}, {"locale"}, id="locale-an-object"),
-    ],
-)
-def test_each_bad_field_is_refused_with_422_naming_it_and_nothing_is_written(
-    client, clinic_body, stored, nothing_written, problem_of, changes, fields
+# (case, what to send, status, problem type, fields named in `errors`). What to send is either
+# changes to a valid body, {"omit": field}, or the test client's own `json`/`data` arguments.
+REFUSED = [
+    ("bad slug", {"slug": "Dental Care"}, 422, VALIDATION, {"slug"}),
+    ("slug with a leading hyphen", {"slug": "-dental"}, 422, VALIDATION, {"slug"}),
+    ("slug longer than 63", {"slug": "d" * 64}, 422, VALIDATION, {"slug"}),
+    ("blank name", {"name": "   "}, 422, VALIDATION, {"name"}),
+    ("name longer than 200", {"name": "n" * 201}, 422, VALIDATION, {"name"}),
+    ("unknown timezone", {"timezone": "Mars/Olympus"}, 422, VALIDATION, {"timezone"}),
+    ("unknown currency", {"currency": "XYZ"}, 422, VALIDATION, {"currency"}),
+    ("currency not three letters", {"currency": "LEU1"}, 422, VALIDATION, {"currency"}),
+    ("unknown locale", {"locale": "xx-YY"}, 422, VALIDATION, {"locale"}),
+    ("slug not a string", {"slug": 42}, 422, VALIDATION, {"slug"}),
+    ("name not a string", {"name": ["Dental"]}, 422, VALIDATION, {"name"}),
+    ("timezone null", {"timezone": None}, 422, VALIDATION, {"timezone"}),
+    ("currency a number", {"currency": 946}, 422, VALIDATION, {"currency"}),
+    ("locale an object", {"locale": {"tag": "ro-RO"}}, 422, VALIDATION, {"locale"}),
+    *[(f"missing {f}", {"omit": f}, 422, VALIDATION, {f}) for f in sorted(ALL_FIELDS)],
+    ("empty object", {"json": {}}, 422, VALIDATION, ALL_FIELDS),
+    ("JSON array instead of an object", {"json": ["dental-care-cluj"]}, 422, VALIDATION, {"body"}),
+    ("every broken rule at once", {"slug": "Bad Slug", "timezone": "Nowhere/City", "locale": "xx-YY"},
+     422, VALIDATION, {"slug", "timezone", "locale"}),
+    ("not JSON", {"data": "slug=dental-care-cluj", "content_type": "text/plain"},
+     415, PROBLEMS + "unsupported-media-type", set()),
+    ("malformed JSON", {"data": '{"slug": "dental-', "content_type": "application/json"},
+     400, PROBLEMS + "malformed-json", set()),
+]
+
+
+def _request(clinic_body, case: dict) -> dict:
+    if "omit" in case:
+        body = clinic_body()
+        del body[case["omit"]]
+        return {"json": body}
+    if {"json", "data"} & case.keys():
+        return case
+    return {"json": clinic_body(**case)}
+
+
+def test_a_refused_registration_answers_a_problem_naming_each_bad_field_and_writes_nothing(
+    client, clinic_body, stored, nothing_written, problem_of, subtests
 ):
-    response = client.post("/clinics", json=clinic_body(**changes), headers={"Idempotency-Key": "bad-input-1"})
+    for number, (case, changes, status, kind, fields) in enumerate(REFUSED):
+        with subtests.test(case):
+            response = client.post("/clinics", **_request(clinic_body, changes),
+                                   headers={"Idempotency-Key": f"refused-{number}"})
 
-    assert response.status_code == 422
-    body = problem_of(response)
-    assert (body["type"], body["status"], body["instance"]) == (PROBLEMS + "validation-error", 422, "/clinics")
-    assert field_errors(body) == fields
-    assert all(error["message"] for error in body["errors"])
-    assert stored.counts() == nothing_written
-
-
-@pytest.mark.parametrize("missing", ["slug", "name", "timezone", "currency", "locale"])
-def test_a_missing_field_is_refused_with_422_naming_it(client, clinic_body, stored, nothing_written, problem_of,
-                                                         missing):
-    body = clinic_body()
-    del body[missing]
-
-    response = client.post("/clinics", json=body)
-
-    assert response.status_code == 422
-    assert field_errors(problem_of(response)) == {missing}
-    assert stored.counts() == nothing_written
-
-
-def test_an_empty_object_is_refused_naming_every_field(client, stored, nothing_written, problem_of):
-    response = client.post("/clinics", json={})
-
-    assert response.status_code == 422
-    assert field_errors(problem_of(response)) == {"slug", "name", "timezone", "currency", "locale"}
-    assert stored.counts() == nothing_written
-
-
-def test_a_json_value_that_is_not_an_object_is_refused_with_422(client, stored, nothing_written, problem_of):
-    response = client.post("/clinics", json=["dental-care-cluj"])
-
-    assert response.status_code == 422
-    assert field_errors(problem_of(response)) == {"body"}
-    assert stored.counts() == nothing_written
-
-
-def test_every_broken_rule_is_reported_in_one_response(client, clinic_body, stored, nothing_written, problem_of):
-    response = client.post("/clinics", json=clinic_body(slug="Bad Slug", timezone="Nowhere/City", locale="xx-YY"))
-
-    assert response.status_code == 422
-    assert field_errors(problem_of(response)) == {"slug", "timezone", "locale"}
-    assert stored.counts() == nothing_written
-
-
-def test_a_body_that_is_not_json_is_refused_with_415(client, clinic_body, stored, nothing_written, problem_of):
-    response = client.post("/clinics", data=json.dumps(clinic_body()), content_type="text/plain")
-
-    assert response.status_code == 415
-    assert problem_of(response)["type"] == PROBLEMS + "unsupported-media-type"
-    assert stored.counts() == nothing_written
-
-
-def test_malformed_json_is_refused_with_400(client, stored, nothing_written, problem_of):
-    response = client.post("/clinics", data='{"slug": "dental-', content_type="application/json")
-
-    assert response.status_code == 400
-    assert problem_of(response)["type"] == PROBLEMS + "malformed-json"
-    assert stored.counts() == nothing_written
+            assert response.status_code == status
+            body = problem_of(response)
+            assert (body["type"], body["status"], body["instance"]) == (kind, status, "/clinics")
+            if fields:
+                assert field_errors(body) == fields
+                assert all(error["message"] for error in body["errors"])
+            else:
+                assert "errors" not in body
+            assert stored.counts() == nothing_written
 
 
 def test_a_taken_slug_is_refused_with_409_and_nothing_more_is_written(client, clinic_body, registered, stored,
@@ -354,6 +324,7 @@ def test_reading_an_unknown_clinic_answers_a_404_problem(client, problem_of):
     assert response.status_code == 404
     body = problem_of(response)
     assert (body["type"], body["status"], body["instance"]) == (PROBLEMS + "not-found", 404, f"/clinics/{unknown}")
+    assert problem_of(client.get("/clinics/dental-care-cluj"))["status"] == 404  # not even a clinic id
 
 
 def test_changing_an_unknown_clinic_answers_a_404_problem_and_writes_nothing(client, clinic_body, stored,
@@ -363,10 +334,3 @@ def test_changing_an_unknown_clinic_answers_a_404_problem_and_writes_nothing(cli
     assert response.status_code == 404
     assert problem_of(response)["type"] == PROBLEMS + "not-found"
     assert stored.counts() == nothing_written
-
-
-def test_a_clinic_path_that_is_not_a_uuid_answers_a_404_problem(client, problem_of):
-    response = client.get("/clinics/dental-care-cluj")
-
-    assert response.status_code == 404
-    assert problem_of(response)["status"] == 404
