@@ -170,6 +170,8 @@ class Supervisor:
         for name, process in self._processes.items():
             code = process.popen.poll()
             if code is not None and not process.exit_expected:
+                process.exit_expected = True  # reported once
+                _signal_group(process.popen, signal.SIGKILL)  # e.g. a dead gunicorn master's workers
                 process.reader.join(timeout=2)  # so the tail includes its last words
                 raise ProcessDied(name, code, self.log_tail(name))
 
@@ -229,6 +231,7 @@ class Supervisor:
                 process.popen.wait()
         for process in processes:
             # A leader's exit can leave children behind (gunicorn workers of a killed master).
+            # Right away: once the group is empty its id may be reused.
             _signal_group(process.popen, signal.SIGKILL)
             process.reader.join(timeout=5)
 

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from clinic_runtime import context, tracing
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# International or national phone numbers: 8+ digits with optional +, spaces, dots, dashes, parens.
-PHONE = re.compile(r"(?<![\w-])\+?\d(?:[\s().\-]?\d){7,14}(?![\w-])")
+# International or national phone numbers: 8-15 digits with an optional +, an optional opening
+# parenthesis, and up to two of space, dot, dash or parenthesis between digits.
+PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().\-]{0,2}\d){7,14}(?![\w-])")
 UUID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Record attributes that are not extra fields (uvicorn adds a colored copy of its message).

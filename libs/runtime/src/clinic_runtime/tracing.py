@@ -13,20 +13,23 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
 
 
-def configure_tracing(service_name: str, otlp_endpoint: str, *extra: SpanProcessor) -> TracerProvider:
+def configure_tracing(service_name: str, otlp_endpoint: str) -> TracerProvider:
+    """Install this process's tracer provider; a provider installed earlier (by a test) is kept,
+    since OpenTelemetry allows setting it only once per process."""
+    installed = trace.get_tracer_provider()
+    if isinstance(installed, TracerProvider):
+        return installed
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
-    for processor in extra:
-        provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
     return provider
 

@@ -103,7 +103,7 @@ def subscribe(
             log.error("rejected %s: %s does not handle it", envelope.type, handlers.group)
             raise RejectMessage()
         try:
-            applied = await asyncio.to_thread(_apply_in_context, handlers, sessions, envelope)
+            applied = await asyncio.to_thread(apply_delivered, handlers, sessions, envelope)
         except ValidationError as error:
             CONSUMED.labels(service, envelope.type, "rejected").inc()
             log.error("rejected %s %s: payload breaks its contract: %s", envelope.type, envelope.id, error.errors()[:3])
@@ -111,7 +111,9 @@ def subscribe(
         CONSUMED.labels(service, envelope.type, "applied" if applied else "duplicate").inc()
 
 
-def _apply_in_context(handlers: EventHandlers, sessions: sessionmaker[Session], envelope: Envelope) -> bool:
+def apply_delivered(handlers: EventHandlers, sessions: sessionmaker[Session], envelope: Envelope) -> bool:
+    """Apply a delivered event as the consumer does: with its correlation id in the logs and a
+    span that continues the producer's trace."""
     context.reset()
     context.set_correlation_id(envelope.correlationid)
     context.bind_log_fields(event_id=str(envelope.id), event_type=envelope.type)

@@ -1,0 +1,122 @@
+"""The outbox's state machine on both backends: pending → in_flight → published, leases, backoff."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from clinic_contracts import Envelope
+from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.messaging.outbox import OutboxStore, emit
+from clinic_runtime.messaging.tables import OutboxState, messaging_metadata, outbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def sessions(database_url):
+    engine = make_engine(database_url)
+    messaging_metadata.create_all(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def add_events(sessions, count: int) -> list[uuid.UUID]:
+    ids = []
+    with transaction(sessions) as session:
+        for n in range(count):
+            clinic_id = uuid.uuid4()
+            event = ClinicUpsertedV1(clinic_id=clinic_id, slug=f"c-{n}", name="C", timezone="UTC", currency="EUR",
+                                     locale="en", version=1, updated_at=datetime.now(UTC))
+            ids.append(emit(session, event, clinic_id=clinic_id).id)
+    return ids
+
+
+def states(sessions) -> dict[str, int]:
+    with sessions() as session:
+        return dict(session.execute(sa.select(outbox.c.state, sa.func.count()).group_by(outbox.c.state)).all())
+
+
+def test_events_are_claimed_oldest_first_and_carry_their_envelope(sessions):
+    ids = add_events(sessions, 5)
+    claimed = OutboxStore(sessions, lease=timedelta(seconds=30)).claim(3)
+    assert [c.event_id for c in claimed] == ids[:3]
+    assert all(c.attempts == 1 for c in claimed)
+    envelope = Envelope.model_validate_json(claimed[0].body)
+    assert envelope.id == ids[0] and envelope.type == "catalog.clinic.upserted.v1"
+    assert states(sessions) == {OutboxState.IN_FLIGHT: 3, OutboxState.PENDING: 2}
+
+
+def test_an_event_rolled_back_with_its_transaction_is_never_published(sessions):
+    with pytest.raises(RuntimeError):
+        with transaction(sessions) as session:
+            event = ClinicUpsertedV1(clinic_id=uuid.uuid4(), slug="x", name="X", timezone="UTC", currency="EUR",
+                                     locale="en", version=1, updated_at=datetime.now(UTC))
+            emit(session, event, clinic_id=event.clinic_id)
+            raise RuntimeError("the business change failed")
+    assert OutboxStore(sessions, lease=timedelta(seconds=30)).claim(10) == []
+
+
+def test_claimed_events_are_not_claimed_again_while_their_lease_holds(sessions):
+    add_events(sessions, 3)
+    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    assert len(store.claim(10)) == 3
+    assert store.claim(10) == []
+
+
+def test_an_event_whose_relay_died_is_claimed_again_after_the_lease(sessions):
+    add_events(sessions, 2)
+    OutboxStore(sessions, lease=timedelta(seconds=-1)).claim(10)
+    again = OutboxStore(sessions, lease=timedelta(seconds=30)).claim(10)
+    assert len(again) == 2 and all(c.attempts == 2 for c in again)
+
+
+def test_settling_marks_acknowledged_events_published_and_backs_off_failed_ones(sessions):
+    add_events(sessions, 2)
+    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    first, second = store.claim(10)
+    store.settle([first.position], {second.position: (second.attempts, "PublishError: NO_ROUTE")})
+    assert states(sessions) == {OutboxState.PUBLISHED: 1, OutboxState.PENDING: 1}
+    assert store.claim(10) == [], "a failed event waits for its backoff"
+    with sessions() as session:
+        row = session.execute(sa.select(outbox).where(outbox.c.position == second.position)).one()
+    assert row.last_error == "PublishError: NO_ROUTE"
+    assert row.available_at > datetime.now(UTC)
+    assert store.backlog().unpublished == 1
+
+
+def test_concurrent_relays_never_claim_the_same_event(sessions):
+    add_events(sessions, 400)
+    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    claims: list[list[uuid.UUID]] = []
+    barrier = threading.Barrier(4)
+
+    def relay() -> None:
+        barrier.wait()
+        mine = []
+        while batch := store.claim(25):
+            mine.extend(c.event_id for c in batch)
+        claims.append(mine)
+
+    threads = [threading.Thread(target=relay) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [event_id for mine in claims for event_id in mine]
+    assert len(every) == 400
+    assert len(set(every)) == 400
+
+
+def test_published_events_past_retention_are_purged(sessions):
+    add_events(sessions, 3)
+    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    store.settle([c.position for c in store.claim(10)], {})
+    assert store.purge_published(timedelta(days=7)) == 0
+    assert store.purge_published(timedelta(seconds=-1)) == 3
+    assert states(sessions) == {}

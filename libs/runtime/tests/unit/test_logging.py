@@ -1,0 +1,48 @@
+"""Logs are JSON lines with context, and never carry an email address or a phone number."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from clinic_runtime import context
+from clinic_runtime.logging import JsonFormatter, redact
+
+
+def test_email_addresses_are_masked():
+    assert redact("booked by maria.popescu+test@example.ro today") == "booked by [email] today"
+
+
+def test_phone_numbers_are_masked_in_international_and_national_forms():
+    for number in ("+40 721 234 567", "+40721234567", "0721-234-567", "(212) 555-0187", "+1 212 555 0187"):
+        assert redact(f"call {number} now") == "call [phone] now", number
+
+
+def test_identifiers_and_times_are_not_mistaken_for_phone_numbers():
+    text = "appointment 01a1fc5b-cedc-7548-b1dd-c870ee7b72c2 at 2026-11-21T09:00:00+02:00 took 1234 ms"
+    assert redact(text) == text
+
+
+def format_line(message: str, *args, **extra) -> dict:
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, message, args, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return json.loads(JsonFormatter("catalog").format(record))
+
+
+def test_a_log_line_carries_service_correlation_and_bound_fields():
+    context.reset()
+    context.set_correlation_id("corr-1")
+    context.bind_log_fields(clinic_id="c-1", appointment_id="a-1")
+    line = format_line("appointment %s confirmed", "a-1")
+    assert line["service"] == "catalog"
+    assert line["message"] == "appointment a-1 confirmed"
+    assert line["correlation_id"] == "corr-1"
+    assert line["clinic_id"] == "c-1" and line["appointment_id"] == "a-1"
+    context.reset()
+
+
+def test_personal_data_in_arguments_and_extra_fields_is_masked():
+    line = format_line("patient %s registered", "ana@example.com", mobile="+40 721 234 567")
+    assert line["message"] == "patient [email] registered"
+    assert line["mobile"] == "[phone]"
