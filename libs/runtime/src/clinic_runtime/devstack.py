@@ -334,8 +334,9 @@ def platform_specs(
 
 
 def _web_env(service: str, ports: Ports, state_dir: Path) -> dict[str, str]:
-    # prometheus-client chooses multiprocess mode when first imported, so gunicorn's master must
-    # see this from the start; workers must not (they are one process and serve their registry).
+    # Under state_dir, because a web process wipes its metrics directory when it starts: a test
+    # platform must not wipe a local run's. Workers get none: they are one process and serve
+    # their own registry.
     return {"HTTP_PORT": str(ports.web[service]),
             "PROMETHEUS_MULTIPROC_DIR": str(Path(state_dir).resolve() / "metrics" / service)}
 

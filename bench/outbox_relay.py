@@ -1,0 +1,250 @@
+"""Benchmark: outbox relay throughput against the raw client, and commit-to-effect latency.
+
+    uv run python bench/outbox_relay.py [--events 20000] [--rate 500] [--seconds 20]
+
+Needs PostgreSQL and RabbitMQ (TEST_POSTGRES_URL / TEST_AMQP_URL, defaulting to the local servers).
+It creates throw-away databases and a throw-away broker namespace and removes them afterwards.
+
+1. raw:     aio-pika publishing persistent, mandatory messages on a publisher-confirm channel,
+            the envelope-sized body, with the same number in flight as the relay's batch:
+            the client's own limit on this machine.
+2. relay:   the outbox relay (the worker's code) draining a pre-filled outbox of --events rows
+            into the same queue: events/s, and its ratio to raw.
+3. latency: catalog's real worker relays and scheduling's real worker consumes while events are
+            committed into catalog's outbox at a steady --rate for --seconds; latency is from the
+            producing transaction's commit to the consumer's committed effect (scheduling's inbox
+            row), both read from the databases' clocks on this one machine: p50, p99, max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aio_pika
+import requests
+import sqlalchemy as sa
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.schemas import Channel
+
+from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.messaging.outbox import OutboxStore, emit
+from clinic_runtime.messaging.publisher import BrokerPublisher
+from clinic_runtime.messaging.relay import OutboxRelay
+from clinic_runtime.messaging.tables import OutboxState, inbox, outbox
+from clinic_runtime.messaging.topology import Topology, connect
+from clinic_runtime.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+AMQP = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+EVENT_TYPE = ClinicUpsertedV1.event_type
+BATCH = 200
+
+
+def an_event(n: int) -> tuple[ClinicUpsertedV1, uuid.UUID]:
+    clinic_id = uuid.uuid4()
+    return ClinicUpsertedV1(clinic_id=clinic_id, slug=f"bench-{n}", name=f"Bench clinic {n}",
+                            timezone="Europe/Bucharest", currency="RON", locale="ro-RO", version=1,
+                            updated_at=datetime.now(UTC)), clinic_id
+
+
+class Databases:
+    def __init__(self) -> None:
+        self.admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def create(self, label: str) -> str:
+        name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        return sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as c:
+            for name in self.names:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def raw_rate(topology: Topology, body: bytes, count: int) -> float:
+    connection = await aio_pika.connect(AMQP)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        exchange = await channel.get_exchange(topology.events_exchange)
+        started = time.perf_counter()
+        for start in range(0, count, BATCH):
+            await asyncio.gather(*(
+                exchange.publish(aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                                  message_id=str(uuid.uuid4())),
+                                 routing_key=EVENT_TYPE, mandatory=True)
+                for _ in range(min(BATCH, count - start))
+            ))
+        return count / (time.perf_counter() - started)
+
+
+async def relay_rate(topology: Topology, database_url: str, count: int) -> float:
+    sessions = make_session_factory(make_engine(database_url))
+    for start in range(0, count, 1000):
+        with transaction(sessions) as session:
+            for n in range(start, min(start + 1000, count)):
+                event, clinic_id = an_event(n)
+                emit(session, event, clinic_id=clinic_id)
+    broker = RabbitBroker(AMQP, default_channel=Channel(on_return_raises=True), logger=None)
+    await broker.start()
+    relay = OutboxRelay(OutboxStore(sessions, lease=timedelta(seconds=30)),
+                        BrokerPublisher(broker, topology.events_exchange),
+                        service="bench", batch_size=BATCH, idle_sleep=0.01)
+    started = time.perf_counter()
+    relayed = 0
+    while relayed < count:
+        relayed += await relay.relay_once()
+    elapsed = time.perf_counter() - started
+    await broker.stop()
+    with sessions() as s:
+        assert s.execute(sa.select(sa.func.count()).where(outbox.c.state == OutboxState.PUBLISHED)).scalar() == count
+    return count / elapsed
+
+
+async def declare_bench_queue(topology: Topology) -> None:
+    connection = await connect(AMQP)
+    async with connection:
+        channel = await connection.channel()
+        await topology.declare_group(channel, "bench", [EVENT_TYPE], delivery_limit=5)
+
+
+async def purge_bench_queue(topology: Topology) -> None:
+    connection = await connect(AMQP)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(topology.group_queue("bench"))
+        await queue.purge()
+
+
+async def delete_namespace(topology: Topology) -> None:
+    connection = await connect(AMQP)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (topology.group_queue("bench"), topology.dead_letter_queue("bench"),
+                      topology.group_queue("scheduling"), topology.dead_letter_queue("scheduling"),
+                      topology.unrouted_queue):
+            await channel.queue_delete(queue)
+        for exchange in (topology.events_exchange, topology.unrouted_exchange, topology.dead_letter_exchange):
+            await channel.exchange_delete(exchange)
+
+
+def start_worker(service: str, env: dict[str, str], port: int, logs: Path) -> subprocess.Popen:
+    log = (logs / f"{service}-worker.log").open("w")
+    process = subprocess.Popen([str(Path(sys.executable).parent / f"{service}-worker")],
+                               env={**os.environ, **env, "WORKER_PORT": str(port)}, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{service} worker did not become ready; see {logs}")
+
+
+def steady_producer(database_url: str, rate: int, seconds: float) -> int:
+    """Commit one event per transaction at `rate` per second; returns how many were committed."""
+    sessions = make_session_factory(make_engine(database_url, pool_size=2))
+    interval = 1.0 / rate
+    started = time.perf_counter()
+    n = 0
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(elapsed / interval) + 1
+        while n < due:
+            with transaction(sessions) as session:
+                event, clinic_id = an_event(n)
+                emit(session, event, clinic_id=clinic_id)
+            n += 1
+        time.sleep(max(0.0, (n * interval) - (time.perf_counter() - started)))
+    return n
+
+
+def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float = 60) -> list[float]:
+    scheduling = make_engine(scheduling_db)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with scheduling.connect() as c:
+            if c.execute(sa.select(sa.func.count()).select_from(inbox)).scalar() >= expected:
+                break
+        time.sleep(0.5)
+    with scheduling.connect() as c:
+        applied = dict(c.execute(sa.select(inbox.c.event_id, inbox.c.processed_at)).all())
+    with make_engine(catalog_db).connect() as c:
+        created = dict(c.execute(sa.select(outbox.c.event_id, outbox.c.created_at)).all())
+    missing = set(created) - set(applied)
+    if missing:
+        raise SystemExit(f"{len(missing)} events were not applied within {timeout}s")
+    return sorted((applied[i] - created[i]).total_seconds() * 1000 for i in created)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+
+    topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
+    databases = Databases()
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    workers: list[subprocess.Popen] = []
+    try:
+        asyncio.run(declare_bench_queue(topology))
+        event, clinic_id = an_event(0)
+        from clinic_contracts import Envelope
+
+        body = Envelope.wrap(event, clinic_id=clinic_id, correlation_id=str(uuid.uuid4())).model_dump_json().encode()
+        raw = asyncio.run(raw_rate(topology, body, args.events))
+        asyncio.run(purge_bench_queue(topology))
+        relay_db = databases.create("relay")
+        from catalog.entrypoints.migrate import MIGRATIONS as CATALOG_MIGRATIONS
+
+        upgrade(CATALOG_MIGRATIONS, relay_db)
+        relayed = asyncio.run(relay_rate(topology, relay_db, args.events))
+        asyncio.run(purge_bench_queue(topology))
+        print(f"raw aio-pika, confirms, {BATCH} in flight: {raw:8.0f} msg/s   ({args.events} messages, {len(body)} B)")
+        print(f"outbox relay (PostgreSQL -> RabbitMQ):    {relayed:8.0f} ev/s    = {relayed / raw:.0%} of raw")
+
+        from scheduling.entrypoints.migrate import MIGRATIONS as SCHEDULING_MIGRATIONS
+
+        catalog_db, scheduling_db = databases.create("catalog"), databases.create("scheduling")
+        upgrade(CATALOG_MIGRATIONS, catalog_db)
+        upgrade(SCHEDULING_MIGRATIONS, scheduling_db)
+        common = {"AMQP_URL": AMQP, "BROKER_NAMESPACE": topology.namespace, "LOG_LEVEL": "WARNING"}
+        workers.append(start_worker("scheduling", {**common, "DATABASE_URL": scheduling_db}, 19802, logs))
+        workers.append(start_worker("catalog", {**common, "DATABASE_URL": catalog_db}, 19801, logs))
+        committed = steady_producer(catalog_db, args.rate, args.seconds)
+        values = latencies(catalog_db, scheduling_db, committed)
+        print(f"commit -> consumer effect at {args.rate} ev/s for {args.seconds:.0f} s ({committed} events): "
+              f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
+              f"max {values[-1]:.1f} ms, mean {statistics.fmean(values):.1f} ms")
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(20)
+        asyncio.run(delete_namespace(topology))
+        databases.drop_all()
+
+
+if __name__ == "__main__":
+    main()
