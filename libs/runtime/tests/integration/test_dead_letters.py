@@ -72,6 +72,7 @@ def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed
     [letter] = dlq("list", cli_env)
     assert letter["event_id"] == str(poison_id)
     assert letter["event_type"] == "catalog.clinic.upserted.v1"
+    assert letter["reason"] == "delivery_limit"
     assert "poison-pill" not in applied_slugs(env["consumer_db"])
 
     engine = make_engine(env["consumer_db"])
