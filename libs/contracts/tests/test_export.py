@@ -10,8 +10,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from clinic_contracts import EVENT_MODELS, schema_uri
-from clinic_contracts import export
+from clinic_contracts import EVENT_MODELS, export, schema_uri
 from clinic_contracts.schema import envelope_schema
 
 

@@ -7,7 +7,7 @@ import uuid
 from contextvars import ContextVar
 
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
-_log_fields: ContextVar[dict[str, str]] = ContextVar("log_fields", default={})
+_log_fields: ContextVar[dict[str, str] | None] = ContextVar("log_fields", default=None)
 
 
 def correlation_id() -> str:
@@ -25,13 +25,13 @@ def set_correlation_id(value: str) -> None:
 
 def bind_log_fields(**fields: str) -> None:
     """Fields added to every log line of this request or message (clinic_id, appointment_id)."""
-    _log_fields.set({**_log_fields.get(), **fields})
+    _log_fields.set({**(_log_fields.get() or {}), **fields})
 
 
 def log_fields() -> dict[str, str]:
-    return _log_fields.get()
+    return _log_fields.get() or {}
 
 
 def reset() -> None:
     _correlation_id.set(None)
-    _log_fields.set({})
+    _log_fields.set(None)

@@ -276,17 +276,22 @@ class Ports:
     @classmethod
     def free(cls) -> Ports:
         """Ports nothing listens on now, so a test platform never collides with a local run."""
-        sockets = []
-        try:
-            for _ in range(len(SERVICES) + len(DOMAIN_SERVICES)):
-                sock = socket.socket()
-                sock.bind((LOCAL_HOST, 0))
-                sockets.append(sock)
-            ports = [sock.getsockname()[1] for sock in sockets]
-        finally:
-            for sock in sockets:
-                sock.close()
+        ports = free_ports(len(SERVICES) + len(DOMAIN_SERVICES))
         return cls(dict(zip(SERVICES, ports)), dict(zip(DOMAIN_SERVICES, ports[len(SERVICES):])))
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports nothing listens on now (all bound at once, so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind((LOCAL_HOST, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass(frozen=True)

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import random
+import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.devstack import ProcessSpec, Supervisor, free_ports
 from clinic_runtime.messaging.outbox import emit
 from clinic_runtime.messaging.tables import OutboxState, outbox
 
@@ -42,77 +43,56 @@ EVENTS = 1000
 BATCH = 20
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass
+class CrashEnv:
+    """A relay process and a consumer process (crash_service.py) under one supervisor."""
+
+    producer_db: str
+    consumer_db: str
+    supervisor: Supervisor
+    specs: dict[str, ProcessSpec] = field(default_factory=dict)
+    kills: Counter = field(default_factory=Counter)
+
+    def start(self, *roles: str) -> None:
+        for role in roles:
+            self.supervisor.start(self.specs[role])
+        self.supervisor.wait_ready(READY_TIMEOUT)
+
+    def kill_and_restart(self, role: str, pause: float) -> None:
+        self.supervisor.kill(role, signal.SIGKILL)
+        self.kills[role] += 1
+        time.sleep(pause)
+        self.supervisor.restart(role)
+        self.supervisor.wait_ready(READY_TIMEOUT)
 
 
-class ServiceProcess:
-    """One crash_service.py process that can be killed and started again."""
-
-    def __init__(self, role: str, env: dict[str, str], log_dir: Path) -> None:
-        self.role = role
-        self.port = free_port()
-        self.env = {**os.environ, **env, "WORKER_PORT": str(self.port)}
-        self.log = log_dir / f"{role}.log"
-        self.process: subprocess.Popen | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(SERVICE), self.role], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.role} exited: {self.log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self.role} not ready: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.kills += 1
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+READY_TIMEOUT = 60
 
 
 @pytest.fixture
-def crash_env(create_database, amqp_url, broker_namespace, tmp_path) -> Iterator[Callable[..., dict]]:
-    processes: list[ServiceProcess] = []
+def crash_env(create_database, amqp_url, broker_namespace, tmp_path) -> Iterator[Callable[..., CrashEnv]]:
+    supervisor = Supervisor(tmp_path / "logs")
 
-    def build(amqp: str = amqp_url, **extra: str) -> dict:
+    def build(amqp: str = amqp_url, **extra: str) -> CrashEnv:
         producer_db, consumer_db = create_database("producer"), create_database("consumer")
         create_schema(producer_db)
         create_schema(consumer_db)
-        common = {"AMQP_URL": amqp, "BROKER_NAMESPACE": broker_namespace, "OUTBOX_LEASE_SECONDS": "2",
-                  "LOG_LEVEL": "WARNING", "PYTHONPATH": str(SERVICE.parent), **extra}
-        relay = ServiceProcess("relay", {**common, "DATABASE_URL": producer_db}, tmp_path)
-        consumer = ServiceProcess("consumer", {**common, "DATABASE_URL": consumer_db, "CONSUMER_DELAY_MS": "1"}, tmp_path)
-        processes.extend([relay, consumer])
-        return {"producer_db": producer_db, "consumer_db": consumer_db, "relay": relay, "consumer": consumer}
+        common = {**os.environ, "AMQP_URL": amqp, "BROKER_NAMESPACE": broker_namespace,
+                  "OUTBOX_LEASE_SECONDS": "2", "LOG_LEVEL": "WARNING", **extra}
+        env = CrashEnv(producer_db, consumer_db, supervisor)
+        roles = (("relay", producer_db, {}), ("consumer", consumer_db, {"CONSUMER_DELAY_MS": "1"}))
+        for (role, database, more), port in zip(roles, free_ports(len(roles))):
+            env.specs[role] = ProcessSpec(
+                role, (sys.executable, str(SERVICE), role),
+                {**common, **more, "DATABASE_URL": database, "WORKER_PORT": str(port)},
+                ready_url=f"http://127.0.0.1:{port}/readyz",
+            )
+        return env
 
     try:
         yield build
     finally:
-        for process in processes:
-            process.stop()
+        supervisor.stop_all()
 
 
 def _clinic_event(slug: str) -> tuple[ClinicUpsertedV1, uuid.UUID]:
@@ -135,25 +115,21 @@ def _commit_events(database_url: str) -> set[uuid.UUID]:
     return ids
 
 
-def _keep_killing(process: ServiceProcess, until: threading.Event, *, restart_after: float = 0.3) -> threading.Thread:
+def _keep_killing(env: CrashEnv, role: str, until: threading.Event) -> threading.Thread:
+    """SIGKILL `role` at random moments, restarting it each time, until `until` is set."""
+
     def run() -> None:
         rng = random.Random()
-        while not until.is_set():
-            time.sleep(rng.uniform(0.2, 1.0))
-            if until.is_set():
-                break
-            process.kill()
-            time.sleep(restart_after)
-            process.start()
-            process.wait_ready()
+        while not until.wait(rng.uniform(0.2, 1.0)):
+            env.kill_and_restart(role, pause=0.3)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
 
 
-def _wait_for_all_applied(env: dict, expected: set[uuid.UUID], timeout: float = 120) -> None:
-    consumer_db = make_engine(env["consumer_db"])
+def _wait_for_all_applied(env: CrashEnv, expected: set[uuid.UUID], timeout: float = 120) -> None:
+    consumer_db = make_engine(env.consumer_db)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with consumer_db.connect() as c:
@@ -166,7 +142,7 @@ def _wait_for_all_applied(env: dict, expected: set[uuid.UUID], timeout: float = 
     with consumer_db.connect() as c:
         applied = [row[0] for row in c.execute(sa.text("SELECT event_id FROM applied_events"))]
     consumer_db.dispose()
-    producer_db = make_engine(env["producer_db"])
+    producer_db = make_engine(env.producer_db)
     with producer_db.connect() as c:
         unpublished = c.execute(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.state != OutboxState.PUBLISHED)).scalar()
     producer_db.dispose()

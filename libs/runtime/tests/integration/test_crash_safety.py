@@ -19,41 +19,32 @@ pytestmark = pytest.mark.integration
 
 def test_relay_killed_at_random_moments_loses_and_duplicates_nothing(crash_env, commit_events, keep_killing, wait_for_all_applied):
     env = crash_env()
-    env["consumer"].start()
-    env["relay"].start()
-    env["consumer"].wait_ready()
-    env["relay"].wait_ready()
+    env.start("consumer", "relay")
     done = threading.Event()
-    killer = keep_killing(env["relay"], done)
-    expected = commit_events(env["producer_db"])
+    killer = keep_killing(env, "relay", done)
+    expected = commit_events(env.producer_db)
     done.set()
     killer.join()
     wait_for_all_applied(env, expected)
-    assert env["relay"].kills >= 3
+    assert env.kills["relay"] >= 3
 
 
 def test_consumer_killed_mid_batch_applies_every_event_exactly_once(crash_env, commit_events, keep_killing, wait_for_all_applied):
     env = crash_env(CONSUMER_PREFETCH="64")
-    env["consumer"].start()
-    env["relay"].start()
-    env["consumer"].wait_ready()
-    env["relay"].wait_ready()
+    env.start("consumer", "relay")
     done = threading.Event()
-    killer = keep_killing(env["consumer"], done)
-    expected = commit_events(env["producer_db"])
+    killer = keep_killing(env, "consumer", done)
+    expected = commit_events(env.producer_db)
     done.set()
     killer.join()
     wait_for_all_applied(env, expected)
-    assert env["consumer"].kills >= 3
+    assert env.kills["consumer"] >= 3
 
 
 def test_broker_dropping_every_connection_loses_and_duplicates_nothing(crash_env, isolated_vhost, commit_events, wait_for_all_applied):
     vhost_url, drop_connections = isolated_vhost
     env = crash_env(amqp=vhost_url)
-    env["consumer"].start()
-    env["relay"].start()
-    env["consumer"].wait_ready()
-    env["relay"].wait_ready()
+    env.start("consumer", "relay")
     done = threading.Event()
     drops = []
 
@@ -65,7 +56,7 @@ def test_broker_dropping_every_connection_loses_and_duplicates_nothing(crash_env
 
     dropper = threading.Thread(target=keep_dropping, daemon=True)
     dropper.start()
-    expected = commit_events(env["producer_db"])
+    expected = commit_events(env.producer_db)
     done.set()
     dropper.join()
     wait_for_all_applied(env, expected)

@@ -4,6 +4,7 @@ fixed. A message that can never be an event goes to the dead-letter queue at onc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 
 import aio_pika
-import asyncio
 import pytest
 import sqlalchemy as sa
 
@@ -53,11 +53,8 @@ def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed
     crash_env, clinic_event, amqp_url, broker_namespace
 ):
     env = crash_env(DELIVERY_LIMIT="3", CONSUMER_PREFETCH="1")
-    env["consumer"].start()
-    env["relay"].start()
-    env["consumer"].wait_ready()
-    env["relay"].wait_ready()
-    sessions = make_session_factory(make_engine(env["producer_db"]))
+    env.start("consumer", "relay")
+    sessions = make_session_factory(make_engine(env.producer_db))
     with transaction(sessions) as session:
         poison, clinic_id = clinic_event("poison-pill")
         poison_id = emit(session, poison, clinic_id=clinic_id).id
@@ -66,30 +63,29 @@ def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed
             emit(session, event, clinic_id=clinic_id)
 
     # Even with one message in flight at a time, the healthy ones get through.
-    wait_until(lambda: len(applied_slugs(env["consumer_db"])) == 20, what="healthy events")
+    wait_until(lambda: len(applied_slugs(env.consumer_db)) == 20, what="healthy events")
     cli_env = {"AMQP_URL": amqp_url, "BROKER_NAMESPACE": broker_namespace}
     wait_until(lambda: len(dlq("list", cli_env)) == 1, what="the poison message in the dead-letter queue")
     [letter] = dlq("list", cli_env)
     assert letter["event_id"] == str(poison_id)
     assert letter["event_type"] == "catalog.clinic.upserted.v1"
     assert letter["reason"] == "delivery_limit"
-    assert "poison-pill" not in applied_slugs(env["consumer_db"])
+    assert "poison-pill" not in applied_slugs(env.consumer_db)
 
-    engine = make_engine(env["consumer_db"])
+    engine = make_engine(env.consumer_db)
     with engine.begin() as c:
         c.execute(sa.text("INSERT INTO cured_slugs (slug) VALUES ('poison-pill')"))
     engine.dispose()
     replayed = dlq("replay", cli_env)
     assert [r["event_id"] for r in replayed] == [str(poison_id)]
-    wait_until(lambda: "poison-pill" in applied_slugs(env["consumer_db"]), what="the replayed event")
+    wait_until(lambda: "poison-pill" in applied_slugs(env.consumer_db), what="the replayed event")
     assert dlq("list", cli_env) == []
-    assert len(applied_slugs(env["consumer_db"])) == 21
+    assert len(applied_slugs(env.consumer_db)) == 21
 
 
 def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp_url, broker_namespace):
     env = crash_env(DELIVERY_LIMIT="5")
-    env["consumer"].start()
-    env["consumer"].wait_ready()
+    env.start("consumer")
 
     async def publish_garbage() -> None:
         connection = await aio_pika.connect(amqp_url)
@@ -107,4 +103,4 @@ def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp
     assert letter["event_id"] == "garbage-1"
     assert letter["reason"] == "rejected"
     assert letter["deaths"] == 1
-    assert applied_slugs(env["consumer_db"]) == []
+    assert applied_slugs(env.consumer_db) == []

@@ -9,7 +9,6 @@ import pytest
 
 from scheduling.service_layer.clinic_directory import record_clinic
 
-
 # -- ClinicSnapshot.supersedes ----------------------------------------------------------------
 
 

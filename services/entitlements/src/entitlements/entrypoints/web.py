@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from entitlements.settings import Settings
 from clinic_runtime.db import make_engine
 from clinic_runtime.serve import serve_web
 from clinic_runtime.web import create_web_app
+from entitlements.settings import Settings
 
 
 def create_app() -> Flask:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from entitlements.settings import Settings
 from clinic_runtime.db import make_engine
 from clinic_runtime.worker import build_worker, run_worker
+from entitlements.settings import Settings
 
 
 def create_worker(settings: Settings) -> AsgiFastStream:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifications.settings import Settings
 from clinic_runtime.migrations import upgrade
+from notifications.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
