@@ -90,6 +90,7 @@ def create_messaging_tables_v1() -> None:
         sa.Column("request_fingerprint", sa.String(64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.Text(), nullable=False),
+        sa.Column("response_headers", sa.Text(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )
 

@@ -57,6 +57,8 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+# What a client of a creating POST relies on besides the body; a replay repeats them.
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 BROKER_CHECK_TTL = 5.0
 Model = TypeVar("Model", bound=BaseModel)
@@ -211,6 +213,9 @@ def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]
                         request_fingerprint=fingerprint,
                         status_code=response.status_code,
                         response_body=response.get_data(as_text=True),
+                        response_headers=json.dumps(
+                            {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
+                        ),
                         created_at=utcnow(),
                     )
                 )
@@ -239,6 +244,7 @@ def _replay(stored, fingerprint: str) -> Response:
             "Use a new key for a new request.",
         )
     response = Response(stored.response_body, status=stored.status_code, mimetype="application/json")
+    response.headers.update(json.loads(stored.response_headers))
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -77,5 +77,6 @@ idempotency_keys = Table(
     Column("request_fingerprint", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("response_body", Text, nullable=False),
+    Column("response_headers", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
+
+# language[-Script][-REGION]: the subset of BCP 47 a clinic's locale needs, e.g. ro-RO, sr-Latn-RS.
+BCP47_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
 
 
 class WorldReferenceData:
@@ -17,6 +21,9 @@ class WorldReferenceData:
         return code in _currencies()
 
     def is_locale(self, tag: str) -> bool:
+        # Babel also accepts POSIX forms (en.UTF-8, en@euro); the contract promises BCP 47.
+        if not BCP47_LANGUAGE_TAG.fullmatch(tag):
+            return False
         try:
             Locale.parse(tag, sep="-")
             return True

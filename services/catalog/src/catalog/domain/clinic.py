@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class ClinicRuleBroken(ValueError):

@@ -16,7 +16,7 @@ class ReferenceData(Protocol):
 
 def check_profile(profile: ClinicProfile, reference: ReferenceData) -> list[ClinicRuleBroken]:
     problems = []
-    if not SLUG.match(profile.slug):
+    if not SLUG.fullmatch(profile.slug):
         problems.append(ClinicRuleBroken("slug", "use 1-63 lowercase letters, digits and inner hyphens"))
     if not profile.name.strip():
         problems.append(ClinicRuleBroken("name", "must not be blank"))

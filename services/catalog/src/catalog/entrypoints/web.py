@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import Blueprint, Flask, request
@@ -17,6 +18,7 @@ from clinic_runtime.problems import FieldError, Problem, conflict, not_found, va
 from clinic_runtime.serve import serve_web
 from clinic_runtime.web import create_web_app, db, idempotent, json_body
 
+ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
 clinics = Blueprint("clinics", __name__)
 reference = WorldReferenceData()
 
@@ -74,12 +76,14 @@ def change_clinic(clinic_id: uuid.UUID):
 
 
 def _expected_version() -> int:
-    header = request.headers.get("If-Match", "")
-    try:
-        return int(header.strip('W/"'))
-    except ValueError:
+    header = request.headers.get("If-Match")
+    if header is None:
         raise Problem(428, "precondition-required", "Send If-Match with the ETag you read.",
-                      "Changes need the version they are based on, so concurrent edits are not lost.") from None
+                      "Changes need the version they are based on, so concurrent edits are not lost.")
+    match = ETAG.fullmatch(header.strip())
+    if match is None:
+        raise validation_problem([FieldError("If-Match", 'send the ETag you read, e.g. "3"; * is not enough')])
+    return int(match.group(1))
 
 
 def _invalid(invalid: use_cases.InvalidClinic) -> Problem:

@@ -67,7 +67,9 @@ def change_clinic(uow: UnitOfWork, clinic_id: uuid.UUID, change: ClinicChange, r
     if changed is clinic:
         return clinic
     if not uow.clinics.save(changed, expected_version=clinic.version):
-        raise StaleVersion(clinic.version + 1)
+        # Another change committed between our read and our write.
+        current = uow.clinics.get(clinic_id)
+        raise StaleVersion(current.version if current else clinic.version)
     uow.publish(_snapshot(changed), clinic_id=changed.id)
     return changed
 
