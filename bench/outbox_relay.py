@@ -32,16 +32,16 @@ from pathlib import Path
 import aio_pika
 import requests
 import sqlalchemy as sa
-from faststream.rabbit import RabbitBroker
-from faststream.rabbit.schemas import Channel
 
+from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
-from clinic_runtime.messaging.outbox import OutboxStore, emit
-from clinic_runtime.messaging.publisher import BrokerPublisher
+from clinic_runtime.messaging.outbox import OutboxStore, emit, record
+from clinic_runtime.messaging.publisher import ConfirmingPublisher
 from clinic_runtime.messaging.relay import OutboxRelay
 from clinic_runtime.messaging.tables import OutboxState, inbox, outbox
 from clinic_runtime.messaging.topology import Topology, connect
+from clinic_runtime.messaging.wakeup import RelayWakeup
 from clinic_runtime.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,23 +93,24 @@ async def raw_rate(topology: Topology, body: bytes, count: int) -> float:
 
 
 async def relay_rate(topology: Topology, database_url: str, count: int) -> float:
-    sessions = make_session_factory(make_engine(database_url))
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
     for start in range(0, count, 1000):
         with transaction(sessions) as session:
             for n in range(start, min(start + 1000, count)):
                 event, clinic_id = an_event(n)
                 emit(session, event, clinic_id=clinic_id)
-    broker = RabbitBroker(AMQP, default_channel=Channel(on_return_raises=True), logger=None)
-    await broker.start()
-    relay = OutboxRelay(OutboxStore(sessions, lease=timedelta(seconds=30)),
-                        BrokerPublisher(broker, topology.events_exchange),
+    publisher = ConfirmingPublisher(AMQP, topology.events_exchange)
+    await publisher.start()
+    relay = OutboxRelay(OutboxStore(engine, lease=timedelta(seconds=30)),
+                        publisher, RelayWakeup(),
                         service="bench", batch_size=BATCH, idle_sleep=0.01)
     started = time.perf_counter()
     relayed = 0
     while relayed < count:
         relayed += await relay.relay_once()
     elapsed = time.perf_counter() - started
-    await broker.stop()
+    await publisher.stop()
     with sessions() as s:
         assert s.execute(sa.select(sa.func.count()).where(outbox.c.state == OutboxState.PUBLISHED)).scalar() == count
     return count / elapsed
@@ -157,23 +158,27 @@ def start_worker(service: str, env: dict[str, str], port: int, logs: Path) -> su
 
 
 def steady_producer(database_url: str, rate: int, seconds: float) -> int:
-    """Commit one event per transaction at `rate` per second; returns how many were committed."""
-    sessions = make_session_factory(make_engine(database_url, pool_size=2))
+    """Commit one event per transaction at `rate` per second; returns how many were committed.
+
+    Envelopes are wrapped beforehand and each is committed with the outbox's own insert
+    (`record`, what `emit` does after wrapping), so the load generator's CPU stays small next
+    to the system it measures on this 2-core machine.
+    """
+    engine = make_engine(database_url, pool_size=2)
+    envelopes = [Envelope.wrap(event, clinic_id=clinic_id, correlation_id=str(uuid.uuid4()))
+                 for event, clinic_id in (an_event(n) for n in range(int(rate * seconds)))]
     interval = 1.0 / rate
     started = time.perf_counter()
-    n = 0
-    while (elapsed := time.perf_counter() - started) < seconds:
-        due = int(elapsed / interval) + 1
-        while n < due:
-            with transaction(sessions) as session:
-                event, clinic_id = an_event(n)
-                emit(session, event, clinic_id=clinic_id)
-            n += 1
-        time.sleep(max(0.0, (n * interval) - (time.perf_counter() - started)))
-    return n
+    for n, envelope in enumerate(envelopes):
+        time.sleep(max(0.0, n * interval - (time.perf_counter() - started)))
+        with engine.begin() as connection:
+            record(connection, envelope)
+    return len(envelopes)
 
 
-def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float = 60) -> list[float]:
+def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float = 60) -> dict[str, list[float]]:
+    """Milliseconds per event: commit -> effect, and its two legs (commit -> broker ack marked,
+    published -> consumer's effect)."""
     scheduling = make_engine(scheduling_db)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,11 +189,25 @@ def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float
     with scheduling.connect() as c:
         applied = dict(c.execute(sa.select(inbox.c.event_id, inbox.c.processed_at)).all())
     with make_engine(catalog_db).connect() as c:
-        created = dict(c.execute(sa.select(outbox.c.event_id, outbox.c.created_at)).all())
-    missing = set(created) - set(applied)
+        rows = c.execute(sa.select(outbox.c.event_id, outbox.c.created_at, outbox.c.published_at)).all()
+    missing = {row.event_id for row in rows} - set(applied)
     if missing:
         raise SystemExit(f"{len(missing)} events were not applied within {timeout}s")
-    return sorted((applied[i] - created[i]).total_seconds() * 1000 for i in created)
+
+    def ms(later, earlier) -> float:
+        return (later - earlier).total_seconds() * 1000
+
+    return {
+        "commit -> effect": sorted(ms(applied[r.event_id], r.created_at) for r in rows),
+        "  commit -> published": sorted(ms(r.published_at, r.created_at) for r in rows),
+        "  published -> effect": sorted(ms(applied[r.event_id], r.published_at) for r in rows),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process (and its reaped children) has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -210,8 +229,6 @@ def main() -> None:
     try:
         asyncio.run(declare_bench_queue(topology))
         event, clinic_id = an_event(0)
-        from clinic_contracts import Envelope
-
         body = Envelope.wrap(event, clinic_id=clinic_id, correlation_id=str(uuid.uuid4())).model_dump_json().encode()
         raw = asyncio.run(raw_rate(topology, body, args.events))
         asyncio.run(purge_bench_queue(topology))
@@ -232,11 +249,16 @@ def main() -> None:
         common = {"AMQP_URL": AMQP, "BROKER_NAMESPACE": topology.namespace, "LOG_LEVEL": "WARNING"}
         workers.append(start_worker("scheduling", {**common, "DATABASE_URL": scheduling_db}, 19802, logs))
         workers.append(start_worker("catalog", {**common, "DATABASE_URL": catalog_db}, 19801, logs))
+        before = {name: cpu_seconds(p.pid) for name, p in (("relay (catalog worker)", workers[1]),
+                                                            ("consumer (scheduling worker)", workers[0]))}
         committed = steady_producer(catalog_db, args.rate, args.seconds)
-        values = latencies(catalog_db, scheduling_db, committed)
-        print(f"commit -> consumer effect at {args.rate} ev/s for {args.seconds:.0f} s ({committed} events): "
-              f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
-              f"max {values[-1]:.1f} ms, mean {statistics.fmean(values):.1f} ms")
+        print(f"end-to-end at {args.rate} ev/s offered for {args.seconds:.0f} s ({committed} events):")
+        for leg, values in latencies(catalog_db, scheduling_db, committed).items():
+            print(f"  {leg:<24} p50 {percentile(values, 50):6.1f} ms   p99 {percentile(values, 99):6.1f} ms   "
+                  f"max {values[-1]:6.1f} ms   mean {statistics.fmean(values):6.1f} ms")
+        for (name, used), worker in zip(before.items(), (workers[1], workers[0])):
+            spent = cpu_seconds(worker.pid) - used
+            print(f"  CPU of the {name}: {spent / committed * 1000:.2f} ms per event")
     finally:
         for worker in workers:
             worker.terminate()

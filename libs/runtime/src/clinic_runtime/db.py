@@ -42,7 +42,10 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _serialize_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction, and a connection the server dropped is
+    # detected on use anyway (SQLAlchemy then invalidates the whole pool; that one unit of work
+    # fails and is retried: a redelivered event, a 5xx the client may retry).
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

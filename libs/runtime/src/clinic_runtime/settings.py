@@ -50,13 +50,18 @@ class ServiceSettings(BaseSettings):
     )
     outbox_batch_size: int = Field(default=200, description="Outbox rows the relay claims at once.")
     outbox_poll_interval_seconds: float = Field(
-        default=0.02, description="How long the relay sleeps when the outbox is empty."
+        default=0.25,
+        description="How often an idle relay looks at the outbox anyway. On PostgreSQL each commit "
+        "also wakes it at once (LISTEN/NOTIFY); on SQLite this is the relay's latency.",
     )
     outbox_lease_seconds: float = Field(
         default=30.0,
         description="How long a claimed outbox row stays with one relay before another may take it.",
     )
     consumer_prefetch: int = Field(default=64, description="Unacknowledged deliveries per consumer.")
+    consumer_lanes: int = Field(
+        default=3, description="Batches of events a consumer applies side by side (one connection each)."
+    )
     delivery_limit: int = Field(
         default=5, description="Deliveries of one message before it goes to the dead-letter queue."
     )

@@ -14,7 +14,6 @@ from datetime import timedelta
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
-from faststream.rabbit.schemas import Channel
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import Engine
 
@@ -22,9 +21,10 @@ from clinic_runtime.db import make_session_factory
 from clinic_runtime.logging import configure_logging
 from clinic_runtime.messaging.consumers import EventHandlers, subscribe
 from clinic_runtime.messaging.outbox import OutboxStore
-from clinic_runtime.messaging.publisher import BrokerPublisher
+from clinic_runtime.messaging.publisher import ConfirmingPublisher
 from clinic_runtime.messaging.relay import OutboxRelay
 from clinic_runtime.messaging.topology import Topology, connect
+from clinic_runtime.messaging.wakeup import relay_wakeup
 from clinic_runtime.settings import ServiceSettings
 from clinic_runtime.tracing import configure_tracing
 from clinic_runtime.web import database_ready
@@ -57,21 +57,25 @@ def build_worker(
     topology = Topology(settings.broker_namespace)
     broker = RabbitBroker(
         settings.amqp_url,
-        # Mandatory publishes that no queue (nor the alternate exchange) accepts raise.
-        default_channel=Channel(on_return_raises=True),
         middlewares=[RabbitPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
         # FastStream's own logger would print colored text; ours prints JSON lines.
         logger=logging.getLogger("clinic.broker"),
         log_level=logging.DEBUG,
+        # Handlers take the raw body and validate it themselves; no per-message dependency
+        # injection needed.
+        apply_types=False,
         graceful_timeout=15.0,
     )
     if handlers is not None:
         subscribe(broker, handlers, sessions, topology, service=settings.service_name,
-                  prefetch=settings.consumer_prefetch)
-    store = OutboxStore(sessions, lease=timedelta(seconds=settings.outbox_lease_seconds))
+                  prefetch=settings.consumer_prefetch, lanes=settings.consumer_lanes)
+    store = OutboxStore(engine, lease=timedelta(seconds=settings.outbox_lease_seconds))
+    publisher = ConfirmingPublisher(settings.amqp_url, topology.events_exchange)
+    wakeup = relay_wakeup(settings.resolved_database_url())
     relay = OutboxRelay(
         store,
-        BrokerPublisher(broker, topology.events_exchange),
+        publisher,
+        wakeup,
         service=settings.service_name,
         batch_size=settings.outbox_batch_size,
         idle_sleep=settings.outbox_poll_interval_seconds,
@@ -92,6 +96,8 @@ def build_worker(
             await connection.close()
 
     async def start_background() -> None:
+        await publisher.start()
+        await wakeup.start()
         stop.clear()
         background.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
         background.append(asyncio.create_task(_every(5.0, relay.observe_backlog, stop), name="outbox-backlog"))
@@ -103,6 +109,8 @@ def build_worker(
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         background.clear()
+        await wakeup.stop()
+        await publisher.stop()
 
     @get(include_in_schema=False)
     async def healthz(scope) -> AsgiResponse:
@@ -111,7 +119,7 @@ def build_worker(
     @get(include_in_schema=False)
     async def readyz(scope) -> AsgiResponse:
         database = await asyncio.to_thread(database_ready, engine)
-        broker_ok = await broker.ping(timeout=2.0)
+        broker_ok = await broker.ping(timeout=2.0) and publisher.connected
         ready = database[0] and broker_ok
         body = {
             "status": "ready" if ready else "not_ready",

@@ -19,11 +19,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def sessions(database_url):
+def engine(database_url):
     engine = make_engine(database_url)
     messaging_metadata.create_all(engine)
-    yield make_session_factory(engine)
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return make_session_factory(engine)
 
 
 def add_events(sessions, count: int) -> list[uuid.UUID]:
@@ -42,9 +47,9 @@ def states(sessions) -> dict[str, int]:
         return dict(session.execute(sa.select(outbox.c.state, sa.func.count()).group_by(outbox.c.state)).all())
 
 
-def test_events_are_claimed_oldest_first_and_carry_their_envelope(sessions):
+def test_events_are_claimed_oldest_first_and_carry_their_envelope(engine, sessions):
     ids = add_events(sessions, 5)
-    claimed = OutboxStore(sessions, lease=timedelta(seconds=30)).claim(3)
+    claimed = OutboxStore(engine, lease=timedelta(seconds=30)).claim(3)
     assert [c.event_id for c in claimed] == ids[:3]
     assert all(c.attempts == 1 for c in claimed)
     envelope = Envelope.model_validate_json(claimed[0].body)
@@ -52,33 +57,33 @@ def test_events_are_claimed_oldest_first_and_carry_their_envelope(sessions):
     assert states(sessions) == {OutboxState.IN_FLIGHT: 3, OutboxState.PENDING: 2}
 
 
-def test_an_event_rolled_back_with_its_transaction_is_never_published(sessions):
+def test_an_event_rolled_back_with_its_transaction_is_never_published(engine, sessions):
     with pytest.raises(RuntimeError):
         with transaction(sessions) as session:
             event = ClinicUpsertedV1(clinic_id=uuid.uuid4(), slug="x", name="X", timezone="UTC", currency="EUR",
                                      locale="en", version=1, updated_at=datetime.now(UTC))
             emit(session, event, clinic_id=event.clinic_id)
             raise RuntimeError("the business change failed")
-    assert OutboxStore(sessions, lease=timedelta(seconds=30)).claim(10) == []
+    assert OutboxStore(engine, lease=timedelta(seconds=30)).claim(10) == []
 
 
-def test_claimed_events_are_not_claimed_again_while_their_lease_holds(sessions):
+def test_claimed_events_are_not_claimed_again_while_their_lease_holds(engine, sessions):
     add_events(sessions, 3)
-    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    store = OutboxStore(engine, lease=timedelta(seconds=30))
     assert len(store.claim(10)) == 3
     assert store.claim(10) == []
 
 
-def test_an_event_whose_relay_died_is_claimed_again_after_the_lease(sessions):
+def test_an_event_whose_relay_died_is_claimed_again_after_the_lease(engine, sessions):
     add_events(sessions, 2)
-    OutboxStore(sessions, lease=timedelta(seconds=-1)).claim(10)
-    again = OutboxStore(sessions, lease=timedelta(seconds=30)).claim(10)
+    OutboxStore(engine, lease=timedelta(seconds=-1)).claim(10)
+    again = OutboxStore(engine, lease=timedelta(seconds=30)).claim(10)
     assert len(again) == 2 and all(c.attempts == 2 for c in again)
 
 
-def test_settling_marks_acknowledged_events_published_and_backs_off_failed_ones(sessions):
+def test_settling_marks_acknowledged_events_published_and_backs_off_failed_ones(engine, sessions):
     add_events(sessions, 2)
-    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    store = OutboxStore(engine, lease=timedelta(seconds=30))
     first, second = store.claim(10)
     store.settle([first.position], {second.position: (second.attempts, "PublishError: NO_ROUTE")})
     assert states(sessions) == {OutboxState.PUBLISHED: 1, OutboxState.PENDING: 1}
@@ -90,9 +95,9 @@ def test_settling_marks_acknowledged_events_published_and_backs_off_failed_ones(
     assert store.backlog().unpublished == 1
 
 
-def test_concurrent_relays_never_claim_the_same_event(sessions):
+def test_concurrent_relays_never_claim_the_same_event(engine, sessions):
     add_events(sessions, 400)
-    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    store = OutboxStore(engine, lease=timedelta(seconds=30))
     claims: list[list[uuid.UUID]] = []
     barrier = threading.Barrier(4)
 
@@ -113,9 +118,9 @@ def test_concurrent_relays_never_claim_the_same_event(sessions):
     assert len(set(every)) == 400
 
 
-def test_published_events_past_retention_are_purged(sessions):
+def test_published_events_past_retention_are_purged(engine, sessions):
     add_events(sessions, 3)
-    store = OutboxStore(sessions, lease=timedelta(seconds=30))
+    store = OutboxStore(engine, lease=timedelta(seconds=30))
     store.settle([c.position for c in store.claim(10)], {})
     assert store.purge_published(timedelta(days=7)) == 0
     assert store.purge_published(timedelta(seconds=-1)) == 3

@@ -6,14 +6,15 @@ import uuid
 
 import pytest
 
+from clinic_runtime.messaging.consumers import apply_delivered
 from scheduling.entrypoints.consumers import handlers
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_directory_serves_the_newest_snapshot_applied(client, sessions, clinic_upserted):
-    handlers.apply(sessions, clinic_upserted(2, currency="EUR"))
-    handlers.apply(sessions, clinic_upserted(1))  # late and older: no effect
+    apply_delivered(handlers, sessions, clinic_upserted(2, currency="EUR"))
+    apply_delivered(handlers, sessions, clinic_upserted(1))  # late and older: no effect
 
     response = client.get("/clinics/0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60")
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from clinic_runtime.messaging.consumers import apply_delivered
 from scheduling.entrypoints.consumers import handlers
 
 pytestmark = pytest.mark.integration
@@ -22,7 +23,7 @@ def test_an_upserted_clinic_is_recorded_with_its_event_in_the_inbox(sessions, di
                                                                    snapshot_of):
     envelope = clinic_upserted(1)
 
-    assert handlers.apply(sessions, envelope) is True
+    assert apply_delivered(handlers, sessions, envelope) is True
 
     held = directory.get()
     assert held == snapshot_of(envelope)
@@ -33,10 +34,10 @@ def test_an_upserted_clinic_is_recorded_with_its_event_in_the_inbox(sessions, di
 
 def test_a_duplicate_delivery_is_skipped_and_changes_nothing(sessions, directory, clinic_upserted):
     envelope = clinic_upserted(1)
-    handlers.apply(sessions, envelope)
+    apply_delivered(handlers, sessions, envelope)
     before = directory.get()
 
-    assert handlers.apply(sessions, envelope) is False
+    assert apply_delivered(handlers, sessions, envelope) is False
 
     assert directory.get() == before
     assert directory.inbox() == [(envelope.id, "scheduling", UPSERTED)]
@@ -45,19 +46,19 @@ def test_a_duplicate_delivery_is_skipped_and_changes_nothing(sessions, directory
 def test_a_redelivered_event_id_is_skipped_even_if_its_payload_would_supersede(sessions, directory,
                                                                               clinic_upserted, snapshot_of):
     first = clinic_upserted(1)
-    handlers.apply(sessions, first)
+    apply_delivered(handlers, sessions, first)
     tampered = clinic_upserted(2).model_copy(update={"id": first.id})
 
-    assert handlers.apply(sessions, tampered) is False
+    assert apply_delivered(handlers, sessions, tampered) is False
 
     assert directory.get() == snapshot_of(first)
 
 
 def test_a_newer_version_replaces_the_snapshot(sessions, directory, clinic_upserted, snapshot_of):
-    handlers.apply(sessions, clinic_upserted(1))
+    apply_delivered(handlers, sessions, clinic_upserted(1))
     newer = clinic_upserted(2, currency="EUR", archived=True)
 
-    assert handlers.apply(sessions, newer) is True
+    assert apply_delivered(handlers, sessions, newer) is True
 
     assert directory.get() == snapshot_of(newer)
     assert directory.clinic_count() == 1
@@ -65,9 +66,9 @@ def test_a_newer_version_replaces_the_snapshot(sessions, directory, clinic_upser
 
 def test_an_older_version_arriving_after_a_newer_one_is_ignored(sessions, directory, clinic_upserted, snapshot_of):
     newer, older = clinic_upserted(3), clinic_upserted(2)
-    handlers.apply(sessions, newer)
+    apply_delivered(handlers, sessions, newer)
 
-    assert handlers.apply(sessions, older) is True  # delivered and recorded, but without effect
+    assert apply_delivered(handlers, sessions, older) is True  # delivered and recorded, but without effect
 
     assert directory.get() == snapshot_of(newer)
     assert {row[0] for row in directory.inbox()} == {newer.id, older.id}
@@ -77,7 +78,7 @@ def test_unknown_fields_in_the_payload_are_ignored(sessions, directory, clinic_u
     envelope = clinic_upserted(1)
     extended = envelope.model_copy(update={"data": {**envelope.data, "phone": "+40 721 000 000", "rating": 5}})
 
-    assert handlers.apply(sessions, extended) is True
+    assert apply_delivered(handlers, sessions, extended) is True
 
     assert directory.get() == snapshot_of(envelope)
 
@@ -98,7 +99,7 @@ def test_a_payload_that_breaks_the_contract_raises_and_writes_nothing(sessions, 
     poison = envelope.model_copy(update={"data": breakage(dict(envelope.data))})
 
     with pytest.raises(ValidationError):
-        handlers.apply(sessions, poison)
+        apply_delivered(handlers, sessions, poison)
 
     assert directory.inbox() == []
     assert directory.get() is None

@@ -14,22 +14,21 @@ from scheduling.domain.clinic_directory import ClinicSnapshot
 
 
 class FakeClinicDirectory:
-    """Behaves like the SQL adapter: `replacing=False` inserts (a duplicate key is an error),
-    `replacing=True` updates a row that must exist."""
+    """Keeps snapshots in memory by the domain's rule; `stored` lists the versions it stored."""
 
     def __init__(self) -> None:
         self._held: dict[uuid.UUID, ClinicSnapshot] = {}
-        self.puts: list[tuple[int, bool]] = []
+        self.stored: list[int] = []
 
     def get(self, clinic_id: uuid.UUID) -> ClinicSnapshot | None:
         return self._held.get(clinic_id)
 
-    def put(self, snapshot: ClinicSnapshot, *, replacing: bool) -> None:
-        if replacing != (snapshot.clinic_id in self._held):
-            raise AssertionError(f"put(replacing={replacing}) for a clinic that is "
-                                 f"{'' if snapshot.clinic_id in self._held else 'not '}held")
+    def keep_newest(self, snapshot: ClinicSnapshot) -> bool:
+        if not snapshot.supersedes(self._held.get(snapshot.clinic_id)):
+            return False
         self._held[snapshot.clinic_id] = snapshot
-        self.puts.append((snapshot.version, replacing))
+        self.stored.append(snapshot.version)
+        return True
 
 
 _directory: ClinicDirectory = FakeClinicDirectory()  # keeps the fake fitting the port

@@ -15,7 +15,6 @@ from typing import TypeVar
 from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
-from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import Channel
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clinic_contracts import Envelope, Event
 from clinic_runtime import context, tracing
 from clinic_runtime.db import transaction
-from clinic_runtime.messaging.inbox import first_delivery
+from clinic_runtime.messaging.inbox import first_deliveries
 from clinic_runtime.messaging.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -59,18 +58,102 @@ class EventHandlers:
     def event_types(self) -> list[str]:
         return sorted(self._handlers)
 
-    def apply(self, sessions: sessionmaker[Session], envelope: Envelope) -> bool:
-        """Apply one event in its own transaction; False when it had been applied before.
+    def payload(self, envelope: Envelope) -> Event:
+        """The envelope's payload as its contract's model; `ValidationError` when it breaks it."""
+        model, _ = self._handlers[envelope.type]
+        return envelope.payload(model)
 
-        Raises `ValidationError` when the payload does not fit the contract (a poison message).
-        """
-        model, handler = self._handlers[envelope.type]
-        payload = envelope.payload(model)
-        with transaction(sessions) as session:
-            if not first_delivery(session, envelope.id, envelope.type, self.group):
-                return False
+    def handle(self, session: Session, envelope: Envelope, payload: Event) -> None:
+        """Run the event's handler inside `session`'s transaction, in the event's context."""
+        _, handler = self._handlers[envelope.type]
+        context.reset()
+        context.set_correlation_id(envelope.correlationid)
+        context.bind_log_fields(event_id=str(envelope.id), event_type=envelope.type)
+        if envelope.clinicid:
+            context.bind_log_fields(clinic_id=str(envelope.clinicid))
+        with tracing.continued_span(f"{envelope.type} process", envelope.traceparent,
+                                    **{"messaging.message.id": str(envelope.id)}):
             handler(session, payload, envelope)
-        return True
+
+
+Delivery = tuple[Envelope, Event]
+
+
+def apply_batch(handlers: EventHandlers, sessions: sessionmaker[Session], batch: list[Delivery]) -> list[bool | Exception]:
+    """Apply a batch in one transaction: one commit for many events, each still recorded in the
+    inbox with its effects. If the batch fails, each event is tried alone, so one that cannot be
+    applied fails by itself and the others still commit."""
+    try:
+        with transaction(sessions) as session:
+            new = first_deliveries(session, [envelope for envelope, _ in batch], handlers.group)
+            outcomes: list[bool | Exception] = []
+            for envelope, payload in batch:
+                # The same event twice in one batch (a redelivery racing its original) applies once.
+                first_time = envelope.id in new
+                new.discard(envelope.id)
+                if first_time:
+                    handlers.handle(session, envelope, payload)
+                outcomes.append(first_time)
+            return outcomes
+    except Exception as error:
+        if len(batch) == 1:
+            return [error]
+    return [outcome for delivery in batch for outcome in apply_batch(handlers, sessions, [delivery])]
+
+
+def apply_delivered(handlers: EventHandlers, sessions: sessionmaker[Session], envelope: Envelope) -> bool:
+    """Apply one delivered event in its own transaction, as the consumer does."""
+    [outcome] = apply_batch(handlers, sessions, [(envelope, handlers.payload(envelope))])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+class BatchingApplier:
+    """Gathers deliveries while earlier batches are in the database, then applies them as the
+    next batch: one event alone when traffic is light, many under load. `lanes` batches run side
+    by side on their own connections, so database round trips overlap. A delivery is acknowledged
+    only after its batch committed."""
+
+    def __init__(self, handlers: EventHandlers, sessions: sessionmaker[Session], *, lanes: int) -> None:
+        self._handlers = handlers
+        self._sessions = sessions
+        self._lanes = lanes
+        self._waiting: asyncio.Queue[tuple[Delivery, asyncio.Future[bool]]] = asyncio.Queue()
+        self._lane_tasks: list[asyncio.Task] = []
+
+    async def submit(self, envelope: Envelope, payload: Event) -> bool:
+        if not self._lane_tasks or any(task.done() for task in self._lane_tasks):
+            for task in self._lane_tasks:
+                task.cancel()
+            self._lane_tasks = [
+                asyncio.create_task(self._apply_forever(), name=f"{self._handlers.group}-applier-{lane}")
+                for lane in range(self._lanes)
+            ]
+        outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._waiting.put(((envelope, payload), outcome))
+        return await outcome
+
+    async def _apply_forever(self) -> None:
+        while True:
+            pending = [await self._waiting.get()]
+            while not self._waiting.empty():
+                pending.append(self._waiting.get_nowait())
+            try:
+                outcomes = await asyncio.to_thread(apply_batch, self._handlers, self._sessions,
+                                                   [delivery for delivery, _ in pending])
+            except BaseException as error:  # cancelled at shutdown: nothing committed, all redelivered
+                for _, future in pending:
+                    if not future.done():
+                        future.set_exception(error if isinstance(error, Exception) else RuntimeError("stopped"))
+                raise
+            for (_, future), result in zip(pending, outcomes):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
 
 
 def subscribe(
@@ -81,6 +164,7 @@ def subscribe(
     *,
     service: str,
     prefetch: int,
+    lanes: int,
 ) -> None:
     """Consume the group's queue (declared beforehand by `Topology.declare_group`).
 
@@ -89,9 +173,11 @@ def subscribe(
     group does not handle, a payload that breaks the contract) is rejected straight to it.
     """
     queue = RabbitQueue(topology.group_queue(handlers.group), declare=False)
+    applier = BatchingApplier(handlers, sessions, lanes=lanes)
 
-    @broker.subscriber(queue, channel=Channel(prefetch_count=prefetch), ack_policy=AckPolicy.NACK_ON_ERROR)
-    async def consume(body: bytes, message: RabbitMessage) -> None:
+    @broker.subscriber(queue, channel=Channel(prefetch_count=prefetch), ack_policy=AckPolicy.NACK_ON_ERROR,
+                       decoder=_raw_body)
+    async def consume(body: bytes) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
@@ -103,21 +189,15 @@ def subscribe(
             log.error("rejected %s: %s does not handle it", envelope.type, handlers.group)
             raise RejectMessage()
         try:
-            applied = await asyncio.to_thread(apply_delivered, handlers, sessions, envelope)
+            payload = handlers.payload(envelope)
         except ValidationError as error:
             CONSUMED.labels(service, envelope.type, "rejected").inc()
             log.error("rejected %s %s: payload breaks its contract: %s", envelope.type, envelope.id, error.errors()[:3])
             raise RejectMessage() from error
+        applied = await applier.submit(envelope, payload)
         CONSUMED.labels(service, envelope.type, "applied" if applied else "duplicate").inc()
 
 
-def apply_delivered(handlers: EventHandlers, sessions: sessionmaker[Session], envelope: Envelope) -> bool:
-    """Apply a delivered event as the consumer does: with its correlation id in the logs and a
-    span that continues the producer's trace."""
-    context.reset()
-    context.set_correlation_id(envelope.correlationid)
-    context.bind_log_fields(event_id=str(envelope.id), event_type=envelope.type)
-    if envelope.clinicid:
-        context.bind_log_fields(clinic_id=str(envelope.clinicid))
-    with tracing.continued_span(f"{envelope.type} process", envelope.traceparent, **{"messaging.message.id": str(envelope.id)}):
-        return handlers.apply(sessions, envelope)
+async def _raw_body(message) -> bytes:
+    # The envelope is parsed here, whatever content type a sender declared.
+    return message.body

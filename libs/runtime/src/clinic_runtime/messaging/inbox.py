@@ -9,23 +9,26 @@ import uuid
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clinic_contracts import Envelope
 from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.tables import inbox
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def first_delivery(session: Session, event_id: uuid.UUID, event_type: str, consumer: str) -> bool:
-    """Record the event for this consumer; False when it was already recorded (a duplicate).
+def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str) -> set[uuid.UUID]:
+    """Record a batch of events for this consumer in one statement; returns the ids recorded now.
 
-    A concurrent duplicate waits on the primary key until the first commits, then inserts nothing.
+    An id already recorded (a redelivery) is left out. A concurrent duplicate waits on the primary
+    key until the first transaction commits, then inserts nothing. RETURNING, not rowcount, tells
+    which rows went in: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
     """
+    now = utcnow()
+    # Sorted, so concurrent batches take the primary key's locks in one order and cannot deadlock.
+    rows = sorted({e.id: {"event_id": e.id, "consumer": consumer, "event_type": e.type, "processed_at": now}
+                   for e in envelopes}.values(), key=lambda row: row["event_id"])
     insert = _INSERT[session.get_bind().dialect.name]
-    inserted = session.execute(
-        insert(inbox)
-        .values(event_id=event_id, consumer=consumer, event_type=event_type, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
-        # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-        .returning(inbox.c.event_id)
-    ).first()
-    return inserted is not None
+    recorded = session.execute(
+        insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
+    ).scalars()
+    return set(recorded)

@@ -10,13 +10,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope, Event
 from clinic_runtime import context, tracing
-from clinic_runtime.db import transaction, utcnow
+from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.tables import OutboxState, outbox
+from clinic_runtime.messaging.wakeup import NOTIFY
 
 MAX_BACKOFF = timedelta(minutes=5)
 
@@ -29,6 +30,12 @@ def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Enve
         correlation_id=context.correlation_id(),
         traceparent=tracing.current_traceparent(),
     )
+    record(session, envelope)
+    return envelope
+
+
+def record(session: Session | Connection, envelope: Envelope) -> None:
+    """Insert an already wrapped envelope into the outbox (what `emit` does after wrapping)."""
     now = utcnow()
     session.execute(
         insert(outbox).values(
@@ -42,7 +49,9 @@ def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Enve
             created_at=now,
         )
     )
-    return envelope
+    dialect = session.get_bind().dialect if isinstance(session, Session) else session.dialect
+    if dialect.name == "postgresql":
+        session.execute(NOTIFY)  # wakes the relay when, and only if, this transaction commits
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,11 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 class OutboxStore:
-    def __init__(self, sessions: sessionmaker[Session], *, lease: timedelta) -> None:
-        self._sessions = sessions
+    """The relay's side of the outbox. Core connections, not ORM sessions: this runs for every
+    batch the relay moves, and a session's bookkeeping would be pure overhead here."""
+
+    def __init__(self, engine: Engine, *, lease: timedelta) -> None:
+        self._engine = engine
         self._lease = lease
 
     def claim(self, limit: int) -> list[ClaimedEvent]:
@@ -90,8 +102,8 @@ class OutboxStore:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        with transaction(self._sessions) as session:
-            rows = session.execute(
+        with self._engine.begin() as connection:
+            rows = connection.execute(
                 update(outbox)
                 .where(outbox.c.position.in_(claimable.scalar_subquery()))
                 .values(
@@ -115,15 +127,15 @@ class OutboxStore:
         `failed` maps position to (attempts, error).
         """
         now = utcnow()
-        with transaction(self._sessions) as session:
+        with self._engine.begin() as connection:
             if published:
-                session.execute(
+                connection.execute(
                     update(outbox)
                     .where(outbox.c.position.in_(published))
                     .values(state=OutboxState.PUBLISHED, published_at=now, lease_expires_at=None)
                 )
             for position, (attempts, error) in failed.items():
-                session.execute(
+                connection.execute(
                     update(outbox)
                     .where(outbox.c.position == position)
                     .values(
@@ -137,18 +149,18 @@ class OutboxStore:
     def purge_published(self, older_than: timedelta, limit: int = 5000) -> int:
         """Delete published rows past retention, a bounded batch at a time."""
         cutoff = utcnow() - older_than
-        with transaction(self._sessions) as session:
+        with self._engine.begin() as connection:
             doomed = (
                 select(outbox.c.position)
                 .where(outbox.c.state == OutboxState.PUBLISHED, outbox.c.published_at < cutoff)
                 .limit(limit)
             )
-            result = session.execute(delete(outbox).where(outbox.c.position.in_(doomed.scalar_subquery())))
+            result = connection.execute(delete(outbox).where(outbox.c.position.in_(doomed.scalar_subquery())))
             return result.rowcount
 
     def backlog(self) -> Backlog:
-        with self._sessions() as session:
-            count, oldest = session.execute(
+        with self._engine.connect() as connection:
+            count, oldest = connection.execute(
                 select(func.count(), func.min(outbox.c.created_at)).where(
                     outbox.c.state != OutboxState.PUBLISHED
                 )

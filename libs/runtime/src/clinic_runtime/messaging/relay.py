@@ -15,8 +15,11 @@ from prometheus_client import Counter, Gauge
 
 from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.outbox import ClaimedEvent, OutboxStore
+from clinic_runtime.messaging.wakeup import RelayWakeup
 
 log = logging.getLogger(__name__)
+
+MAX_BATCHES_IN_FLIGHT = 4
 
 PUBLISHED = Counter("clinic_outbox_published_total", "Outbox events acknowledged by the broker.", ["service"])
 PUBLISH_FAILURES = Counter(
@@ -38,6 +41,7 @@ class OutboxRelay:
         self,
         store: OutboxStore,
         publisher: EventPublisher,
+        wakeup: RelayWakeup,
         *,
         service: str,
         batch_size: int,
@@ -45,28 +49,52 @@ class OutboxRelay:
     ) -> None:
         self._store = store
         self._publisher = publisher
+        self._wakeup = wakeup
         self._service = service
         self._batch_size = batch_size
         self._idle_sleep = idle_sleep
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                published = await self.relay_once()
-            except Exception:
-                log.exception("outbox relay pass failed; retrying")
-                published = 0
-            if not published:
+        """Claim and publish until `stop`. Up to MAX_BATCHES_IN_FLIGHT claimed batches await their
+        confirms at once, so a new event does not wait for the previous batch's round trip; their
+        leases keep the batches disjoint. (Order across batches is not kept; no consumer may rely
+        on it: redeliveries reorder anyway.)"""
+        in_flight: set[asyncio.Task] = set()
+        try:
+            while not stop.is_set():
+                if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                self._wakeup.clear()
                 try:
-                    await asyncio.wait_for(stop.wait(), self._idle_sleep)
-                except TimeoutError:
-                    pass
+                    claimed = await asyncio.to_thread(self._store.claim, self._batch_size)
+                except Exception:
+                    log.exception("claiming outbox rows failed; retrying")
+                    claimed = []
+                if claimed:
+                    task = asyncio.create_task(self._publish_and_settle_safely(claimed))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                    continue
+                await self._wakeup.wait(self._idle_sleep, stop)
+        finally:
+            # Rows of batches cut short here are retaken when their lease runs out.
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows it claimed."""
+        """Claim and publish one batch; returns how many rows it claimed."""
         claimed = await asyncio.to_thread(self._store.claim, self._batch_size)
-        if not claimed:
-            return 0
+        if claimed:
+            await self._publish_and_settle(claimed)
+        return len(claimed)
+
+    async def _publish_and_settle_safely(self, claimed: list[ClaimedEvent]) -> None:
+        try:
+            await self._publish_and_settle(claimed)
+        except Exception:
+            log.exception("publishing or settling a batch failed; its rows go again when their lease runs out")
+
+    async def _publish_and_settle(self, claimed: list[ClaimedEvent]) -> None:
         # Publishes run concurrently on one confirm channel: the broker acks them as a stream,
         # so a batch costs about one round trip instead of one per event.
         outcomes = await asyncio.gather(
@@ -83,7 +111,6 @@ class OutboxRelay:
         if failed:
             PUBLISH_FAILURES.labels(self._service).inc(len(failed))
             log.warning("outbox publish failed for %d events; will retry", len(failed))
-        return len(claimed)
 
     async def observe_backlog(self) -> None:
         backlog = await asyncio.to_thread(self._store.backlog)

@@ -6,16 +6,40 @@ import uuid
 from dataclasses import asdict
 from typing import Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from clinic_runtime.db import UtcDateTime
 from scheduling.adapters.orm import clinic_directory
 from scheduling.domain.clinic_directory import ClinicSnapshot
 
 
 class ClinicDirectory(Protocol):
     def get(self, clinic_id: uuid.UUID) -> ClinicSnapshot | None: ...
-    def put(self, snapshot: ClinicSnapshot, *, replacing: bool) -> None: ...
+
+    def keep_newest(self, snapshot: ClinicSnapshot) -> bool:
+        """Store `snapshot` unless the one held supersedes it (ClinicSnapshot.supersedes);
+        True when it was stored."""
+
+
+# One statement instead of read-then-write: this runs for every catalog event. The WHERE is
+# ClinicSnapshot.supersedes in SQL; PostgreSQL and SQLite (3.35+) both speak it.
+_KEEP_NEWEST = text(
+    "INSERT INTO clinic_directory "
+    "(clinic_id, slug, name, timezone, currency, locale, version, archived, updated_at) "
+    "VALUES (:clinic_id, :slug, :name, :timezone, :currency, :locale, :version, :archived, :updated_at) "
+    "ON CONFLICT (clinic_id) DO UPDATE SET slug = excluded.slug, name = excluded.name, "
+    "timezone = excluded.timezone, currency = excluded.currency, locale = excluded.locale, "
+    "version = excluded.version, archived = excluded.archived, updated_at = excluded.updated_at "
+    "WHERE clinic_directory.version < excluded.version "
+    "RETURNING clinic_id"
+).bindparams(
+    bindparam("clinic_id", type_=Uuid),
+    bindparam("version", type_=Integer),
+    bindparam("archived", type_=Boolean),
+    bindparam("updated_at", type_=UtcDateTime),
+    *(bindparam(name, type_=String) for name in ("slug", "name", "timezone", "currency", "locale")),
+)
 
 
 class SqlClinicDirectory:
@@ -28,11 +52,5 @@ class SqlClinicDirectory:
         ).one_or_none()
         return ClinicSnapshot(**row._mapping) if row else None
 
-    def put(self, snapshot: ClinicSnapshot, *, replacing: bool) -> None:
-        values = asdict(snapshot)
-        if replacing:
-            self._session.execute(
-                update(clinic_directory).where(clinic_directory.c.clinic_id == snapshot.clinic_id).values(**values)
-            )
-        else:
-            self._session.execute(insert(clinic_directory).values(**values))
+    def keep_newest(self, snapshot: ClinicSnapshot) -> bool:
+        return self._session.execute(_KEEP_NEWEST, asdict(snapshot)).first() is not None

@@ -7,9 +7,6 @@ from scheduling.domain.clinic_directory import ClinicSnapshot
 
 
 def record_clinic(directory: ClinicDirectory, snapshot: ClinicSnapshot) -> bool:
-    """Keep `snapshot` if it is newer than the one held; True when it was kept."""
-    held = directory.get(snapshot.clinic_id)
-    if not snapshot.supersedes(held):
-        return False
-    directory.put(snapshot, replacing=held is not None)
-    return True
+    """Keep `snapshot` if it is newer than the one held (events may arrive out of order);
+    True when it was kept."""
+    return directory.keep_newest(snapshot)
