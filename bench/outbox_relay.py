@@ -204,10 +204,50 @@ def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process (and its reaped children) has used, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
+
+
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by every process on the machine: pid -> (command line, seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    usage = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        usage[int(entry.name)] = (command, (int(stat[11]) + int(stat[12])) / tick)
+    return usage
+
+
+def cpu_per_event(before: dict, after: dict, workers: dict[str, int], events: int) -> dict[str, float]:
+    """Milliseconds of CPU per event spent by each part of the pipeline between two snapshots."""
+    def part(pid: int, command: str) -> str:
+        for name, worker_pid in workers.items():
+            if pid == worker_pid:
+                return name
+        if pid == os.getpid():
+            return "load generator (this script)"
+        if "postgres" in command:
+            return "PostgreSQL"
+        if "beam" in command or "rabbitmq" in command:
+            return "RabbitMQ"
+        return "everything else"
+
+    spent: dict[str, float] = {}
+    for pid, (command, seconds) in after.items():
+        used = seconds - before.get(pid, (command, 0.0))[1]
+        if used > 0:
+            key = part(pid, command)
+            spent[key] = spent.get(key, 0.0) + used
+    return {key: seconds / events * 1000 for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1])}
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -249,16 +289,21 @@ def main() -> None:
         common = {"AMQP_URL": AMQP, "BROKER_NAMESPACE": topology.namespace, "LOG_LEVEL": "WARNING"}
         workers.append(start_worker("scheduling", {**common, "DATABASE_URL": scheduling_db}, 19802, logs))
         workers.append(start_worker("catalog", {**common, "DATABASE_URL": catalog_db}, 19801, logs))
-        before = {name: cpu_seconds(p.pid) for name, p in (("relay (catalog worker)", workers[1]),
-                                                            ("consumer (scheduling worker)", workers[0]))}
+        busy_before, total_before = machine_cpu()
+        before = cpu_by_process()
         committed = steady_producer(catalog_db, args.rate, args.seconds)
+        legs = latencies(catalog_db, scheduling_db, committed)
+        after = cpu_by_process()
+        busy_after, total_after = machine_cpu()
         print(f"end-to-end at {args.rate} ev/s offered for {args.seconds:.0f} s ({committed} events):")
-        for leg, values in latencies(catalog_db, scheduling_db, committed).items():
+        for leg, values in legs.items():
             print(f"  {leg:<24} p50 {percentile(values, 50):6.1f} ms   p99 {percentile(values, 99):6.1f} ms   "
                   f"max {values[-1]:6.1f} ms   mean {statistics.fmean(values):6.1f} ms")
-        for (name, used), worker in zip(before.items(), (workers[1], workers[0])):
-            spent = cpu_seconds(worker.pid) - used
-            print(f"  CPU of the {name}: {spent / committed * 1000:.2f} ms per event")
+        print(f"  whole machine ({os.cpu_count()} cores) busy: "
+              f"{(busy_after - busy_before) / (total_after - total_before):.0%}; CPU per event by part:")
+        parts = {"relay (catalog worker)": workers[1].pid, "consumer (scheduling worker)": workers[0].pid}
+        for part, ms in cpu_per_event(before, after, parts, committed).items():
+            print(f"    {part:<30} {ms:5.2f} ms")
     finally:
         for worker in workers:
             worker.terminate()
