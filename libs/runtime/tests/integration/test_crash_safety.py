@@ -17,28 +17,25 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def test_relay_killed_at_random_moments_loses_and_duplicates_nothing(crash_env, commit_events, keep_killing, wait_for_all_applied):
-    env = crash_env()
-    env.start("consumer", "relay")
-    done = threading.Event()
-    killer = keep_killing(env, "relay", done)
-    expected = commit_events(env.producer_db)
-    done.set()
-    killer.join()
-    wait_for_all_applied(env, expected)
-    assert env.kills["relay"] >= 3
-
-
-def test_consumer_killed_mid_batch_applies_every_event_exactly_once(crash_env, commit_events, keep_killing, wait_for_all_applied):
+@pytest.mark.parametrize(
+    "victim",
+    [
+        pytest.param("relay", id="relay-killed-at-random-moments"),
+        pytest.param("consumer", id="consumer-killed-mid-batch"),
+    ],
+)
+def test_a_process_killed_with_sigkill_loses_and_duplicates_nothing(
+    victim, crash_env, commit_events, keep_killing, wait_for_all_applied
+):
     env = crash_env(CONSUMER_PREFETCH="64")
     env.start("consumer", "relay")
     done = threading.Event()
-    killer = keep_killing(env, "consumer", done)
+    killer = keep_killing(env, victim, done)
     expected = commit_events(env.producer_db)
     done.set()
     killer.join()
     wait_for_all_applied(env, expected)
-    assert env.kills["consumer"] >= 3
+    assert env.kills[victim] >= 3
 
 
 def test_broker_dropping_every_connection_loses_and_duplicates_nothing(crash_env, isolated_vhost, commit_events, wait_for_all_applied):
