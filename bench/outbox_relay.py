@@ -11,7 +11,8 @@ It creates throw-away databases and a throw-away broker namespace and removes th
 2. relay:   the outbox relay (the worker's code) draining a pre-filled outbox of --events rows
             into the same queue: events/s, and its ratio to raw.
 3. latency: catalog's real worker relays and scheduling's real worker consumes while events are
-            committed into catalog's outbox at a steady --rate for --seconds; latency is from the
+            committed into catalog's outbox at a steady --rate for --seconds (after 3 s of
+            warm-up at the same rate, not measured); latency is from the
             producing transaction's commit to the consumer's committed effect (scheduling's inbox
             row), both read from the databases' clocks on this one machine: p50, p99, max.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -30,18 +32,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aio_pika
+import psycopg
 import requests
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
-from clinic_runtime.messaging.outbox import OutboxStore, emit, record
+from clinic_runtime.messaging.outbox import OutboxStore, emit
 from clinic_runtime.messaging.publisher import ConfirmingPublisher
 from clinic_runtime.messaging.relay import OutboxRelay
 from clinic_runtime.messaging.tables import OutboxState, inbox, outbox
 from clinic_runtime.messaging.topology import Topology, connect
-from clinic_runtime.messaging.wakeup import RelayWakeup
+from clinic_runtime.messaging.wakeup import NOTIFY, RelayWakeup
 from clinic_runtime.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +53,7 @@ POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@12
 AMQP = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 EVENT_TYPE = ClinicUpsertedV1.event_type
 BATCH = 200
+WARM_UP_SECONDS = 3
 
 
 def an_event(n: int) -> tuple[ClinicUpsertedV1, uuid.UUID]:
@@ -143,8 +148,8 @@ async def delete_namespace(topology: Topology) -> None:
             await channel.exchange_delete(exchange)
 
 
-def start_worker(service: str, env: dict[str, str], port: int, logs: Path) -> subprocess.Popen:
-    log = (logs / f"{service}-worker.log").open("w")
+def start_worker(service: str, env: dict[str, str], port: int, logs: Path, n: int = 0) -> subprocess.Popen:
+    log = (logs / f"{service}-worker-{n}.log").open("w")
     process = subprocess.Popen([str(Path(sys.executable).parent / f"{service}-worker")],
                                env={**os.environ, **env, "WORKER_PORT": str(port)}, stdout=log, stderr=log)
     deadline = time.monotonic() + 60
@@ -157,26 +162,41 @@ def start_worker(service: str, env: dict[str, str], port: int, logs: Path) -> su
     raise SystemExit(f"{service} worker did not become ready; see {logs}")
 
 
-def steady_producer(database_url: str, rate: int, seconds: float) -> int:
-    """Commit one event per transaction at `rate` per second; returns how many were committed.
+def steady_producer(database_url: str, rate: int, seconds: float) -> tuple[int, float]:
+    """Commit one event per transaction at `rate` per second; returns how many were committed
+    and the seconds it took (more than `seconds` if the machine could not keep the rate).
 
-    Envelopes are wrapped beforehand and each is committed with the outbox's own insert
-    (`record`, what `emit` does after wrapping), so the load generator's CPU stays small next
-    to the system it measures on this 2-core machine.
+    It writes exactly the rows `record` writes (the statement is compiled from the outbox table,
+    followed by the same NOTIFY), but through psycopg directly with envelopes wrapped beforehand:
+    in production these commits come from web processes elsewhere, and on this 2-core machine
+    the load generator must not compete with the system it measures.
     """
-    engine = make_engine(database_url, pool_size=2)
+    statement = sa.insert(outbox).compile(dialect=postgresql_psycopg.dialect(), column_keys=list(OUTBOX_ROW))
     envelopes = [Envelope.wrap(event, clinic_id=clinic_id, correlation_id=str(uuid.uuid4()))
                  for event, clinic_id in (an_event(n) for n in range(int(rate * seconds)))]
+    conninfo = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     interval = 1.0 / rate
-    started = time.perf_counter()
-    for n, envelope in enumerate(envelopes):
-        time.sleep(max(0.0, n * interval - (time.perf_counter() - started)))
-        with engine.begin() as connection:
-            record(connection, envelope)
-    return len(envelopes)
+    with psycopg.connect(conninfo) as connection:
+        started = time.perf_counter()
+        for n, envelope in enumerate(envelopes):
+            time.sleep(max(0.0, n * interval - (time.perf_counter() - started)))
+            now = datetime.now(UTC)
+            connection.execute(str(statement), {
+                "event_id": envelope.id, "event_type": envelope.type, "clinic_id": envelope.clinicid,
+                "body": envelope.model_dump_json(), "state": OutboxState.PENDING, "attempts": 0,
+                "available_at": now, "created_at": now,
+            })
+            connection.execute(str(NOTIFY))
+            connection.commit()
+        return len(envelopes), time.perf_counter() - started
 
 
-def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float = 60) -> dict[str, list[float]]:
+# The columns `record` sets.
+OUTBOX_ROW = ("event_id", "event_type", "clinic_id", "body", "state", "attempts", "available_at", "created_at")
+
+
+def latencies(catalog_db: str, scheduling_db: str, expected: int, since: datetime,
+              timeout: float = 60) -> dict[str, list[float]]:
     """Milliseconds per event: commit -> effect, and its two legs (commit -> broker ack marked,
     published -> consumer's effect)."""
     scheduling = make_engine(scheduling_db)
@@ -189,7 +209,8 @@ def latencies(catalog_db: str, scheduling_db: str, expected: int, timeout: float
     with scheduling.connect() as c:
         applied = dict(c.execute(sa.select(inbox.c.event_id, inbox.c.processed_at)).all())
     with make_engine(catalog_db).connect() as c:
-        rows = c.execute(sa.select(outbox.c.event_id, outbox.c.created_at, outbox.c.published_at)).all()
+        rows = c.execute(sa.select(outbox.c.event_id, outbox.c.created_at, outbox.c.published_at)
+                         .where(outbox.c.created_at >= since)).all()
     missing = {row.event_id for row in rows} - set(applied)
     if missing:
         raise SystemExit(f"{len(missing)} events were not applied within {timeout}s")
@@ -255,10 +276,17 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def main() -> None:
+    # Like the workers (clinic_runtime.worker.run_worker): a collector pause between stamping an
+    # event and committing it would count as latency the platform did not cause.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--relays", type=int, default=1, help="catalog worker processes (relays)")
+    parser.add_argument("--consumers", type=int, default=1, help="scheduling worker processes (consumers)")
     args = parser.parse_args()
 
     topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
@@ -287,21 +315,29 @@ def main() -> None:
         upgrade(CATALOG_MIGRATIONS, catalog_db)
         upgrade(SCHEDULING_MIGRATIONS, scheduling_db)
         common = {"AMQP_URL": AMQP, "BROKER_NAMESPACE": topology.namespace, "LOG_LEVEL": "WARNING"}
-        workers.append(start_worker("scheduling", {**common, "DATABASE_URL": scheduling_db}, 19802, logs))
-        workers.append(start_worker("catalog", {**common, "DATABASE_URL": catalog_db}, 19801, logs))
+        relays = [start_worker("catalog", {**common, "DATABASE_URL": catalog_db}, 19801 + n, logs, n)
+                  for n in range(args.relays)]
+        consumers = [start_worker("scheduling", {**common, "DATABASE_URL": scheduling_db}, 19901 + n, logs, n)
+                     for n in range(args.consumers)]
+        workers.extend([*relays, *consumers])
+        # Warm-up at the same rate (caches, prepared statements, pools), not measured.
+        warm, _ = steady_producer(catalog_db, args.rate, WARM_UP_SECONDS)
+        measured_from = datetime.now(UTC)
         busy_before, total_before = machine_cpu()
         before = cpu_by_process()
-        committed = steady_producer(catalog_db, args.rate, args.seconds)
-        legs = latencies(catalog_db, scheduling_db, committed)
+        committed, took = steady_producer(catalog_db, args.rate, args.seconds)
+        legs = latencies(catalog_db, scheduling_db, warm + committed, since=measured_from)
         after = cpu_by_process()
         busy_after, total_after = machine_cpu()
-        print(f"end-to-end at {args.rate} ev/s offered for {args.seconds:.0f} s ({committed} events):")
+        print(f"end-to-end at {args.rate} ev/s offered for {args.seconds:.0f} s ({committed} events, "
+              f"achieved {committed / took:.0f} ev/s), {args.relays} relay and {args.consumers} consumer process(es):")
         for leg, values in legs.items():
             print(f"  {leg:<24} p50 {percentile(values, 50):6.1f} ms   p99 {percentile(values, 99):6.1f} ms   "
                   f"max {values[-1]:6.1f} ms   mean {statistics.fmean(values):6.1f} ms")
         print(f"  whole machine ({os.cpu_count()} cores) busy: "
               f"{(busy_after - busy_before) / (total_after - total_before):.0%}; CPU per event by part:")
-        parts = {"relay (catalog worker)": workers[1].pid, "consumer (scheduling worker)": workers[0].pid}
+        parts = {**{f"relay (catalog worker {n + 1})": r.pid for n, r in enumerate(relays)},
+                 **{f"consumer (scheduling worker {n + 1})": c.pid for n, c in enumerate(consumers)}}
         for part, ms in cpu_per_event(before, after, parts, committed).items():
             print(f"    {part:<30} {ms:5.2f} ms")
     finally:
