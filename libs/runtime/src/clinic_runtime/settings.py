@@ -1,8 +1,8 @@
 """Settings shared by every service, read from environment variables (pydantic-settings).
 
 Each service subclasses `ServiceSettings`, fixing its name and default ports and adding its own
-fields. Every field is documented by its `description`; `render_settings_table` turns that into
-the README's configuration table, so the documentation cannot drift from the code.
+fields. Every field is documented by its `description`, and tests/test_readme.py keeps the
+README's configuration table naming every one.
 """
 
 from __future__ import annotations
@@ -77,11 +77,3 @@ class ServiceSettings(BaseSettings):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-
-def render_settings_table(settings_cls: type[BaseSettings]) -> str:
-    """A Markdown table of a settings class: environment variable, default, meaning."""
-    rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, field in settings_cls.model_fields.items():
-        default = "" if field.is_required() else field.default
-        rows.append(f"| `{name.upper()}` | `{default}` | {field.description or ''} |")
-    return "\n".join(rows)

@@ -142,7 +142,9 @@ class BatchingApplier:
             try:
                 outcomes = await asyncio.to_thread(apply_batch, self._handlers, self._sessions,
                                                    [delivery for delivery, _ in pending])
-            except BaseException as error:  # cancelled at shutdown: nothing committed, all redelivered
+            except BaseException as error:
+                # Cancelled at shutdown: these deliveries are not acknowledged, so they come again;
+                # if the batch still commits in its thread, the inbox skips the redelivery.
                 for _, future in pending:
                     if not future.done():
                         future.set_exception(error if isinstance(error, Exception) else RuntimeError("stopped"))
