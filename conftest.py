@@ -17,6 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+# Every consumer group a test may declare: the services' and the runtime tests' own.
+CONSUMER_GROUPS = ["catalog", "scheduling", "billing", "entitlements", "notifications", "test-consumer"]
 
 
 def _reachable(url: str) -> bool:
@@ -84,24 +87,35 @@ def amqp_url() -> Iterator[str]:
         yield f"amqp://guest:guest@{params.host}:{params.port}/"
 
 
-@pytest.fixture
-def create_database(postgres_admin_url: str) -> Iterator[Callable[[str], str]]:
-    """Factory: a fresh, empty PostgreSQL database for this test; returns its URL."""
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    created: list[str] = []
-
-    def create(label: str = "db") -> str:
-        name = f"t_{label}_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def _fresh_databases(admin_url: str, labels: tuple[str, ...]) -> Iterator[list[str]]:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    names = [f"t_{label}_{uuid.uuid4().hex[:10]}" for label in labels]
+    try:
         with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        return sa.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+            for name in names:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.make_url(admin_url)
+        yield [url.set(database=name).render_as_string(hide_password=False) for name in names]
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
-    yield create
-    with admin.connect() as connection:
-        for name in created:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+
+@pytest.fixture(scope="session")
+def fresh_databases(postgres_admin_url: str) -> Callable[..., AbstractContextManager[list[str]]]:
+    """`with fresh_databases("a", "b") as urls:` fresh, empty PostgreSQL databases, dropped
+    afterwards; for fixtures of any scope."""
+    return lambda *labels: _fresh_databases(postgres_admin_url, labels)
+
+
+@pytest.fixture
+def create_database(fresh_databases) -> Iterator[Callable[[str], str]]:
+    """Factory: a fresh, empty PostgreSQL database for this test; returns its URL."""
+    with ExitStack() as stack:
+        yield lambda label="db": stack.enter_context(fresh_databases(label))[0]
 
 
 @pytest.fixture
@@ -122,12 +136,27 @@ def database_url(request) -> str:
     return request.getfixturevalue("sqlite_url")
 
 
-@pytest.fixture
-def broker_namespace(amqp_url: str) -> Iterator[str]:
-    """A namespace of exchanges and queues of this test alone, deleted afterwards."""
+@contextmanager
+def _fresh_namespace(amqp_url: str) -> Iterator[str]:
     namespace = f"t-{uuid.uuid4().hex[:10]}"
-    yield namespace
-    asyncio.run(_delete_namespace(amqp_url, namespace))
+    try:
+        yield namespace
+    finally:
+        asyncio.run(_delete_namespace(amqp_url, namespace))
+
+
+@pytest.fixture(scope="session")
+def fresh_broker_namespace(amqp_url: str) -> Callable[[], AbstractContextManager[str]]:
+    """`with fresh_broker_namespace() as namespace:` exchanges and queues of the caller alone,
+    deleted afterwards; for fixtures of any scope."""
+    return lambda: _fresh_namespace(amqp_url)
+
+
+@pytest.fixture
+def broker_namespace(fresh_broker_namespace) -> Iterator[str]:
+    """A namespace of exchanges and queues of this test alone, deleted afterwards."""
+    with fresh_broker_namespace() as namespace:
+        yield namespace
 
 
 async def _delete_namespace(amqp_url: str, namespace: str) -> None:
@@ -135,19 +164,6 @@ async def _delete_namespace(amqp_url: str, namespace: str) -> None:
 
     from clinic_runtime.messaging.topology import Topology
 
-    topology = Topology(namespace)
     connection = await aio_pika.connect(amqp_url)
     async with connection:
-        for group in ("scheduling", "catalog", "billing", "entitlements", "notifications", "test-consumer"):
-            for queue in (topology.group_queue(group), topology.dead_letter_queue(group)):
-                channel = await connection.channel()
-                try:
-                    await channel.queue_delete(queue)
-                except Exception:
-                    pass
-        for name in (topology.unrouted_queue,):
-            channel = await connection.channel()
-            await channel.queue_delete(name)
-        for exchange in (topology.events_exchange, topology.unrouted_exchange, topology.dead_letter_exchange):
-            channel = await connection.channel()
-            await channel.exchange_delete(exchange)
+        await Topology(namespace).delete(await connection.channel(), CONSUMER_GROUPS)

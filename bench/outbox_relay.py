@@ -139,13 +139,7 @@ async def purge_bench_queue(topology: Topology) -> None:
 async def delete_namespace(topology: Topology) -> None:
     connection = await connect(AMQP)
     async with connection:
-        channel = await connection.channel()
-        for queue in (topology.group_queue("bench"), topology.dead_letter_queue("bench"),
-                      topology.group_queue("scheduling"), topology.dead_letter_queue("scheduling"),
-                      topology.unrouted_queue):
-            await channel.queue_delete(queue)
-        for exchange in (topology.events_exchange, topology.unrouted_exchange, topology.dead_letter_exchange):
-            await channel.exchange_delete(exchange)
+        await topology.delete(await connection.channel(), ["bench", "scheduling"])
 
 
 def start_worker(service: str, env: dict[str, str], port: int, logs: Path, n: int = 0) -> subprocess.Popen:

@@ -19,6 +19,11 @@ def correlation_id() -> str:
     return value
 
 
+def bound_correlation_id() -> str | None:
+    """The correlation id if one is set; unlike `correlation_id`, never makes one up."""
+    return _correlation_id.get()
+
+
 def set_correlation_id(value: str) -> None:
     _correlation_id.set(value)
 

@@ -50,7 +50,7 @@ class JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
         }
         line.update(context.log_fields())
-        correlation = context._correlation_id.get()
+        correlation = context.bound_correlation_id()
         if correlation:
             line["correlation_id"] = correlation
         trace_id = tracing.current_trace_id()

@@ -84,16 +84,22 @@ class Readiness:
         with ThreadPoolExecutor(max_workers=max(len(every), 1)) as pool:
             futures = {name: pool.submit(check) for name, check in every.items()}
         results = {name: future.result() for name, future in futures.items()}
-        required = {name: results[name] for name in self.required}
-        informational = {name: results[name] for name in self.informational}
-        ready = all(ok for ok, _ in required.values())
-        degraded = not all(ok for ok, _ in informational.values())
-        status = "not_ready" if not ready else "degraded" if degraded else "ready"
-        checks = {
-            **{n: {"ok": ok, "detail": d, "required": True} for n, (ok, d) in required.items()},
-            **{n: {"ok": ok, "detail": d, "required": False} for n, (ok, d) in informational.items()},
-        }
-        return {"status": status, "checks": checks}, 200 if ready else 503
+        return readiness_report({name: results[name] for name in self.required},
+                                {name: results[name] for name in self.informational})
+
+
+def readiness_report(
+    required: dict[str, tuple[bool, str]], informational: dict[str, tuple[bool, str]]
+) -> tuple[dict[str, object], int]:
+    """The `/readyz` body and status code every web process and worker answers with."""
+    ready = all(ok for ok, _ in required.values())
+    degraded = not all(ok for ok, _ in informational.values())
+    status = "not_ready" if not ready else "degraded" if degraded else "ready"
+    checks = {
+        **{n: {"ok": ok, "detail": d, "required": True} for n, (ok, d) in required.items()},
+        **{n: {"ok": ok, "detail": d, "required": False} for n, (ok, d) in informational.items()},
+    }
+    return {"status": status, "checks": checks}, 200 if ready else 503
 
 
 def create_web_app(

@@ -28,7 +28,7 @@ from clinic_runtime.messaging.topology import Topology, connect
 from clinic_runtime.messaging.wakeup import relay_wakeup
 from clinic_runtime.settings import ServiceSettings
 from clinic_runtime.tracing import configure_tracing
-from clinic_runtime.web import database_ready
+from clinic_runtime.web import database_ready, readiness_report
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,10 @@ def build_worker(
     async def readyz(scope) -> AsgiResponse:
         database = await asyncio.to_thread(database_ready, engine)
         broker_ok = await broker.ping(timeout=2.0) and publisher.connected
-        ready = database[0] and broker_ok
-        body = {
-            "status": "ready" if ready else "not_ready",
-            "checks": {
-                "database": {"ok": database[0], "detail": database[1], "required": True},
-                "broker": {"ok": broker_ok, "detail": "connected" if broker_ok else "disconnected", "required": True},
-            },
-        }
-        return AsgiResponse(json.dumps(body).encode(), 200 if ready else 503, headers={"content-type": "application/json"})
+        body, status = readiness_report(
+            {"database": database, "broker": (broker_ok, "connected" if broker_ok else "disconnected")}, {}
+        )
+        return AsgiResponse(json.dumps(body).encode(), status, headers={"content-type": "application/json"})
 
     @get(include_in_schema=False)
     async def metrics(scope) -> AsgiResponse:

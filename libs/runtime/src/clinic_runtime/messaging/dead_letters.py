@@ -16,10 +16,11 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from clinic_runtime.messaging.topology import Topology
 
@@ -52,22 +53,31 @@ def _text(value: object) -> str | None:
     return value.decode() if isinstance(value, bytes) else (str(value) if value is not None else None)
 
 
+async def _take(
+    queue: AbstractQueue, limit: int, wanted: Callable[[AbstractIncomingMessage], bool]
+) -> tuple[list[AbstractIncomingMessage], list[AbstractIncomingMessage]]:
+    """Up to `limit` unacknowledged messages `wanted` accepts, and those it passed over (which the
+    caller must put back)."""
+    taken: list[AbstractIncomingMessage] = []
+    passed_over: list[AbstractIncomingMessage] = []
+    while len(taken) < limit and (message := await queue.get(no_ack=False, fail=False)) is not None:
+        (taken if wanted(message) else passed_over).append(message)
+    return taken, passed_over
+
+
+async def _put_back(messages: list[AbstractIncomingMessage]) -> None:
+    for message in messages:
+        await message.nack(requeue=True)
+
+
 async def list_dead_letters(amqp_url: str, topology: Topology, group: str, limit: int) -> list[DeadLetter]:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         queue = await channel.get_queue(topology.dead_letter_queue(group), ensure=True)
-        seen: list[DeadLetter] = []
-        taken: list[AbstractIncomingMessage] = []
-        while len(seen) < limit:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            taken.append(message)
-            seen.append(DeadLetter.of(message))
-        for message in taken:
-            await message.nack(requeue=True)
-        return seen
+        taken, _ = await _take(queue, limit, lambda _message: True)
+        await _put_back(taken)
+        return [DeadLetter.of(message) for message in taken]
 
 
 async def replay_dead_letters(
@@ -77,15 +87,10 @@ async def replay_dead_letters(
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         queue = await channel.get_queue(topology.dead_letter_queue(group), ensure=True)
-        replayed: list[DeadLetter] = []
-        skipped: list[AbstractIncomingMessage] = []
-        while len(replayed) < limit:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            if event_ids is not None and message.message_id not in event_ids:
-                skipped.append(message)
-                continue
+        taken, passed_over = await _take(
+            queue, limit, lambda message: event_ids is None or message.message_id in event_ids
+        )
+        for message in taken:
             await channel.default_exchange.publish(
                 aio_pika.Message(
                     message.body,
@@ -99,10 +104,8 @@ async def replay_dead_letters(
                 mandatory=True,
             )
             await message.ack()
-            replayed.append(DeadLetter.of(message))
-        for message in skipped:
-            await message.nack(requeue=True)
-        return replayed
+        await _put_back(passed_over)
+        return [DeadLetter.of(message) for message in taken]
 
 
 def main(argv: list[str] | None = None) -> int:

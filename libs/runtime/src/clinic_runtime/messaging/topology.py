@@ -91,5 +91,16 @@ class Topology:
         return queue
 
 
+    async def delete(self, channel: AbstractChannel, groups: list[str]) -> None:
+        """Remove the namespace: the given groups' queues and dead-letter queues, the unrouted
+        queue and the exchanges. Deleting what does not exist is fine (RabbitMQ answers ok)."""
+        for group in groups:
+            await channel.queue_delete(self.group_queue(group))
+            await channel.queue_delete(self.dead_letter_queue(group))
+        await channel.queue_delete(self.unrouted_queue)
+        for exchange in (self.events_exchange, self.unrouted_exchange, self.dead_letter_exchange):
+            await channel.exchange_delete(exchange)
+
+
 async def connect(amqp_url: str) -> aio_pika.abc.AbstractRobustConnection:
     return await aio_pika.connect_robust(amqp_url, timeout=10)

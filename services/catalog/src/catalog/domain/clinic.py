@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -35,7 +35,6 @@ class Clinic:
     version: int
     updated_at: datetime
     archived: bool = False
-    events: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def register(cls, clinic_id: uuid.UUID, profile: ClinicProfile, now: datetime) -> Clinic:
