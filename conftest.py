@@ -26,7 +26,7 @@ import sqlalchemy as sa
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 # Every consumer group a test may declare: the services' and the runtime tests' own.
-CONSUMER_GROUPS = ["catalog", "scheduling", "billing", "entitlements", "notifications", "test-consumer"]
+CONSUMER_GROUPS = ["gateway", "catalog", "scheduling", "billing", "entitlements", "notifications", "test-consumer"]
 
 
 def _reachable(url: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from clinic_runtime.devstack import DOMAIN_SERVICES, Ports, Supervisor, platform_specs, start_platform
+from clinic_runtime.devstack import SERVICES, Ports, Supervisor, platform_specs, start_platform
 
 READY_TIMEOUT = 60.0
 
@@ -28,8 +28,8 @@ class Platform:
 @pytest.fixture(scope="module")
 def platform(fresh_databases, fresh_broker_namespace, amqp_url: str, tmp_path_factory) -> Iterator[Platform]:
     state_dir = tmp_path_factory.mktemp("platform")
-    with fresh_databases(*DOMAIN_SERVICES) as urls, fresh_broker_namespace() as namespace:
-        database_urls = dict(zip(DOMAIN_SERVICES, urls))
+    with fresh_databases(*SERVICES) as urls, fresh_broker_namespace() as namespace:
+        database_urls = dict(zip(SERVICES, urls))
         env = {**os.environ, "AMQP_URL": amqp_url, "BROKER_NAMESPACE": namespace,
                "WEB_CONCURRENCY": "1", "LOG_LEVEL": "INFO"}
         specs = platform_specs(env, Ports.free(), state_dir, database_urls)

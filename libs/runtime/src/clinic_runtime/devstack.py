@@ -260,8 +260,8 @@ def _probe(url: str) -> tuple[bool, str]:
 
 @dataclass(frozen=True)
 class Ports:
-    web: Mapping[str, int]  # every service, gateway included
-    worker: Mapping[str, int]  # every domain service
+    web: Mapping[str, int]
+    worker: Mapping[str, int]
 
     @classmethod
     def defaults(cls) -> Ports:
@@ -271,13 +271,13 @@ class Ports:
             return settings.model_fields[name].default
 
         return cls({s: default(s, "http_port") for s in SERVICES},
-                   {s: default(s, "worker_port") for s in DOMAIN_SERVICES})
+                   {s: default(s, "worker_port") for s in SERVICES})
 
     @classmethod
     def free(cls) -> Ports:
         """Ports nothing listens on now, so a test platform never collides with a local run."""
-        ports = free_ports(len(SERVICES) + len(DOMAIN_SERVICES))
-        return cls(dict(zip(SERVICES, ports)), dict(zip(DOMAIN_SERVICES, ports[len(SERVICES):])))
+        ports = free_ports(2 * len(SERVICES))
+        return cls(dict(zip(SERVICES, ports)), dict(zip(SERVICES, ports[len(SERVICES):])))
 
 
 def free_ports(count: int) -> list[int]:
@@ -323,18 +323,18 @@ def platform_specs(
     def spec(service: str, kind: str, extra: Mapping[str, str], ready_url: str | None) -> ProcessSpec:
         return ProcessSpec(f"{service}-{kind}", (str(bin_dir / f"{service}-{kind}"),), {**shared, **extra}, ready_url)
 
+    # The gateway calls every other service over HTTP.
+    upstreams = {"gateway": {f"{s.upper()}_URL": web_urls[s] for s in DOMAIN_SERVICES}}
     migrations, processes = [], []
-    for service in DOMAIN_SERVICES:
+    for service in SERVICES:
         database = {"DATABASE_URL": (database_urls or {}).get(service, "")}
         worker_port = ports.worker[service]
         migrations.append(spec(service, "migrate", database, None))
-        processes.append(spec(service, "web", {**database, **_web_env(service, ports, state_dir)},
+        processes.append(spec(service, "web", {**database, **_web_env(service, ports, state_dir),
+                                               **upstreams.get(service, {})},
                               f"{web_urls[service]}/readyz"))
         processes.append(spec(service, "worker", {**database, "WORKER_PORT": str(worker_port)},
                               f"http://{LOCAL_HOST}:{worker_port}/readyz"))
-    gateway_env = {**_web_env("gateway", ports, state_dir),
-                   **{f"{s.upper()}_URL": web_urls[s] for s in DOMAIN_SERVICES}}
-    processes.append(spec("gateway", "web", gateway_env, f"{web_urls['gateway']}/readyz"))
     return PlatformSpecs(migrations, processes, web_urls)
 
 

@@ -8,6 +8,7 @@ from clinic_runtime.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = Field(default="gateway", description="Name used in logs, metrics, traces and event sources.")
     http_port: int = Field(default=8000, description="Port of the web process (gunicorn).")
+    worker_port: int = Field(default=9000, description="Port of the worker's health and metrics endpoint.")
     catalog_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the catalog web process.")
     scheduling_url: str = Field(default="http://127.0.0.1:8002", description="Base URL of the scheduling web process.")
     billing_url: str = Field(default="http://127.0.0.1:8003", description="Base URL of the billing web process.")
