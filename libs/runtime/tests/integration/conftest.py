@@ -39,9 +39,6 @@ def create_schema(database_url: str) -> None:
     spec.loader.exec_module(module)
     module.create_schema(database_url)
 
-EVENTS = 1000
-BATCH = 20
-
 
 @dataclass
 class CrashEnv:
@@ -101,16 +98,19 @@ def _clinic_event(slug: str) -> tuple[ClinicUpsertedV1, uuid.UUID]:
                             currency="RON", locale="ro-RO", version=1, updated_at=datetime.now(UTC)), clinic_id
 
 
-def _commit_events(database_url: str) -> set[uuid.UUID]:
+def _commit_events(database_url: str, more_while: Callable[[], bool] = lambda: False) -> set[uuid.UUID]:
     """Commit EVENTS events into the outbox, BATCH per transaction, spread over ~12 s so that
-    kills land while events are flowing."""
+    kills land while events are flowing; then more, BATCH at a time, while `more_while()` holds
+    (a slow machine restarts processes slowly: the disruptions must still meet a flow of events)."""
     sessions = make_session_factory(make_engine(database_url))
     ids: set[uuid.UUID] = set()
-    for start in range(0, EVENTS, BATCH):
+    start = 0
+    while start < EVENTS or more_while():
         with transaction(sessions) as session:
             for n in range(start, start + BATCH):
                 event, clinic_id = _clinic_event(f"clinic-{n}")
                 ids.add(emit(session, event, clinic_id=clinic_id).id)
+        start += BATCH
         time.sleep(0.25)
     return ids
 

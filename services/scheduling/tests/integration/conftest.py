@@ -18,6 +18,7 @@ from clinic_runtime.messaging.tables import inbox
 from clinic_runtime.migrations import upgrade
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.domain.clinic_directory import ClinicSnapshot
+from scheduling.entrypoints.consumers import clinic_snapshot
 from scheduling.entrypoints.migrate import MIGRATIONS
 from scheduling.entrypoints.web import create_app
 
@@ -93,6 +94,6 @@ def clinic_upserted() -> Callable[..., Envelope]:
 @pytest.fixture
 def snapshot_of() -> Callable[[Envelope], ClinicSnapshot]:
     def of(envelope: Envelope) -> ClinicSnapshot:
-        return ClinicSnapshot(**envelope.payload(ClinicUpsertedV1).model_dump())
+        return clinic_snapshot(envelope.payload(ClinicUpsertedV1))
 
     return of

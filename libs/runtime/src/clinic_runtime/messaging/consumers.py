@@ -115,10 +115,13 @@ class BatchingApplier:
     by side on their own connections, so database round trips overlap. A delivery is acknowledged
     only after its batch committed."""
 
-    def __init__(self, handlers: EventHandlers, sessions: sessionmaker[Session], *, lanes: int) -> None:
+    def __init__(self, handlers: EventHandlers, sessions: sessionmaker[Session], *, lanes: int,
+                 linger: float = 0.0) -> None:
         self._handlers = handlers
         self._sessions = sessions
         self._lanes = lanes
+        self._linger = linger
+        self._busy_lanes = 0
         self._waiting: asyncio.Queue[tuple[Delivery, asyncio.Future[bool]]] = asyncio.Queue()
         self._lane_tasks: list[asyncio.Task] = []
 
@@ -137,8 +140,13 @@ class BatchingApplier:
     async def _apply_forever(self) -> None:
         while True:
             pending = [await self._waiting.get()]
+            if self._busy_lanes and self._linger:
+                # Another lane is in the database, so events are coming fast: gather a few more
+                # rather than spend a transaction on this one alone. A lone event goes at once.
+                await asyncio.sleep(self._linger)
             while not self._waiting.empty():
                 pending.append(self._waiting.get_nowait())
+            self._busy_lanes += 1
             try:
                 outcomes = await asyncio.to_thread(apply_batch, self._handlers, self._sessions,
                                                    [delivery for delivery, _ in pending])
@@ -149,6 +157,8 @@ class BatchingApplier:
                     if not future.done():
                         future.set_exception(error if isinstance(error, Exception) else RuntimeError("stopped"))
                 raise
+            finally:
+                self._busy_lanes -= 1
             for (_, future), result in zip(pending, outcomes):
                 if future.done():
                     continue
@@ -167,6 +177,7 @@ def subscribe(
     service: str,
     prefetch: int,
     lanes: int,
+    linger: float = 0.0,
 ) -> None:
     """Consume the group's queue (declared beforehand by `Topology.declare_group`).
 
@@ -175,7 +186,7 @@ def subscribe(
     group does not handle, a payload that breaks the contract) is rejected straight to it.
     """
     queue = RabbitQueue(topology.group_queue(handlers.group), declare=False)
-    applier = BatchingApplier(handlers, sessions, lanes=lanes)
+    applier = BatchingApplier(handlers, sessions, lanes=lanes, linger=linger)
 
     @broker.subscriber(queue, channel=Channel(prefetch_count=prefetch), ack_policy=AckPolicy.NACK_ON_ERROR,
                        decoder=_raw_body)

@@ -50,6 +50,8 @@ class ConfirmingPublisher:
                 event.body.encode(),
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 message_id=str(event.event_id),
+                # Consumers' clients would otherwise draw a random correlation id per message.
+                correlation_id=str(event.event_id),
                 content_type=CLOUDEVENTS_JSON,
                 type=event.event_type,
             ),

@@ -46,6 +46,7 @@ class OutboxRelay:
         service: str,
         batch_size: int,
         idle_sleep: float,
+        linger: float = 0.0,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -53,12 +54,16 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._idle_sleep = idle_sleep
+        self._linger = linger
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and publish until `stop`. Up to MAX_BATCHES_IN_FLIGHT claimed batches await their
         confirms at once, so a new event does not wait for the previous batch's round trip; their
         leases keep the batches disjoint. (Order across batches is not kept; no consumer may rely
-        on it: redeliveries reorder anyway.)"""
+        on it: redeliveries reorder anyway.)
+
+        The first event after a quiet spell is claimed at once; while events keep coming, the
+        relay waits `linger` between partial batches so that they arrive in fewer, larger ones."""
         in_flight: set[asyncio.Task] = set()
         try:
             while not stop.is_set():
@@ -75,6 +80,10 @@ class OutboxRelay:
                     task = asyncio.create_task(self._publish_and_settle_safely(claimed))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
+                    if len(claimed) < self._batch_size and self._linger:
+                        # Events are arriving one commit at a time: let a few gather, or each
+                        # would cost a claim and a settle of its own.
+                        await asyncio.sleep(self._linger)
                     continue
                 await self._wakeup.wait(self._idle_sleep, stop)
         finally:

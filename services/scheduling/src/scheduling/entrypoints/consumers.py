@@ -16,4 +16,13 @@ handlers = EventHandlers("scheduling")
 
 @handlers.on(ClinicUpsertedV1)
 def on_clinic_upserted(session: Session, event: ClinicUpsertedV1, _envelope: Envelope) -> None:
-    record_clinic(SqlClinicDirectory(session), ClinicSnapshot(**event.model_dump()))
+    record_clinic(SqlClinicDirectory(session), clinic_snapshot(event))
+
+
+def clinic_snapshot(event: ClinicUpsertedV1) -> ClinicSnapshot:
+    """The part of the event scheduling keeps (catalog may add fields to it at any time)."""
+    return ClinicSnapshot(
+        clinic_id=event.clinic_id, slug=event.slug, name=event.name, timezone=event.timezone,
+        currency=event.currency, locale=event.locale, version=event.version,
+        archived=event.archived, updated_at=event.updated_at,
+    )
