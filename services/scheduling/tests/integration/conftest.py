@@ -17,7 +17,9 @@ from clinic_runtime.db import make_engine, make_session_factory
 from clinic_runtime.messaging.tables import inbox
 from clinic_runtime.migrations import upgrade
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
+from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.domain.clinic_directory import ClinicSnapshot
+from scheduling.domain.offerings import CalendarSnapshot, ProviderSnapshot, ServiceSnapshot
 from scheduling.entrypoints.consumers import clinic_snapshot
 from scheduling.entrypoints.migrate import MIGRATIONS
 from scheduling.entrypoints.web import create_app
@@ -67,8 +69,23 @@ class Directory:
             )]
 
     def clinic_count(self) -> int:
+        return self.count("clinic_directory")
+
+    def count(self, table: str) -> int:
         with self._sessions() as session:
-            return session.execute(sa.text("SELECT count(*) FROM clinic_directory")).scalar_one()
+            return session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+    def provider(self, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> ProviderSnapshot | None:
+        with self._sessions() as session:
+            return SqlProviderDirectory(session).get(clinic_id, provider_id)
+
+    def service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> ServiceSnapshot | None:
+        with self._sessions() as session:
+            return SqlServiceDirectory(session).get(clinic_id, service_id)
+
+    def calendars(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[CalendarSnapshot]:
+        with self._sessions() as session:
+            return SqlCalendarDirectory(session).of_service(clinic_id, service_id)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ def test_the_directory_serves_the_newest_snapshot_applied(client, sessions, clin
         "clinic_id": "0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60", "slug": "dental-care-cluj",
         "name": "Dental Care Cluj v2", "timezone": "Europe/Bucharest", "currency": "EUR", "locale": "ro-RO",
         "version": 2, "archived": False, "updated_at": "2026-03-14T09:02:00+00:00",
+        "cancellation_window_hours": 24, "refund_policy": {"kind": "full", "percent": None, "text": ""},
     }
 
 

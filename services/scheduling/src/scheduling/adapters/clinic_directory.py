@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clinic_runtime.db import UtcDateTime
 from scheduling.adapters.orm import clinic_directory
+from scheduling.adapters.snapshots import keep_newest_statement
 from scheduling.domain.clinic_directory import ClinicSnapshot
+from scheduling.domain.offerings import RefundPolicy
 
 
 class ClinicDirectory(Protocol):
@@ -22,24 +22,7 @@ class ClinicDirectory(Protocol):
         True when it was stored."""
 
 
-# One statement instead of read-then-write: this runs for every catalog event. The WHERE is
-# ClinicSnapshot.supersedes in SQL; PostgreSQL and SQLite (3.35+) both speak it.
-_KEEP_NEWEST = text(
-    "INSERT INTO clinic_directory "
-    "(clinic_id, slug, name, timezone, currency, locale, version, archived, updated_at) "
-    "VALUES (:clinic_id, :slug, :name, :timezone, :currency, :locale, :version, :archived, :updated_at) "
-    "ON CONFLICT (clinic_id) DO UPDATE SET slug = excluded.slug, name = excluded.name, "
-    "timezone = excluded.timezone, currency = excluded.currency, locale = excluded.locale, "
-    "version = excluded.version, archived = excluded.archived, updated_at = excluded.updated_at "
-    "WHERE clinic_directory.version < excluded.version "
-    "RETURNING clinic_id"
-).bindparams(
-    bindparam("clinic_id", type_=Uuid),
-    bindparam("version", type_=Integer),
-    bindparam("archived", type_=Boolean),
-    bindparam("updated_at", type_=UtcDateTime),
-    *(bindparam(name, type_=String) for name in ("slug", "name", "timezone", "currency", "locale")),
-)
+_KEEP_NEWEST = keep_newest_statement(clinic_directory)
 
 
 class SqlClinicDirectory:
@@ -50,7 +33,29 @@ class SqlClinicDirectory:
         row = self._session.execute(
             select(clinic_directory).where(clinic_directory.c.clinic_id == clinic_id)
         ).one_or_none()
-        return ClinicSnapshot(**row._mapping) if row else None
+        return _snapshot(row._mapping) if row else None
 
     def keep_newest(self, snapshot: ClinicSnapshot) -> bool:
-        return self._session.execute(_KEEP_NEWEST, asdict(snapshot)).first() is not None
+        return self._session.execute(_KEEP_NEWEST, _row(snapshot)).first() is not None
+
+
+def _row(snapshot: ClinicSnapshot) -> dict[str, Any]:
+    policy = snapshot.refund_policy
+    return {
+        "clinic_id": snapshot.clinic_id, "slug": snapshot.slug, "name": snapshot.name,
+        "timezone": snapshot.timezone, "currency": snapshot.currency, "locale": snapshot.locale,
+        "version": snapshot.version, "archived": snapshot.archived, "updated_at": snapshot.updated_at,
+        "cancellation_window_hours": snapshot.cancellation_window_hours,
+        "refund_policy_kind": policy.kind, "refund_policy_percent": policy.percent,
+        "refund_policy_text": policy.text,
+    }
+
+
+def _snapshot(row: Any) -> ClinicSnapshot:
+    return ClinicSnapshot(
+        clinic_id=row["clinic_id"], slug=row["slug"], name=row["name"], timezone=row["timezone"],
+        currency=row["currency"], locale=row["locale"], version=row["version"], archived=row["archived"],
+        updated_at=row["updated_at"], cancellation_window_hours=row["cancellation_window_hours"],
+        refund_policy=RefundPolicy(row["refund_policy_kind"], row["refund_policy_percent"],
+                                   row["refund_policy_text"]),
+    )

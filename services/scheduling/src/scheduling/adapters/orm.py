@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, Uuid
 
 from clinic_runtime.db import UtcDateTime
 
 metadata = MetaData()
+
+# -- read models of catalog (kept from its events; never written otherwise) --------------------
 
 clinic_directory = Table(
     "clinic_directory",
@@ -20,4 +22,65 @@ clinic_directory = Table(
     Column("version", Integer, nullable=False),
     Column("archived", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("cancellation_window_hours", Integer, nullable=False),
+    Column("refund_policy_kind", String(16), nullable=False),
+    Column("refund_policy_percent", Integer, nullable=True),
+    Column("refund_policy_text", Text, nullable=False),
+)
+
+provider_directory = Table(
+    "provider_directory",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("location_ids", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+service_directory = Table(
+    "service_directory",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("service_id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("price_amount_minor", BigInteger, nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    Column("buffer_before_minutes", Integer, nullable=False),
+    Column("buffer_after_minutes", Integer, nullable=False),
+    Column("provider_ids", JSON, nullable=False),
+    Column("required_forms", JSON, nullable=False),
+    Column("cancellation_window_hours", Integer, nullable=True),
+    Column("refund_policy_kind", String(16), nullable=True),
+    Column("refund_policy_percent", Integer, nullable=True),
+    Column("refund_policy_text", Text, nullable=True),
+    Column("remind_24h", Boolean, nullable=False),
+    Column("remind_1h", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+calendar_directory = Table(
+    "calendar_directory",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("calendar_id", Uuid, primary_key=True),
+    Column("service_id", Uuid, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("price_amount_minor", BigInteger, nullable=True),
+    Column("price_currency", String(3), nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("hours", JSON, nullable=False),
+    Column("bookable_from", Date, nullable=True),
+    Column("bookable_until", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_calendar_directory_service", "clinic_id", "service_id"),
 )

@@ -1,8 +1,4 @@
-"""Scheduling's local knowledge of clinics, kept from catalog's events.
-
-Events may arrive out of order (several relays, redeliveries), so a snapshot replaces the one
-held only when its version is newer.
-"""
+"""Scheduling's local knowledge of clinics, kept from catalog's events."""
 
 from __future__ import annotations
 
@@ -10,9 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from scheduling.domain.offerings import RefundPolicy
+from scheduling.domain.snapshots import Snapshot
+
 
 @dataclass(frozen=True)
-class ClinicSnapshot:
+class ClinicSnapshot(Snapshot):
     clinic_id: uuid.UUID
     slug: str
     name: str
@@ -22,6 +21,6 @@ class ClinicSnapshot:
     version: int
     archived: bool
     updated_at: datetime
-
-    def supersedes(self, held: ClinicSnapshot | None) -> bool:
-        return held is None or self.version > held.version
+    # The defaults of the clinic's services (a service's own policy, when it has one, wins).
+    cancellation_window_hours: int
+    refund_policy: RefundPolicy

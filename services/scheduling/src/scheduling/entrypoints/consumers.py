@@ -1,28 +1,118 @@
-"""The events scheduling consumes (its queue is `<namespace>.scheduling`)."""
+"""The events scheduling consumes (its queue is `<namespace>.scheduling`).
+
+Each handler maps only the fields scheduling keeps: catalog may add fields to its events at
+any time. An `.archived` event carries the final snapshot (`archived: true`) and is kept like
+any other version.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
-from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_contracts.events import catalog as events
 from clinic_runtime.messaging.consumers import EventHandlers
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
+from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.domain.clinic_directory import ClinicSnapshot
+from scheduling.domain.offerings import (
+    CalendarSnapshot,
+    HourWindow,
+    Money,
+    ProviderSnapshot,
+    RefundPolicy,
+    Reminders,
+    RequiredForm,
+    ServiceSnapshot,
+)
 from scheduling.service_layer.clinic_directory import record_clinic
+from scheduling.service_layer.offerings import record_calendar, record_provider, record_service
 
 handlers = EventHandlers("scheduling")
 
 
-@handlers.on(ClinicUpsertedV1)
-def on_clinic_upserted(session: Session, event: ClinicUpsertedV1, _envelope: Envelope) -> None:
+@handlers.on(events.ClinicUpsertedV1)
+def on_clinic_upserted(session: Session, event: events.ClinicUpsertedV1, _envelope: Envelope) -> None:
     record_clinic(SqlClinicDirectory(session), clinic_snapshot(event))
 
 
-def clinic_snapshot(event: ClinicUpsertedV1) -> ClinicSnapshot:
-    """The part of the event scheduling keeps (catalog may add fields to it at any time)."""
+@handlers.on(events.ProviderUpsertedV1)
+def on_provider_upserted(session: Session, event: events.ProviderUpsertedV1, _envelope: Envelope) -> None:
+    record_provider(SqlProviderDirectory(session), provider_snapshot(event))
+
+
+@handlers.on(events.ProviderArchivedV1)
+def on_provider_archived(session: Session, event: events.ProviderArchivedV1, _envelope: Envelope) -> None:
+    record_provider(SqlProviderDirectory(session), provider_snapshot(event))
+
+
+@handlers.on(events.ServiceUpsertedV1)
+def on_service_upserted(session: Session, event: events.ServiceUpsertedV1, _envelope: Envelope) -> None:
+    record_service(SqlServiceDirectory(session), service_snapshot(event))
+
+
+@handlers.on(events.ServiceArchivedV1)
+def on_service_archived(session: Session, event: events.ServiceArchivedV1, _envelope: Envelope) -> None:
+    record_service(SqlServiceDirectory(session), service_snapshot(event))
+
+
+@handlers.on(events.CalendarUpsertedV1)
+def on_calendar_upserted(session: Session, event: events.CalendarUpsertedV1, _envelope: Envelope) -> None:
+    record_calendar(SqlCalendarDirectory(session), calendar_snapshot(event))
+
+
+@handlers.on(events.CalendarArchivedV1)
+def on_calendar_archived(session: Session, event: events.CalendarArchivedV1, _envelope: Envelope) -> None:
+    record_calendar(SqlCalendarDirectory(session), calendar_snapshot(event))
+
+
+def clinic_snapshot(event: events.ClinicUpsertedV1) -> ClinicSnapshot:
     return ClinicSnapshot(
         clinic_id=event.clinic_id, slug=event.slug, name=event.name, timezone=event.timezone,
         currency=event.currency, locale=event.locale, version=event.version,
         archived=event.archived, updated_at=event.updated_at,
+        cancellation_window_hours=event.cancellation_window_hours,
+        refund_policy=_refund_policy(event.refund_policy),
     )
+
+
+def provider_snapshot(event: events.ProviderSnapshot) -> ProviderSnapshot:
+    """The specialist without contact details (notifications keeps those from catalog itself)."""
+    return ProviderSnapshot(
+        clinic_id=event.clinic_id, provider_id=event.provider_id, name=event.name, timezone=event.timezone,
+        location_ids=tuple(event.location_ids), version=event.version, archived=event.archived,
+        updated_at=event.updated_at,
+    )
+
+
+def service_snapshot(event: events.ServiceSnapshot) -> ServiceSnapshot:
+    return ServiceSnapshot(
+        clinic_id=event.clinic_id, service_id=event.service_id, name=event.name,
+        duration_minutes=event.duration_minutes, price=_money(event.price),
+        buffer_before_minutes=event.buffer_before_minutes, buffer_after_minutes=event.buffer_after_minutes,
+        provider_ids=tuple(event.provider_ids),
+        required_forms=tuple(RequiredForm(form.kind, form.template_key) for form in event.required_forms),
+        cancellation_window_hours=event.cancellation_window_hours,
+        refund_policy=_refund_policy(event.refund_policy) if event.refund_policy else None,
+        reminders=Reminders(before_24h=event.reminders.before_24h, before_1h=event.reminders.before_1h),
+        version=event.version, archived=event.archived, updated_at=event.updated_at,
+    )
+
+
+def calendar_snapshot(event: events.CalendarSnapshot) -> CalendarSnapshot:
+    return CalendarSnapshot(
+        clinic_id=event.clinic_id, calendar_id=event.calendar_id, service_id=event.service_id,
+        name=event.name, kind=event.kind, price=_money(event.price) if event.price else None,
+        timezone=event.timezone,
+        hours=tuple(HourWindow(window.weekday, window.start, window.end) for window in event.hours),
+        bookable_from=event.bookable_from, bookable_until=event.bookable_until,
+        version=event.version, archived=event.archived, updated_at=event.updated_at,
+    )
+
+
+def _money(money: events.Money) -> Money:
+    return Money(amount_minor=money.amount_minor, currency=money.currency)
+
+
+def _refund_policy(policy: events.RefundPolicy) -> RefundPolicy:
+    return RefundPolicy(kind=policy.kind, percent=policy.percent, text=policy.text)
