@@ -10,6 +10,7 @@ of each service's Settings class.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import re
@@ -23,6 +24,10 @@ from urllib.parse import urlsplit
 import kubernetes_validate
 import pytest
 import yaml
+
+from gateway.domain.encryption import SecretBox
+from gateway.domain.passwords import password_problems
+from gateway.settings import Settings as GatewaySettings
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
@@ -52,8 +57,27 @@ def has_worker(svc: str) -> bool:
     return f"{svc}-worker" in scripts(svc)
 
 
-# Domain services own a database, hence a migrate script; the gateway has none yet.
-DOMAIN = [svc for svc in SERVICES if f"{svc}-migrate" in scripts(svc)]
+# A service with a database has a migrate script.
+WITH_DATABASE = [svc for svc in SERVICES if f"{svc}-migrate" in scripts(svc)]
+# The gateway calls every other service.
+BEHIND_GATEWAY = [svc for svc in SERVICES if svc != "gateway"]
+# Settings that hold credentials or keys: only ever read from a Secret, never from a ConfigMap.
+SECRET_SETTINGS = {
+    "DATABASE_URL", "AMQP_URL", "REDIS_URL",
+    "TOKEN_SIGNING_KEY", "TOKEN_PREVIOUS_SIGNING_KEY", "MFA_ENCRYPTION_KEY",
+    "BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD",
+}
+# What the gateway's web process must read from gateway-secrets besides its database: the shared
+# rate-limit store and the keys. Without the keys it would fall back to those gateway-migrate
+# stored in the database, which is for laptops only.
+GATEWAY_WEB_SECRETS = {"REDIS_URL", "TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEY"}
+# ... and may read: the signing key before a rotation, present only while rotating.
+GATEWAY_WEB_OPTIONAL_SECRETS = {"TOKEN_PREVIOUS_SIGNING_KEY"}
+# What only gateway-migrate reads: the first platform operator. Optional, so that it can leave
+# the Secret once that operator exists.
+GATEWAY_MIGRATE_OPTIONAL_SECRETS = {"BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD"}
+# The datastore each URL setting leads to, by the TCP port its network policy must open.
+DATASTORE_PORTS = {"DATABASE_URL": 5432, "AMQP_URL": 5672, "REDIS_URL": 6379}
 
 
 @cache
@@ -203,7 +227,7 @@ def test_every_service_is_deployed_everywhere(rendered, compose):
 @pytest.mark.parametrize("svc", SERVICES)
 def test_process_types_follow_the_console_scripts(rendered, compose, svc):
     expected_deployments = {f"{svc}-web"} | ({f"{svc}-worker"} if has_worker(svc) else set())
-    expected_jobs = {f"{svc}-migrate"} if svc in DOMAIN else set()
+    expected_jobs = {f"{svc}-migrate"} if svc in WITH_DATABASE else set()
     objects = rendered["base"]
     assert workload_names(objects, "Deployment", svc) == expected_deployments
     assert workload_names(objects, "Job", svc) == expected_jobs
@@ -325,20 +349,44 @@ def test_web_deployments_have_hpa_and_pdb(rendered):
         assert [p for p in pdbs if selects(p["spec"]["selector"]["matchLabels"], pod_labels(web))], name
 
 
+def expected_secret_refs(svc: str, process: str) -> dict[str, dict]:
+    """The Secret keys a process reads: its database; the broker for a worker and a domain
+    service's web process (it reports the broker; the gateway's web never talks to it); the
+    gateway web's keys and Redis; and the first operator for gateway-migrate alone."""
+    refs = {"DATABASE_URL": {"name": f"{svc}-secrets", "key": "DATABASE_URL"}}
+    if process == "worker" or (process == "web" and svc != "gateway"):
+        refs["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
+    if (svc, process) == ("gateway", "web"):
+        refs |= {name: {"name": "gateway-secrets", "key": name} for name in GATEWAY_WEB_SECRETS}
+        refs |= {name: {"name": "gateway-secrets", "key": name, "optional": True}
+                 for name in GATEWAY_WEB_OPTIONAL_SECRETS}
+    if (svc, process) == ("gateway", "migrate"):
+        refs |= {name: {"name": "gateway-secrets", "key": name, "optional": True}
+                 for name in GATEWAY_MIGRATE_OPTIONAL_SECRETS}
+    return refs
+
+
 def test_secrets_are_referenced_not_committed(rendered):
     assert not of_kind(rendered["base"], "Secret")
     for workload in of_kind(rendered["base"], "Deployment", "Job"):
-        svc = service_of(workload)
-        expected = {}
-        if svc in DOMAIN:
-            expected["DATABASE_URL"] = {"name": f"{svc}-secrets", "key": "DATABASE_URL"}
-            # The migration needs only its database; web and worker also check the broker.
-            if workload["kind"] == "Deployment":
-                expected["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
+        process = workload["metadata"]["name"].rsplit("-", 1)[1]
+        expected = expected_secret_refs(service_of(workload), process)
         for container in pod_spec(workload)["containers"]:
             env = container.get("env", [])
             refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
             assert refs == expected, workload["metadata"]["name"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_secret_settings_never_sit_in_config_maps(rendered, target):
+    settings = set().union(*(env_names(svc) for svc in SERVICES))
+    assert not SECRET_SETTINGS - settings, f"not settings of any service: {SECRET_SETTINGS - settings}"
+    for config_map in of_kind(rendered[target], "ConfigMap"):
+        assert not set(config_map["data"]) & SECRET_SETTINGS, config_map["metadata"]["name"]
+    for workload in of_kind(rendered[target], "Deployment", "Job"):
+        for container in pod_spec(workload)["containers"]:
+            plain = {e["name"] for e in container.get("env", []) if "value" in e}
+            assert not plain & SECRET_SETTINGS, workload["metadata"]["name"]
 
 
 def test_example_overlay_references_resolve(rendered):
@@ -357,12 +405,40 @@ def test_example_overlay_references_resolve(rendered):
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
-                    assert ref["name"] in secrets and ref["key"] in secrets[ref["name"]]["data"], ref
+                    assert ref["name"] in secrets, ref
+                    assert ref.get("optional") or ref["key"] in secrets[ref["name"]]["data"], ref
+
+
+def test_example_and_development_gateway_secrets_are_accepted_by_the_gateway(rendered, compose):
+    """A Fernet key that is not one, a signing key too short, or a first operator's password the
+    password policy refuses would stop the gateway (or its migration) at start."""
+    # The generated Secret's name ends in a hash of its content.
+    [secret] = [s for s in of_kind(rendered["example"], "Secret") if s["metadata"]["name"].startswith("gateway-secrets-")]
+    example = {name: base64.b64decode(value).decode() for name, value in secret["data"].items()}
+    development = {**compose["services"]["gateway-migrate"]["environment"],
+                   **compose["services"]["gateway-web"]["environment"]}
+    for where, values in (("example overlay", example), ("docker-compose.yml", development)):
+        # Settings refuses a signing key that is too short; SecretBox, a malformed Fernet key.
+        GatewaySettings(token_signing_key=values["TOKEN_SIGNING_KEY"])
+        SecretBox(values["MFA_ENCRYPTION_KEY"])
+        email, password = values["BOOTSTRAP_OPERATOR_EMAIL"], values["BOOTSTRAP_OPERATOR_PASSWORD"]
+        assert password_problems(password, email) == [], where
+
+
+def test_compose_gives_each_gateway_process_exactly_its_secrets(compose):
+    apps = compose_app_services(compose)
+    expected = {
+        "gateway-migrate": {"DATABASE_URL", "AMQP_URL"} | GATEWAY_MIGRATE_OPTIONAL_SECRETS,
+        "gateway-web": {"DATABASE_URL", "AMQP_URL"} | GATEWAY_WEB_SECRETS,
+        "gateway-worker": {"DATABASE_URL", "AMQP_URL"},
+    }
+    for name, secrets in expected.items():
+        assert set(apps[name]["environment"]) & SECRET_SETTINGS == secrets, name
 
 
 def test_migrations_are_one_shot(rendered, compose):
     jobs = by_name(rendered["base"], "Job")
-    assert set(jobs) == {f"{svc}-migrate" for svc in DOMAIN}
+    assert set(jobs) == {f"{svc}-migrate" for svc in WITH_DATABASE}
     for name, job in jobs.items():
         assert pod_spec(job)["restartPolicy"] == "Never", name
         assert compose["services"][name]["restart"] == "no", name
@@ -373,10 +449,84 @@ def test_gateway_urls_point_at_service_web_ports(rendered, target):
     objects = rendered[target]
     services = by_name(objects, "Service")
     config = next(c["data"] for c in of_kind(objects, "ConfigMap") if service_of(c) == "gateway")
-    for svc in DOMAIN:
+    for svc in BEHIND_GATEWAY:
         url = urlsplit(config[f"{svc.upper()}_URL"])
         assert url.hostname == f"{svc}-web" and url.hostname in services
         assert url.port == default(svc, "http_port") == services[url.hostname]["spec"]["ports"][0]["port"]
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    """Whether a Kubernetes label selector (matchLabels and matchExpressions) selects `labels`."""
+    if not selects(selector.get("matchLabels", {}), labels):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        present = key in labels
+        if not {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]:
+            return False
+    return True
+
+
+def egress_ports(objects: list[dict], labels: dict) -> set[int]:
+    """The numbered TCP ports a pod with `labels` may open connections to, whatever the peer."""
+    ports = set()
+    for policy in of_kind(objects, "NetworkPolicy"):
+        if matches(policy["spec"]["podSelector"], labels):
+            for rule in policy["spec"].get("egress", []):
+                ports |= {p["port"] for p in rule.get("ports", []) if isinstance(p["port"], int)}
+    return ports
+
+
+def pod_env(objects: list[dict], workload: dict) -> dict[str, str | None]:
+    """The environment of a workload's container: its ConfigMaps, then its own variables (a
+    variable from a Secret has the value None)."""
+    config_maps = by_name(objects, "ConfigMap")
+    [container] = pod_spec(workload)["containers"]
+    env = {}
+    for source in container.get("envFrom", []):
+        env |= config_maps[source["configMapRef"]["name"]]["data"]
+    return env | {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def test_network_policies_open_exactly_the_datastores_each_process_uses(rendered):
+    objects = rendered["example"]
+    for workload in of_kind(objects, "Deployment", "Job"):
+        env = pod_env(objects, workload)
+        needed = {port for name, port in DATASTORE_PORTS.items() if name in env}
+        allowed = egress_ports(objects, pod_labels(workload)) & set(DATASTORE_PORTS.values())
+        assert allowed == needed, workload["metadata"]["name"]
+
+
+def test_network_policies_let_mail_out_on_the_configured_port(rendered):
+    objects = rendered["example"]
+    senders = [w for w in of_kind(objects, "Deployment", "Job") if "SMTP_HOST" in pod_env(objects, w)]
+    assert {service_of(w) for w in senders} == {"notifications", "gateway"}
+    for workload in senders:
+        port = int(pod_env(objects, workload)["SMTP_PORT"])
+        assert port in egress_ports(objects, pod_labels(workload)), workload["metadata"]["name"]
+
+
+def test_network_policies_let_the_gateway_reach_every_service(rendered):
+    objects = rendered["example"]
+    policies = of_kind(objects, "NetworkPolicy")
+    gateway = pod_labels(by_name(objects, "Deployment")["gateway-web"])
+    for svc in BEHIND_GATEWAY:
+        web = pod_labels(by_name(objects, "Deployment")[f"{svc}-web"])
+        egress = [rule for p in policies if matches(p["spec"]["podSelector"], gateway)
+                  for rule in p["spec"].get("egress", []) if in_namespace(rule.get("to", []), web)]
+        ingress = [rule for p in policies if matches(p["spec"]["podSelector"], web)
+                   for rule in p["spec"].get("ingress", []) if in_namespace(rule.get("from", []), gateway)]
+        assert egress and ingress, svc
+
+
+def in_namespace(peers: list[dict], labels: dict) -> bool:
+    """Whether a rule's peers include a pod of this namespace with `labels`."""
+    return any("namespaceSelector" not in peer and matches(peer.get("podSelector", {}), labels) for peer in peers)
 
 
 # --- (d) docker compose ------------------------------------------------------------------------
@@ -386,11 +536,12 @@ def test_compose_uses_required_infrastructure(compose):
     services = compose["services"]
     assert services["postgres"]["image"] == "postgres:16"
     assert services["rabbitmq"]["image"] == "rabbitmq:4-management"
-    for infra in ("postgres", "rabbitmq"):
+    assert services["redis"]["image"].split(":")[0] == "redis"
+    for infra in ("postgres", "rabbitmq", "redis"):
         assert services[infra]["healthcheck"]["test"], infra
 
 
-@pytest.mark.parametrize("svc", DOMAIN)
+@pytest.mark.parametrize("svc", WITH_DATABASE)
 def test_compose_database_urls_name_their_own_database(compose, svc):
     init_sql = (REPO / "deploy" / "compose" / "postgres-init.sql").read_text()
     assert svc in re.findall(r"CREATE DATABASE (\w+);", init_sql), f"postgres-init.sql does not create {svc}"
@@ -418,12 +569,30 @@ def test_compose_processes_wait_and_report_readiness(compose, svc):
         assert spec["ports"] == [f"{port}:{port}"], name
         check = spec["healthcheck"]["test"]
         assert check[:2] == ["CMD", "python"] and "/readyz" in check[-1], name
-        if svc in DOMAIN:
+        if svc in WITH_DATABASE:
             assert spec["depends_on"][f"{svc}-migrate"]["condition"] == "service_completed_successfully", name
-            assert spec["depends_on"]["postgres"]["condition"] == "service_healthy", name
-            assert spec["depends_on"]["rabbitmq"]["condition"] == "service_healthy", name
-    if svc in DOMAIN:
+        for infra in infrastructure_used(compose, spec):
+            wanted = "service_healthy" if "healthcheck" in compose["services"][infra] else "service_started"
+            assert spec["depends_on"].get(infra, {}).get("condition") == wanted, f"{name} -> {infra}"
+    if svc in WITH_DATABASE:
         assert apps[f"{svc}-migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def infrastructure_used(compose: dict, spec: dict) -> set[str]:
+    """The compose infrastructure services (database, broker, Redis, mail sink) that a process's
+    environment points at."""
+    infra = set(compose["services"]) - set(compose_app_services(compose))
+    hosts = {urlsplit(v).hostname for v in spec["environment"].values() if "://" in str(v)}
+    hosts.add(spec["environment"].get("SMTP_HOST"))
+    return hosts & infra
+
+
+def test_compose_web_and_workers_use_their_infrastructure(compose):
+    apps = compose_app_services(compose)
+    assert {"postgres", "redis", "mailpit"} <= infrastructure_used(compose, apps["gateway-web"])
+    for svc in SERVICES:
+        if has_worker(svc):
+            assert {"postgres", "rabbitmq"} <= infrastructure_used(compose, apps[f"{svc}-worker"]), svc
 
 
 def test_compose_processes_are_hardened_like_kubernetes(compose):
@@ -433,17 +602,21 @@ def test_compose_processes_are_hardened_like_kubernetes(compose):
 
 
 def test_compose_gateway_urls_point_at_service_web_ports(compose):
-    env = compose["services"]["gateway-web"]["environment"]
-    assert {f"{svc}_url" for svc in DOMAIN} <= set(settings_fields("gateway"))
-    for svc in DOMAIN:
-        url = urlsplit(env[f"{svc.upper()}_URL"])
+    gateway = compose["services"]["gateway-web"]
+    assert {f"{svc}_url" for svc in BEHIND_GATEWAY} <= set(settings_fields("gateway"))
+    for svc in BEHIND_GATEWAY:
+        url = urlsplit(gateway["environment"][f"{svc.upper()}_URL"])
         assert url.hostname == f"{svc}-web" and url.hostname in compose["services"]
         assert url.port == default(svc, "http_port")
+        assert gateway["depends_on"][url.hostname]["condition"] == "service_healthy"
 
 
-def test_compose_notifications_send_mail_to_the_sink(compose):
-    for name in ("notifications-web", "notifications-worker"):
-        assert compose["services"][name]["environment"]["SMTP_HOST"] in compose["services"]
+def test_compose_mail_goes_to_the_sink(compose):
+    senders = {n: s for n, s in compose_app_services(compose).items() if "SMTP_HOST" in s["environment"]}
+    assert {"notifications-web", "notifications-worker", "gateway-web"} <= set(senders)
+    for name, spec in senders.items():
+        assert spec["environment"]["SMTP_HOST"] == "mailpit", name
+        assert spec["environment"]["SMTP_PORT"] == "1025", name
 
 
 # --- Dockerfiles --------------------------------------------------------------------------------

@@ -3,22 +3,46 @@
 from __future__ import annotations
 
 from clinic_contracts.envelope import Event
-from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_contracts.events.catalog import (
+    CalendarArchivedV1,
+    CalendarUpsertedV1,
+    ClinicUpsertedV1,
+    PlanArchivedV1,
+    PlanUpsertedV1,
+    ProductArchivedV1,
+    ProductUpsertedV1,
+    ProviderArchivedV1,
+    ProviderUpsertedV1,
+    ServiceArchivedV1,
+    ServiceUpsertedV1,
+)
 from clinic_contracts.events.entitlements import (
     RoleArchivedV1,
     RoleAssignmentGrantedV1,
     RoleAssignmentRevokedV1,
     RoleUpsertedV1,
 )
+from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
 
 EVENT_MODELS: dict[str, type[Event]] = {
     model.event_type: model
     for model in (
         ClinicUpsertedV1,
+        ProviderUpsertedV1,
+        ProviderArchivedV1,
+        ServiceUpsertedV1,
+        ServiceArchivedV1,
+        CalendarUpsertedV1,
+        CalendarArchivedV1,
+        PlanUpsertedV1,
+        PlanArchivedV1,
+        ProductUpsertedV1,
+        ProductArchivedV1,
         RoleUpsertedV1,
         RoleArchivedV1,
         RoleAssignmentGrantedV1,
         RoleAssignmentRevokedV1,
+        AvailabilityUpdatedV1,
     )
 }
 

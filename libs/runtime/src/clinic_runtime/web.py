@@ -60,6 +60,7 @@ LATENCY = Histogram(
 # What a client of a creating POST relies on besides the body; a replay repeats them.
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
+ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
 BROKER_CHECK_TTL = 5.0
 Model = TypeVar("Model", bound=BaseModel)
 ReadinessCheck = Callable[[], tuple[bool, str]]
@@ -113,7 +114,8 @@ def create_web_app(
     informational)."""
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
-    app = Flask(settings.service_name)
+    # No static files: these are JSON APIs, and an unused /static route would be one more to guard.
+    app = Flask(settings.service_name, static_folder=None)
     app.json.sort_keys = False
     app.config["settings"] = settings
     if engine is not None:
@@ -186,12 +188,30 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     ]
 
 
+def etag(version: int) -> str:
+    """A resource's version as its ETag: clients send it back in If-Match to change it."""
+    return f'"{version}"'
+
+
+def expected_version() -> int:
+    """The version a change is based on, from If-Match: 428 without one, 422 for a malformed one."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise Problem(428, "precondition-required", "Send If-Match with the ETag you read.",
+                      "Changes need the version they are based on, so concurrent edits are not lost.")
+    match = ETAG.fullmatch(header.strip())
+    if match is None:
+        raise validation_problem([FieldError("If-Match", 'send the ETag you read, e.g. "3"; * is not enough')])
+    return int(match.group(1))
+
+
 def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]:
     """Honour `Idempotency-Key` on a creating POST: a replay returns the first response.
 
     The key is stored in the request's transaction, after the view's own writes, so a key and
     its effects commit together; a concurrent duplicate loses on the primary key and replays.
-    Reusing a key with a different body is refused with 422.
+    Reusing a key with a different body is refused with 422. A key is scoped to the caller
+    (`g.idempotency_caller`, when the app sets it) and the request's path.
     """
 
     @wraps(view)
@@ -201,7 +221,10 @@ def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]
             return current_app.make_response(view(*args, **kwargs))
         if not SAFE_ID.match(key):
             raise validation_problem([FieldError("Idempotency-Key", "use 1-100 letters, digits or . _ : -")])
-        scope = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        # Keys are the caller's own: an app that knows who calls (the gateway, after
+        # authentication) puts them in g.idempotency_caller, so two callers' keys never meet.
+        target = hashlib.sha256(f"{request.method} {request.path}".encode()).hexdigest()
+        scope = f"{g.get('idempotency_caller', '')} {target}"
         fingerprint = hashlib.sha256(request.path.encode() + b"\n" + request.get_data()).hexdigest()
         stored = _stored_response(scope, key)
         if stored is not None:

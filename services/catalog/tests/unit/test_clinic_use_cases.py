@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from catalog.domain.clinic import Clinic
+from catalog.domain.values import RefundPolicy
 from catalog.service_layer.clinics import (
     ClinicChange,
     InvalidClinic,
@@ -17,6 +18,7 @@ from catalog.service_layer.clinics import (
     change_clinic,
     register_clinic,
 )
+from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 
 
@@ -174,3 +176,15 @@ def test_an_archived_clinic_cannot_be_changed(uow, profile, reference, now, late
     assert [p.field for p in refused.value.problems] == ["clinic"]
     assert uow.clinics.get(archived.id) == archived
     assert uow.published == []
+
+
+def test_the_clinic_snapshot_carries_its_policies(uow, profile, reference, now):
+    policy = RefundPolicy("partial", 50, "Half back when you cancel a day ahead.")
+
+    clinic = register_clinic(uow, replace(profile, cancellation_window_hours=24, refund_policy=policy), reference,
+                             now)
+
+    [(event, _)] = uow.published
+    assert (event.cancellation_window_hours, event.refund_policy, event.locations) == (
+        24, events.RefundPolicy(kind="partial", percent=50, text="Half back when you cancel a day ahead."), [])
+    assert clinic.profile.refund_policy == policy

@@ -45,3 +45,25 @@ def test_a_real_clinic_profile_passes_the_rules_against_the_world():
     profile = ClinicProfile("dental-care-cluj", "Dental Care Cluj", "Europe/Bucharest", "RON", "ro-RO")
 
     assert check_profile(profile, world) == []
+
+
+@pytest.mark.parametrize(("raw", "region", "e164"), [
+    ("+40712345678", None, "+40712345678"),
+    ("0712 345 678", "RO", "+40712345678"),
+    ("+40 (712) 345-678", "GB", "+40712345678"),
+    ("+44 7400 123456", "RO", "+447400123456"),
+    ("+1 415 555 2671", None, "+14155552671"),
+])
+def test_mobile_numbers_become_e164_national_ones_read_in_the_given_country(raw, region, e164):
+    assert world.mobile_number(raw, region) == e164
+
+
+@pytest.mark.parametrize(("raw", "region"), [
+    ("0712345678", None),         # national, and no country to read it in
+    ("+40212345678", None),       # a Bucharest landline: no SMS
+    ("+4071234567890", None),     # too long
+    ("call me", "RO"),
+    ("", "RO"),
+])
+def test_other_numbers_are_no_mobile_numbers(raw, region):
+    assert world.mobile_number(raw, region) is None

@@ -1,4 +1,5 @@
-"""Reference lists from the standard library (IANA zones) and Babel (ISO 4217, CLDR locales)."""
+"""Reference lists from the standard library (IANA zones), Babel (ISO 4217, CLDR locales) and
+phonenumbers (Google's libphonenumber metadata: numbering plans, which numbers are mobile)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import re
 from functools import cache
 from zoneinfo import available_timezones
 
+import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 # language[-Script][-REGION]: the subset of BCP 47 a clinic's locale needs, e.g. ro-RO, sr-Latn-RS.
+# Some plans (US, CA) do not tell mobile from fixed lines; both kinds may receive SMS there.
+SMS_CAPABLE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 BCP47_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
 
 
@@ -29,6 +34,15 @@ class WorldReferenceData:
             return True
         except (ValueError, UnknownLocaleError):
             return False
+
+    def mobile_number(self, raw: str, region: str | None) -> str | None:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in SMS_CAPABLE:
+            return None
+        return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 @cache

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from flask import Blueprint, Flask, request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from catalog.adapters.reference_data import WorldReferenceData
 from catalog.domain.clinic import Clinic, ClinicProfile
+from catalog.domain.values import DEFAULT_CANCELLATION_WINDOW_HOURS
+from catalog.entrypoints import calendars, documents, locations, offer, plans, products, providers, services
+from catalog.entrypoints.http import RefundPolicyBody, answer_refusals, reference, refund_policy
 from catalog.service_layer import clinics as use_cases
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
 from catalog.settings import Settings
 from clinic_runtime.db import make_engine, utcnow
 from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app, db, idempotent, json_body
+from clinic_runtime.web import create_web_app, db, expected_version, idempotent, json_body
 
-ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
 clinics = Blueprint("clinics", __name__)
-reference = WorldReferenceData()
 
 
 class ClinicBody(BaseModel):
@@ -29,9 +28,12 @@ class ClinicBody(BaseModel):
     timezone: str = Field(max_length=64)
     currency: str = Field(min_length=3, max_length=3)
     locale: str = Field(max_length=35)
+    cancellation_window_hours: StrictInt = DEFAULT_CANCELLATION_WINDOW_HOURS
+    refund_policy: RefundPolicyBody = RefundPolicyBody(kind="full")
 
     def profile(self) -> ClinicProfile:
-        return ClinicProfile(self.slug, self.name.strip(), self.timezone, self.currency, self.locale)
+        return ClinicProfile(self.slug, self.name.strip(), self.timezone, self.currency, self.locale,
+                             self.cancellation_window_hours, self.refund_policy.policy())
 
 
 @clinics.post("/clinics")
@@ -47,6 +49,16 @@ def register_clinic():
     return _representation(clinic), 201, {"Location": f"/clinics/{clinic.id}", "ETag": _etag(clinic)}
 
 
+@clinics.get("/clinics")
+def find_clinics():
+    """The clinics whose slug is `?slug=`: none or one. How the gateway resolves a public slug."""
+    slug = request.args.get("slug")
+    if slug is None:
+        raise validation_problem([FieldError("slug", "name the slug of the clinic to find")])
+    clinic = SqlUnitOfWork(db()).clinics.by_slug(slug)
+    return {"clinics": [] if clinic is None else [_representation(clinic)]}
+
+
 @clinics.get("/clinics/<uuid:clinic_id>")
 def read_clinic(clinic_id: uuid.UUID):
     clinic = SqlUnitOfWork(db()).clinics.get(clinic_id)
@@ -57,7 +69,7 @@ def read_clinic(clinic_id: uuid.UUID):
 
 @clinics.put("/clinics/<uuid:clinic_id>")
 def change_clinic(clinic_id: uuid.UUID):
-    expected = _expected_version()
+    expected = expected_version()
     body = json_body(ClinicBody)
     try:
         clinic = use_cases.change_clinic(
@@ -75,17 +87,6 @@ def change_clinic(clinic_id: uuid.UUID):
     return _representation(clinic), 200, {"ETag": _etag(clinic)}
 
 
-def _expected_version() -> int:
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise Problem(428, "precondition-required", "Send If-Match with the ETag you read.",
-                      "Changes need the version they are based on, so concurrent edits are not lost.")
-    match = ETAG.fullmatch(header.strip())
-    if match is None:
-        raise validation_problem([FieldError("If-Match", 'send the ETag you read, e.g. "3"; * is not enough')])
-    return int(match.group(1))
-
-
 def _invalid(invalid: use_cases.InvalidClinic) -> Problem:
     return validation_problem([FieldError(p.field, p.message) for p in invalid.problems])
 
@@ -100,12 +101,20 @@ def _representation(clinic: Clinic) -> dict[str, object]:
         "id": str(clinic.id), "slug": p.slug, "name": p.name, "timezone": p.timezone,
         "currency": p.currency, "locale": p.locale, "version": clinic.version,
         "archived": clinic.archived, "updated_at": clinic.updated_at.isoformat(),
+        "cancellation_window_hours": p.cancellation_window_hours, "refund_policy": refund_policy(p.refund_policy),
+        "locations": [locations.representation(location) for location in clinic.locations],
     }
 
 
 def create_app() -> Flask:
     settings = Settings()
-    return create_web_app(settings, make_engine(settings.resolved_database_url()), [clinics])
+    app = create_web_app(settings, make_engine(settings.resolved_database_url()), [
+        clinics, locations.blueprint, providers.blueprint, services.blueprint, documents.blueprint,
+        calendars.blueprint, plans.blueprint, products.blueprint, offer.blueprint,
+    ])
+    app.config["document_store"] = documents.store_from(settings)
+    answer_refusals(app)
+    return app
 
 
 def main() -> None:

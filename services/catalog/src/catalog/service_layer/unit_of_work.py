@@ -10,6 +10,18 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from catalog.adapters.entry_repositories import (
+    CalendarRepository,
+    PlanRepository,
+    ProductRepository,
+    ProviderRepository,
+    ServiceRepository,
+    SqlCalendars,
+    SqlPlans,
+    SqlProducts,
+    SqlProviders,
+    SqlServices,
+)
 from catalog.adapters.repository import ClinicRepository, SqlClinicRepository
 from clinic_contracts import Event
 from clinic_runtime.messaging.outbox import emit
@@ -17,6 +29,11 @@ from clinic_runtime.messaging.outbox import emit
 
 class UnitOfWork(Protocol):
     clinics: ClinicRepository
+    providers: ProviderRepository
+    services: ServiceRepository
+    calendars: CalendarRepository
+    plans: PlanRepository
+    products: ProductRepository
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None: ...
 
@@ -25,6 +42,11 @@ class SqlUnitOfWork:
     def __init__(self, session: Session) -> None:
         self._session = session
         self.clinics = SqlClinicRepository(session)
+        self.providers = SqlProviders(session)
+        self.services = SqlServices(session)
+        self.calendars = SqlCalendars(session)
+        self.plans = SqlPlans(session)
+        self.products = SqlProducts(session)
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None:
         emit(self._session, event, clinic_id=clinic_id)

@@ -8,16 +8,30 @@ from __future__ import annotations
 
 from flask import Flask
 
+from clinic_runtime.db import make_engine
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import Readiness, create_web_app
+from clinic_runtime.web import Readiness, create_web_app, database_ready
 from gateway.adapters.services import readiness_checks
+from gateway.entrypoints.access import install_access
+from gateway.entrypoints.admin import admin
+from gateway.entrypoints.auth import auth
+from gateway.entrypoints.authentication import install_identity
+from gateway.entrypoints.clinics import clinics
+from gateway.entrypoints.platform import platform
 from gateway.settings import Settings
 
 
 def create_app() -> Flask:
     settings = Settings()
-    services = Readiness({}, readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
-    return create_web_app(settings, None, [], readiness=services)
+    engine = make_engine(settings.resolved_database_url())
+    # Without its database the gateway can authenticate nobody: that takes it out of rotation.
+    # A service that is down only degrades it; the routes of the others keep working.
+    services = Readiness({"database": lambda: database_ready(engine)},
+                         readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
+    app = create_web_app(settings, engine, [auth, admin, platform, clinics], readiness=services)
+    install_identity(app, settings, engine)
+    install_access(app, settings)
+    return app
 
 
 def main() -> None:

@@ -84,3 +84,63 @@ calendar_directory = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_calendar_directory_service", "clinic_id", "service_id"),
 )
+
+# -- specialists' availability (scheduling's own; scheduling.adapters.availability) -------------
+
+provider_availability = Table(
+    "provider_availability",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, primary_key=True),
+    Column("timezone", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=True),
+)
+
+availability_rules = Table(
+    "availability_rules",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("weekday", Integer, nullable=False),
+    Column("start_time", String(5), nullable=False),
+    Column("end_time", String(5), nullable=False),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_until", Date, nullable=True),
+    Column("location_id", Uuid, nullable=True),
+)
+
+availability_blackouts = Table(
+    "availability_blackouts",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, primary_key=True),
+    Column("day", Date, primary_key=True),
+)
+
+availability_away = Table(
+    "availability_away",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("away_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_availability_away_provider", "clinic_id", "provider_id"),
+)
+
+availability_overrides = Table(
+    "availability_overrides",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("override_id", Uuid, primary_key=True),
+    Column("provider_id", Uuid, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("start_time", String(5), nullable=True),
+    Column("end_time", String(5), nullable=True),
+    Column("note", Text, nullable=False),
+    Index("ix_availability_overrides_provider", "clinic_id", "provider_id"),
+)

@@ -1,0 +1,109 @@
+"""Booking calendars: ways to book one service (standard, a promotion, other hours), each with its
+own price, hours and dates, managed without touching the service itself."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from catalog.domain.entries import CatalogEntry
+from catalog.domain.errors import RuleBroken
+from catalog.domain.rules import ReferenceData
+from catalog.domain.values import Money, check_money, check_name
+
+CALENDAR_KINDS = ("standard", "promotion", "custom_hours")
+WALL_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
+MAX_HOUR_WINDOWS = 50
+
+
+@dataclass(frozen=True)
+class HourWindow:
+    """Bookable on `weekday` (ISO: 1 Monday ... 7 Sunday) from `start` to `end`, wall-clock HH:MM in
+    the calendar's zone, so 09:00 stays 09:00 across a change of daylight saving time."""
+
+    weekday: int
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class CalendarDetails:
+    service_id: uuid.UUID
+    name: str
+    kind: str
+    # The zone of the hour windows. None only in a draft: the calendar is stored with the clinic's.
+    timezone: str | None
+    # None: the service's price.
+    price: Money | None = None
+    # Empty: whenever the service's specialists are available.
+    hours: tuple[HourWindow, ...] = ()
+    bookable_from: date | None = None
+    bookable_until: date | None = None
+
+
+@dataclass(frozen=True)
+class Calendar(CatalogEntry[CalendarDetails]):
+    noun = "calendar"
+
+
+def check_calendar(details: CalendarDetails, clinic_currency: str, reference: ReferenceData) -> list[RuleBroken]:
+    problems = check_name(details.name)
+    if details.kind not in CALENDAR_KINDS:
+        problems.append(RuleBroken("kind", f"must be one of {', '.join(CALENDAR_KINDS)}"))
+    if details.price is not None:
+        problems.extend(check_money(details.price, "price", clinic_currency, reference))
+    if details.timezone is None or not reference.is_timezone(details.timezone):
+        problems.append(RuleBroken("timezone", f"{details.timezone!r} is not an IANA time zone"))
+    problems.extend(_check_hours(details.hours))
+    if details.bookable_from and details.bookable_until and details.bookable_until < details.bookable_from:
+        problems.append(RuleBroken("bookable_until", "ends before the calendar starts (bookable_from)"))
+    if details.kind == "promotion":
+        # A campaign is a price for a while: without either it is just another calendar.
+        if details.price is None:
+            problems.append(RuleBroken("price", "a promotion needs its own price"))
+        if details.bookable_from is None:
+            problems.append(RuleBroken("bookable_from", "a promotion needs the day it starts"))
+        if details.bookable_until is None:
+            problems.append(RuleBroken("bookable_until", "a promotion needs the day it ends"))
+    if details.kind == "custom_hours" and not details.hours:
+        problems.append(RuleBroken("hours", "a calendar with custom hours needs at least one window"))
+    return problems
+
+
+def _check_hours(hours: tuple[HourWindow, ...]) -> list[RuleBroken]:
+    if len(hours) > MAX_HOUR_WINDOWS:
+        return [RuleBroken("hours", f"at most {MAX_HOUR_WINDOWS} windows")]
+    problems = []
+    valid: list[tuple[int, int, int, int]] = []  # weekday, start, end (minutes), position
+    for position, window in enumerate(hours):
+        field = f"hours.{position}"
+        broken = []
+        if not 1 <= window.weekday <= 7:
+            broken.append(RuleBroken(f"{field}.weekday", "must be from 1 (Monday) to 7 (Sunday)"))
+        # 24:00 ends a day; no window starts there.
+        start = None if window.start == "24:00" else _minutes(window.start)
+        end = _minutes(window.end)
+        if start is None:
+            broken.append(RuleBroken(f"{field}.start", "must be a time HH:MM from 00:00 to 23:59"))
+        if end is None:
+            broken.append(RuleBroken(f"{field}.end", "must be a time HH:MM from 00:01 to 24:00"))
+        elif start is not None and end <= start:
+            broken.append(RuleBroken(f"{field}.end", "must be after the start"))
+        problems.extend(broken)
+        if not broken:
+            valid.append((window.weekday, start, end, position))
+    for (day, _, end, _), (next_day, next_start, _, position) in zip(sorted(valid), sorted(valid)[1:]):
+        if day == next_day and next_start < end:
+            problems.append(RuleBroken(f"hours.{position}", "overlaps another window of the same day"))
+    return problems
+
+
+def _minutes(wall_clock: str) -> int | None:
+    match = WALL_CLOCK.fullmatch(wall_clock)
+    if match is None:
+        return None
+    if wall_clock == "24:00":
+        return 24 * 60
+    return int(match.group(1)) * 60 + int(match.group(2))

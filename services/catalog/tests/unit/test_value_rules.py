@@ -1,0 +1,174 @@
+"""The rules of the values every catalog entry uses (catalog.domain.values)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from catalog.domain.errors import RuleBroken
+from catalog.domain.values import (
+    MAX_AMOUNT_MINOR,
+    Money,
+    Period,
+    RefundPolicy,
+    check_cancellation_window,
+    check_money,
+    check_name,
+    check_period,
+    check_references,
+    check_refund_policy,
+    duplicates,
+)
+
+
+def fields(problems: list[RuleBroken]) -> list[str]:
+    return [p.field for p in problems]
+
+
+# -- money ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", [0, 1, 15000, MAX_AMOUNT_MINOR])
+def test_a_price_from_zero_up_to_the_maximum_in_the_clinics_currency_is_accepted(reference, amount):
+    assert check_money(Money(amount, "RON"), "price", "RON", reference) == []
+
+
+def test_a_negative_price_is_refused_on_its_amount(reference):
+    problems = check_money(Money(-1, "RON"), "price", "RON", reference)
+
+    assert fields(problems) == ["price.amount_minor"]
+    assert problems[0].message == "must not be negative"
+
+
+def test_a_price_above_the_maximum_is_refused(reference):
+    assert fields(check_money(Money(MAX_AMOUNT_MINOR + 1, "RON"), "price", "RON", reference)) == ["price.amount_minor"]
+
+
+def test_an_unknown_currency_is_refused_on_its_currency(reference):
+    problems = check_money(Money(100, "XYZ"), "price", "RON", reference)
+
+    assert fields(problems) == ["price.currency"]
+    assert problems[0].message == "'XYZ' is not an ISO 4217 currency"
+
+
+def test_a_known_currency_other_than_the_clinics_is_refused(reference):
+    problems = check_money(Money(100, "EUR"), "price", "RON", reference)
+
+    assert fields(problems) == ["price.currency"]
+    assert problems[0].message == "must be the clinic's currency, RON"
+
+
+def test_money_reports_amount_and_currency_together_under_the_field_it_sits_in(reference):
+    assert fields(check_money(Money(-5, "XYZ"), "products.0.price", "RON", reference)) == [
+        "products.0.price.amount_minor", "products.0.price.currency"]
+
+
+# -- refund policy ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", [
+    RefundPolicy("full"), RefundPolicy("none", text="No refunds."), RefundPolicy("partial", 1),
+    RefundPolicy("partial", 50, "Half back."), RefundPolicy("partial", 99),
+])
+def test_full_none_and_partial_refunds_with_a_percent_are_accepted(policy):
+    assert check_refund_policy(policy, "refund_policy") == []
+
+
+@pytest.mark.parametrize("percent", [None, 0, 100, -10])
+def test_a_partial_refund_needs_a_percent_from_1_to_99(percent):
+    problems = check_refund_policy(RefundPolicy("partial", percent), "refund_policy")
+
+    assert fields(problems) == ["refund_policy.percent"]
+
+
+@pytest.mark.parametrize("kind", ["full", "none"])
+def test_only_a_partial_refund_has_a_percent(kind):
+    assert fields(check_refund_policy(RefundPolicy(kind, 50), "refund_policy")) == ["refund_policy.percent"]
+
+
+def test_an_unknown_refund_kind_is_refused_on_its_kind():
+    problems = check_refund_policy(RefundPolicy("store-credit"), "refund_policy")
+
+    assert fields(problems) == ["refund_policy.kind"]
+    assert "full, partial, none" in problems[0].message
+
+
+# -- cancellation window ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hours", [0, 24, 720])
+def test_a_cancellation_window_from_0_to_30_days_is_accepted(hours):
+    assert check_cancellation_window(hours, "cancellation_window_hours") == []
+
+
+@pytest.mark.parametrize("hours", [-1, 721])
+def test_a_cancellation_window_outside_0_to_30_days_is_refused(hours):
+    assert fields(check_cancellation_window(hours, "cancellation_window_hours")) == ["cancellation_window_hours"]
+
+
+# -- periods ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", [Period(1, "day"), Period(6, "month"), Period(52, "week"), Period(10, "year"),
+                                    Period(3660, "day"), Period(120, "month")])
+def test_a_period_of_at_least_one_unit_up_to_ten_years_is_accepted(period):
+    assert check_period(period, "session_validity") == []
+
+
+@pytest.mark.parametrize("period", [Period(0, "month"), Period(-1, "day"), Period(121, "month"), Period(11, "year"),
+                                    Period(523, "week")])
+def test_a_period_of_no_time_or_beyond_ten_years_is_refused_on_its_count(period):
+    assert fields(check_period(period, "session_validity")) == ["session_validity.count"]
+
+
+def test_a_period_in_an_unknown_unit_is_refused_on_its_unit():
+    assert fields(check_period(Period(2, "fortnight"), "period")) == ["period.unit"]
+
+
+# -- names, repeated and referred entries -----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "  ", "\t\n"])
+def test_a_blank_name_is_refused(name):
+    assert fields(check_name(name)) == ["name"]
+
+
+def test_duplicates_are_the_positions_of_values_seen_before():
+    assert duplicates(["a", "b", "a", "c", "b", "a"]) == [2, 4, 5]
+
+
+def test_references_to_active_entries_of_the_clinic_are_accepted():
+    first, second = uuid.uuid4(), uuid.uuid4()
+
+    assert check_references([first, second], "provider_ids", "provider", {first: False, second: False}) == []
+
+
+def test_an_id_the_clinic_does_not_know_is_refused_at_its_position():
+    known, stranger = uuid.uuid4(), uuid.uuid4()
+
+    problems = check_references([known, stranger], "provider_ids", "provider", {known: False})
+
+    assert fields(problems) == ["provider_ids.1"]
+    assert problems[0].message == f"no provider {stranger} in this clinic"
+
+
+def test_a_reference_to_an_archived_entry_is_refused():
+    archived = uuid.uuid4()
+
+    problems = check_references([archived], "provider_ids", "provider", {archived: True})
+
+    assert problems[0].message == f"provider {archived} is archived"
+
+
+def test_a_repeated_reference_is_refused_where_it_repeats():
+    one = uuid.uuid4()
+
+    assert fields(check_references([one, one], "service_ids", "service", {one: False})) == ["service_ids.1"]
+
+
+def test_references_inside_objects_are_reported_at_their_key():
+    stranger = uuid.uuid4()
+
+    assert fields(check_references([stranger], "products", "product", {}, key="product_id")) == [
+        "products.0.product_id"]

@@ -1,0 +1,48 @@
+"""Access control's table: one access generation per clinic, and the small repository over it.
+
+The worker advances a clinic's generation whenever entitlements reports a role or assignment
+change there; web processes read it to know whether a remembered decision still holds
+(see gateway.domain.access).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Table, Uuid, insert, select, update
+from sqlalchemy.orm import Session
+
+from clinic_runtime.db import UtcDateTime
+from gateway.adapters.orm import metadata
+
+access_generations = Table(
+    "access_generations",
+    metadata,
+    Column("clinic_id", Uuid, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+
+class SqlAccessGenerations:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def current(self, clinic_id: uuid.UUID) -> int:
+        """One primary-key lookup; a clinic whose roles never changed is at generation 0."""
+        generation = self._session.execute(
+            select(access_generations.c.generation).where(access_generations.c.clinic_id == clinic_id)
+        ).scalar_one_or_none()
+        return generation or 0
+
+    def advance(self, clinic_id: uuid.UUID, now: datetime) -> None:
+        moved = self._session.execute(
+            update(access_generations)
+            .where(access_generations.c.clinic_id == clinic_id)
+            .values(generation=access_generations.c.generation + 1, changed_at=now)
+        )
+        if moved.rowcount == 0:
+            # Two batches inserting the same clinic at once: one fails on the primary key and
+            # the consumer retries its events one by one, which then take the update above.
+            self._session.execute(insert(access_generations).values(clinic_id=clinic_id, generation=1, changed_at=now))

@@ -1,0 +1,46 @@
+"""A clinic's public routes: what anyone may do at /v1/clinics/<clinic_slug>/ without signing in.
+
+Each is rate limited per client address (`rate_limited("public")`) instead of protected.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from pydantic import BaseModel, Field
+
+from clinic_runtime.problems import not_found
+from clinic_runtime.web import idempotent, json_body
+from gateway.entrypoints.access import access_control
+from gateway.entrypoints.admin import invalid_account
+from gateway.entrypoints.authentication import request_uow
+from gateway.entrypoints.rate_limits import client_address, rate_limited
+from gateway.service_layer import accounts
+from gateway.service_layer import clinic_administration as administration
+
+clinics = Blueprint("clinics", __name__, url_prefix="/v1/clinics/<clinic_slug>")
+
+SECRET_LENGTH = 1024
+
+
+class PatientRegistrationBody(BaseModel):
+    email: str = Field(max_length=320)
+    display_name: str = Field(max_length=200)
+    password: str = Field(max_length=SECRET_LENGTH)
+
+
+@clinics.post("/patients/accounts")
+@rate_limited("public")
+@idempotent
+def register_patient(clinic_slug: str):
+    """202 whether or not the address had an account: nobody learns who is registered."""
+    clinic = access_control().clinics.by_slug(clinic_slug)
+    if clinic is None or clinic.archived:
+        raise not_found("clinic")
+    body = json_body(PatientRegistrationBody)
+    try:
+        administration.register_patient(request_uow(), access_control().entitlements, clinic.id, body.email,
+                                        body.display_name, body.password, client_address())
+    except accounts.InvalidAccount as invalid:
+        raise invalid_account(invalid) from None
+    return {"detail": "Sign in with your email address and password. If the address already had an account, "
+                      "a link to choose a new password was sent to it instead."}, 202

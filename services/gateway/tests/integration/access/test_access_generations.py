@@ -1,0 +1,102 @@
+"""The gateway's worker advances a clinic's access generation once per role event (both
+backends): the web processes then forget the decisions they remember for that clinic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from clinic_contracts import Envelope
+from clinic_contracts.events.entitlements import (
+    PermissionGrant,
+    RoleArchivedV1,
+    RoleAssignmentGrantedV1,
+    RoleAssignmentRevokedV1,
+    RoleUpsertedV1,
+)
+from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.messaging.consumers import apply_delivered
+from clinic_runtime.migrations import upgrade
+from gateway.adapters.access_tables import SqlAccessGenerations
+from gateway.entrypoints.consumers import handlers
+from gateway.entrypoints.migrate import MIGRATIONS
+
+pytestmark = pytest.mark.integration
+
+CLINIC = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60")
+OTHER_CLINIC = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7b70")
+NOW = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+PRINCIPAL = uuid.uuid4()
+
+EVENTS = {
+    "role-upserted": lambda clinic: RoleUpsertedV1(
+        clinic_id=clinic, role_key="front-desk", name="Front desk", version=1, updated_at=NOW,
+        grants=[PermissionGrant(permission="accounts.read", scope="any")]),
+    "role-archived": lambda clinic: RoleArchivedV1(clinic_id=clinic, role_key="front-desk", version=2,
+                                                   archived_at=NOW),
+    "assignment-granted": lambda clinic: RoleAssignmentGrantedV1(
+        clinic_id=clinic, principal_id=PRINCIPAL, role_key="receptionist", granted_by=None, granted_at=NOW),
+    "assignment-revoked": lambda clinic: RoleAssignmentRevokedV1(
+        clinic_id=clinic, principal_id=PRINCIPAL, role_key="receptionist", revoked_by=None, revoked_at=NOW),
+}
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    upgrade(MIGRATIONS, database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def envelope(kind: str, clinic: uuid.UUID = CLINIC) -> Envelope:
+    event = EVENTS[kind](clinic)
+    return Envelope.wrap(event, clinic_id=clinic, correlation_id="roles")
+
+
+def generation(sessions, clinic: uuid.UUID = CLINIC) -> int:
+    with transaction(sessions) as session:
+        return SqlAccessGenerations(session).current(clinic)
+
+
+def test_the_gateway_consumes_every_role_event_in_its_own_group():
+    assert handlers.group == "gateway"
+    assert handlers.event_types == sorted(
+        model.event_type for model in (RoleUpsertedV1, RoleArchivedV1, RoleAssignmentGrantedV1, RoleAssignmentRevokedV1))
+
+
+def test_a_clinic_whose_roles_never_changed_is_at_generation_zero(sessions):
+    assert generation(sessions) == 0
+
+
+@pytest.mark.parametrize("kind", list(EVENTS))
+def test_each_role_event_advances_its_clinics_generation(sessions, kind):
+    assert apply_delivered(handlers, sessions, envelope(kind)) is True
+
+    assert generation(sessions) == 1
+
+
+def test_every_event_advances_it_again(sessions):
+    for kind in EVENTS:
+        apply_delivered(handlers, sessions, envelope(kind))
+
+    assert generation(sessions) == len(EVENTS)
+
+
+def test_a_redelivered_event_advances_it_once(sessions):
+    granted = envelope("assignment-granted")
+    apply_delivered(handlers, sessions, granted)
+
+    assert apply_delivered(handlers, sessions, granted) is False
+
+    assert generation(sessions) == 1
+
+
+def test_another_clinics_events_leave_this_clinics_generation_alone(sessions):
+    apply_delivered(handlers, sessions, envelope("assignment-revoked", OTHER_CLINIC))
+
+    assert (generation(sessions), generation(sessions, OTHER_CLINIC)) == (0, 1)

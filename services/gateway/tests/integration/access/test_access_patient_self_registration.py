@@ -1,0 +1,104 @@
+"""A patient signs up at a clinic's public route, then signs in with their password. The answer
+is the same whether or not the address had an account, so nobody learns who is registered."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "lantern over the quiet harbour"
+
+
+@pytest.fixture(scope="module")
+def clinic(platform):
+    """The clinic these tests register patients at (not one other tests only read)."""
+    return platform.clinic("signup")
+
+
+def address(clinic) -> str:
+    return f"pat-{uuid.uuid4().hex[:6]}@{clinic.slug}.example"
+
+
+def register(client, clinic_slug: str, email: str, password: str = PASSWORD, **headers: str):
+    return client.post(f"/v1/clinics/{clinic_slug}/patients/accounts", headers=headers,
+                       json={"email": email, "display_name": "Petra Patient", "password": password})
+
+
+def accounts_with(platform, email: str) -> int:
+    with platform.engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM accounts WHERE email = :e"), {"e": email}).scalar_one()
+
+
+def test_a_patient_registers_signs_in_and_holds_the_patient_role(platform, clinic):
+    email = address(clinic)
+
+    response = register(platform.client, clinic.slug, email)
+    login = platform.client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert login.status_code == 200, login.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    me = platform.client.get("/v1/me", headers=headers).get_json()
+    assert (me["kind"], me["clinic_id"], me["email"]) == ("patient", str(clinic.id), email)
+    roles = platform.call("GET", f"{clinic.admin_path}/accounts/{me['id']}/roles", clinic.admin)["roles"]
+    assert roles == ["patient"]
+    own = platform.client.get(f"{clinic.admin_path}/accounts", headers=headers).get_json()["accounts"]
+    assert [a["id"] for a in own] == [me["id"]]
+
+
+def test_an_address_that_has_an_account_is_answered_the_same_and_mailed_a_reset_link(platform, clinic, tenants):
+    taken = tenants.other.receptionist.email
+    fresh = register(platform.client, clinic.slug, address(clinic))
+    mailed = len(platform.mail.sent_to(taken))  # the invitation
+
+    response = register(platform.client, clinic.slug, taken)
+
+    assert (response.status_code, response.get_json()) == (fresh.status_code, fresh.get_json())
+    assert accounts_with(platform, taken) == 1
+    link = platform.mail.sent_to(taken)[mailed:]
+    assert len(link) == 1
+    assert "token=" in link[0].get_payload(decode=True).decode()
+
+
+def test_a_weak_password_is_refused_and_nothing_is_created(platform, clinic, problem_of):
+    email = address(clinic)
+
+    response = register(platform.client, clinic.slug, email, password="short")
+
+    assert response.status_code == 422
+    assert [e["field"] for e in problem_of(response)["errors"]] == ["password"]
+    assert accounts_with(platform, email) == 0
+
+
+def test_registering_at_an_unknown_clinic_answers_404(platform, problem_of):
+    response = register(platform.client, "no-such-clinic", "someone@example.com")
+
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == "No clinic here."
+
+
+def test_a_repeated_idempotency_key_registers_once(platform, clinic):
+    email = address(clinic)
+
+    key = {"Idempotency-Key": f"signup-{uuid.uuid4().hex}"}
+
+    first = register(platform.client, clinic.slug, email, **key)
+    again = register(platform.client, clinic.slug, email, **key)
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert accounts_with(platform, email) == 1
+    assert platform.mail.sent_to(email) == []
+
+
+def test_registration_is_rate_limited_per_client_address(platform, clinic):
+    gateway = platform.another_gateway(rate_limit_public="2/minute", trusted_proxy_count="1")
+    client = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}"}  # an address of this test alone
+
+    answers = [register(gateway, clinic.slug, address(clinic), **client).status_code for _ in range(3)]
+
+    assert answers == [202, 202, 429]

@@ -1,0 +1,48 @@
+"""Accounts in the real database: one per address whatever its case, and what is read back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from clinic_runtime.db import transaction
+from gateway.domain import totp
+from gateway.domain.principal import AccountKind
+from gateway.service_layer import accounts
+from gateway.service_layer.unit_of_work import SqlUnitOfWork
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_address_taken_in_another_case_is_refused_and_the_transaction_goes_on(mail_sink, identity):
+    clinic = uuid.uuid4()
+    with transaction(identity.sessions) as session:
+        uow = SqlUnitOfWork(session, identity.tools)
+        first = accounts.create_account(uow, "rita@example.com", AccountKind.STAFF, clinic, "Rita", None)
+        with pytest.raises(accounts.EmailTaken):
+            accounts.create_account(uow, "RITA@Example.com", AccountKind.PATIENT, uuid.uuid4(), "Rita", None)
+        assert accounts.get_account(uow, clinic, first.id) == first
+    assert identity.count("accounts") == 1
+    assert mail_sink.recipients() == ["rita@example.com"]
+
+
+def test_mfa_is_read_as_enabled_only_once_confirmed(identity):
+    account = identity.account()
+    with transaction(identity.sessions) as session:
+        uow = SqlUnitOfWork(session, identity.tools)
+        uow.mfa.put_pending(account.id, account.clinic_id, identity.tools.secret_box.seal("SECRET"),
+                            identity.tools.clock())
+        pending = uow.accounts.get(account.id).mfa_enabled
+        uow.mfa.confirm(account.id, totp.time_step(identity.tools.clock().timestamp()), identity.tools.clock())
+        confirmed = uow.accounts.get(account.id).mfa_enabled
+    assert (pending, confirmed) == (False, True)
+
+
+def test_a_confirmed_authenticator_is_not_replaced_by_a_new_pending_one(identity):
+    account = identity.account()
+    identity.enable_mfa(account)
+    with transaction(identity.sessions) as session:
+        stored = SqlUnitOfWork(session, identity.tools).mfa.put_pending(
+            account.id, account.clinic_id, identity.tools.secret_box.seal("OTHER"), identity.tools.clock())
+    assert stored is False

@@ -1,0 +1,176 @@
+"""Password reset and invitations end to end: real SMTP into a local sink (aiosmtpd), the
+link's token used once, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import timedelta
+
+import pytest
+from flask import request
+
+from clinic_contracts import uuid7
+from clinic_runtime.db import transaction
+from gateway.adapters.mailer import MailNotSent, SmtpMailer
+from gateway.domain.principal import AccountKind
+from gateway.domain.tokens import Purpose
+from gateway.entrypoints.authentication import request_uow
+from gateway.service_layer import accounts
+from gateway.service_layer.unit_of_work import SqlUnitOfWork
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "plum tree orchard at dawn"
+NEW_PASSWORD = "lantern by the river bend"
+ACCEPTED = {"detail": "If an account has this address, a link to choose a new password is on its way."}
+
+
+def log_in(client, email, password):
+    return client.post("/v1/auth/login", json={"email": email, "password": password})
+
+
+# -- the SMTP adapter -------------------------------------------------------------------------
+
+
+def test_the_smtp_mailer_hands_a_plain_text_message_to_the_server(mail_sink):
+    SmtpMailer("127.0.0.1", mail_sink.port, "clinic@localhost").send("ana@example.com", "Hello", "Body text\n")
+
+    [message] = mail_sink.messages
+    assert (message["From"], message["To"], message["Subject"]) == ("clinic@localhost", "ana@example.com", "Hello")
+    assert message.get_content_type() == "text/plain"
+    assert message.get_payload(decode=True).decode().splitlines() == ["Body text"]  # SMTP lines end in CRLF
+
+
+def test_a_server_that_is_not_there_is_reported_without_the_recipient():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    with pytest.raises(MailNotSent) as failed:
+        SmtpMailer("127.0.0.1", closed_port, "clinic@localhost", timeout=2).send("ana@example.com", "Hi", "Body")
+    assert "ana" not in str(failed.value)
+
+
+# -- password reset ---------------------------------------------------------------------------
+
+
+def test_a_reset_mails_a_link_whose_token_sets_the_new_password_once(mail_sink, gateway_client, identity):
+    account = identity.account(email="Ana@Example.com")
+    old_session = identity.sign_in(gateway_client, account)
+
+    requested = gateway_client.post("/v1/auth/password-reset", json={"email": "ana@example.com"})
+    [message] = mail_sink.messages
+    token = mail_sink.last_link_token()
+    confirmed = gateway_client.post("/v1/auth/password-reset/confirm",
+                                    json={"token": token, "new_password": NEW_PASSWORD})
+    again = gateway_client.post("/v1/auth/password-reset/confirm",
+                                json={"token": token, "new_password": "another fine long password"})
+
+    assert (requested.status_code, requested.get_json()) == (202, ACCEPTED)
+    assert (message["To"], message["Subject"]) == ("Ana@Example.com", "Reset your password")
+    assert "http://127.0.0.1:8000/reset-password?token=" in message.get_payload(decode=True).decode()
+    assert confirmed.status_code == 204
+    assert again.status_code == 422 and again.get_json()["errors"][0]["field"] == "token"
+    assert log_in(gateway_client, account.email, NEW_PASSWORD).status_code == 200
+    assert log_in(gateway_client, account.email, PASSWORD).status_code == 401
+    assert gateway_client.get("/v1/me", headers=old_session).status_code == 401
+    assert [e.action for e in identity.audit(account.clinic_id)][:3] == [
+        "login.failed", "login.succeeded", "password.reset"]
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(mail_sink, gateway_client, identity):
+    response = gateway_client.post("/v1/auth/password-reset", json={"email": "nobody@example.com"})
+    assert (response.status_code, response.get_json()) == (202, ACCEPTED)
+    assert mail_sink.messages == []
+
+
+def test_a_mail_server_outage_gets_the_same_answer_too(gateway_client, identity):
+    account = identity.account()
+    response = gateway_client.post("/v1/auth/password-reset", json={"email": account.email})
+    assert (response.status_code, response.get_json()) == (202, ACCEPTED)
+
+
+def test_an_expired_reset_link_is_refused(gateway_client, identity):
+    account = identity.account()
+    issued = identity.tools.clock() - timedelta(minutes=31)
+    token_id = uuid7()
+    token, claims = identity.tools.tokens.one_time_token(token_id, account.id, Purpose.PASSWORD_RESET, issued)
+    with transaction(identity.sessions) as session:
+        SqlUnitOfWork(session, identity.tools).one_time_tokens.add(
+            token_id, account.id, account.clinic_id, Purpose.PASSWORD_RESET, issued, claims.expires_at)
+
+    response = gateway_client.post("/v1/auth/password-reset/confirm",
+                                   json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert response.status_code == 422
+    assert log_in(gateway_client, account.email, PASSWORD).status_code == 200
+
+
+def test_a_weak_new_password_is_refused_and_the_link_still_works(mail_sink, gateway_client, identity):
+    account = identity.account(email="bogdan.m@example.com")
+    gateway_client.post("/v1/auth/password-reset", json={"email": account.email})
+    token = mail_sink.last_link_token()
+
+    weak = gateway_client.post("/v1/auth/password-reset/confirm",
+                               json={"token": token, "new_password": "Bogdan.M-is-great"})
+    good = gateway_client.post("/v1/auth/password-reset/confirm", json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert weak.status_code == 422
+    assert weak.get_json()["errors"] == [{"field": "new_password", "message": "must not contain your email address"}]
+    assert good.status_code == 204
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def invite_app(mail_sink, gateway_database, build_gateway_app):
+    """The gateway app plus a route creating an account the way admin routes do."""
+    app = build_gateway_app()
+
+    def invite():
+        body = request.get_json()
+        account = accounts.create_account(request_uow(), body["email"], body["kind"], uuid.UUID(body["clinic_id"]),
+                                          body["display_name"], invited_by=None)
+        return {"id": str(account.id)}, 201
+
+    app.add_url_rule("/test/invitations", "test_invite", invite, methods=["POST"])
+    return app
+
+
+def test_an_invited_account_chooses_its_password_from_the_mailed_link(mail_sink, invite_app, identity):
+    client = invite_app.test_client()
+    clinic_id = uuid.uuid4()
+
+    created = client.post("/test/invitations", json={"email": "rita@example.com", "kind": "staff",
+                                                      "clinic_id": str(clinic_id), "display_name": "Rita"})
+    [message] = mail_sink.messages
+    chosen = client.post("/v1/auth/password-reset/confirm",
+                         json={"token": mail_sink.last_link_token(), "new_password": NEW_PASSWORD})
+
+    assert created.status_code == 201
+    assert (message["To"], message["Subject"]) == ("rita@example.com", "You are invited to the clinic platform")
+    assert "/accept-invitation?token=" in message.get_payload(decode=True).decode()
+    assert chosen.status_code == 204
+    login = log_in(client, "rita@example.com", NEW_PASSWORD)
+    assert login.status_code == 200
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {login.get_json()['access_token']}"}).get_json()
+    assert (me["kind"], me["clinic_id"]) == ("staff", str(clinic_id))
+
+
+def test_when_the_invitation_cannot_be_mailed_the_answer_is_503_and_no_account_is_kept(
+        gateway_database, build_gateway_app, identity):
+    app = build_gateway_app()
+
+    def invite():
+        accounts.create_account(request_uow(), "rita@example.com", AccountKind.STAFF, uuid.uuid4(), "Rita", None)
+        return {}, 201
+
+    app.add_url_rule("/test/invitations", "test_invite", invite, methods=["POST"])
+
+    response = app.test_client().post("/test/invitations")
+
+    assert response.status_code == 503
+    assert response.get_json()["type"] == "https://problems.clinic-platform.dev/mail-unavailable"
+    assert identity.count("accounts") == 0 and identity.count("one_time_tokens") == 0

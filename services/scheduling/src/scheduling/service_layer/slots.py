@@ -1,0 +1,115 @@
+"""The use case behind a service's slots: what scheduling knows of the service, its specialists,
+its calendars and their availability, and the time already taken, handed to the slot engine
+(scheduling.domain.slots).
+
+- The service must be offered (known in the clinic, not archived), else NotFound. Its slots are
+  with its active specialists; naming one (`provider_id`) that does not deliver it, or is
+  archived, is NotFound.
+- Naming a calendar uses its hours and dates (NotFound unless it is an active calendar of the
+  service); naming none uses any active calendar of the service, and a service without one is
+  bookable whenever its specialists are available.
+- A query asks for whole days in a zone: at most MAX_DAYS of them, in order, in a known zone
+  (Invalid otherwise).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from scheduling.adapters.busy_times import BusyTimeSource
+from scheduling.domain.errors import RuleBroken
+from scheduling.domain.offerings import CalendarSnapshot, ServiceSnapshot
+from scheduling.domain.slots import CalendarHours, ServiceTimes, Slot, find_slots
+from scheduling.domain.wall_clock import is_time_zone, zone
+from scheduling.service_layer.errors import Invalid, NotFound
+from scheduling.service_layer.unit_of_work import UnitOfWork
+
+MAX_DAYS = 62
+# Until catalog gives services and calendars their own (issue 6 asks for both per service or
+# calendar), every service is booked at least this long ahead and at most this far ahead.
+MINIMUM_NOTICE = timedelta(hours=1)
+BOOKING_HORIZON = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    clinic_id: uuid.UUID
+    service_id: uuid.UUID
+    first_day: date
+    last_day: date  # included
+    timezone: str  # of the days asked for, and of the slots' times
+    provider_id: uuid.UUID | None = None
+    calendar_id: uuid.UUID | None = None
+
+
+def check_query(query: SlotQuery) -> list[RuleBroken]:
+    """Fields are named as the slots route takes them (`from`, `to`, `tz`)."""
+    problems = []
+    if not is_time_zone(query.timezone):
+        problems.append(RuleBroken("tz", f"{query.timezone!r} is not an IANA time zone"))
+    if query.last_day < query.first_day:
+        problems.append(RuleBroken("to", "is before the first day (from)"))
+    elif (query.last_day - query.first_day).days >= MAX_DAYS:
+        problems.append(RuleBroken("to", f"ask for at most {MAX_DAYS} days at once"))
+    return problems
+
+
+def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime) -> list[Slot]:
+    problems = check_query(query)
+    if problems:
+        raise Invalid(problems)
+    service = uow.services.get(query.clinic_id, query.service_id)
+    if service is None or service.archived:
+        raise NotFound("service")
+    provider_ids = _providers(uow, service, query)
+    calendars = _calendars(uow, query)
+    availability = uow.availability.of_providers(query.clinic_id, provider_ids)
+    taken = busy_times.busy(query.clinic_id, provider_ids, *_reach(query, service))
+    return find_slots(
+        [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
+        ServiceTimes(timedelta(minutes=service.duration_minutes), timedelta(minutes=service.buffer_before_minutes),
+                     timedelta(minutes=service.buffer_after_minutes)),
+        first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
+        calendars=[_hours(calendar) for calendar in calendars], busy=taken,
+        minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
+    )
+
+
+def _providers(uow: UnitOfWork, service: ServiceSnapshot, query: SlotQuery) -> list[uuid.UUID]:
+    """The active specialists of the service asked about (specialists catalog has not told
+    scheduling about yet are left out)."""
+    if query.provider_id is not None and query.provider_id not in service.provider_ids:
+        raise NotFound("specialist")
+    wanted = [query.provider_id] if query.provider_id is not None else service.provider_ids
+    active = [provider_id for provider_id in wanted
+              if (provider := uow.providers.get(query.clinic_id, provider_id)) is not None and not provider.archived]
+    if query.provider_id is not None and not active:
+        raise NotFound("specialist")
+    return active
+
+
+def _calendars(uow: UnitOfWork, query: SlotQuery) -> list[CalendarSnapshot]:
+    active = [calendar for calendar in uow.calendars.of_service(query.clinic_id, query.service_id)
+              if not calendar.archived]
+    if query.calendar_id is None:
+        return active
+    chosen = [calendar for calendar in active if calendar.calendar_id == query.calendar_id]
+    if not chosen:
+        raise NotFound("calendar")
+    return chosen
+
+
+def _hours(calendar: CalendarSnapshot) -> CalendarHours:
+    return CalendarHours(calendar.timezone, calendar.hours, calendar.bookable_from, calendar.bookable_until)
+
+
+def _reach(query: SlotQuery, service: ServiceSnapshot) -> tuple[datetime, datetime]:
+    """A span holding every busy time that can matter: the days asked for, a day more on each
+    side (zones differ by less), and the service's length with its buffers after."""
+    days_zone = zone(query.timezone)
+    start = datetime.combine(query.first_day - timedelta(days=1), time(), days_zone)
+    longest = timedelta(minutes=service.duration_minutes + service.buffer_before_minutes
+                        + service.buffer_after_minutes)
+    return start, datetime.combine(query.last_day + timedelta(days=2), time(), days_zone) + longest
