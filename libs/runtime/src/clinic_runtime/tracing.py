@@ -1,7 +1,8 @@
 """OpenTelemetry: one tracer provider per process, spans carried across HTTP and the broker.
 
-Spans are always created (so `traceparent` flows through events and logs can carry a trace id);
-they are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+Trace context is always created and carried (so `traceparent` flows through events and logs can
+carry a trace id); spans are recorded and exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+(or when an upstream caller sampled the trace), so an unobserved process pays little for them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
@@ -25,7 +27,10 @@ def configure_tracing(service_name: str, otlp_endpoint: str) -> TracerProvider:
     installed = trace.get_tracer_provider()
     if isinstance(installed, TracerProvider):
         return installed
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    # Without an exporter nothing would ever read a recorded span: new traces are then not sampled.
+    # Their ids still flow (traceparent, log fields); a trace an upstream sampled is recorded.
+    sampler = ParentBased(ALWAYS_ON if otlp_endpoint else ALWAYS_OFF)
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}), sampler=sampler)
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -16,6 +16,8 @@ from gateway.entrypoints.access import install_access
 from gateway.entrypoints.admin import admin
 from gateway.entrypoints.auth import auth
 from gateway.entrypoints.authentication import install_identity
+from gateway.entrypoints.catalog_admin import catalog_admin
+from gateway.entrypoints.catalog_public import catalog_public
 from gateway.entrypoints.clinics import clinics
 from gateway.entrypoints.platform import platform
 from gateway.settings import Settings
@@ -28,7 +30,8 @@ def create_app() -> Flask:
     # A service that is down only degrades it; the routes of the others keep working.
     services = Readiness({"database": lambda: database_ready(engine)},
                          readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
-    app = create_web_app(settings, engine, [auth, admin, platform, clinics], readiness=services)
+    app = create_web_app(settings, engine, [auth, admin, platform, clinics, catalog_admin, catalog_public],
+                         readiness=services)
     install_identity(app, settings, engine)
     install_access(app, settings)
     return app
