@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     from clinic_runtime.settings import LOCAL_STATE_DIR
 
     state_dir = LOCAL_STATE_DIR.resolve()
+    operator = local_operator(state_dir, env)
     smtp_port = int(env.setdefault("SMTP_PORT", "1025"))
     ports = Ports.defaults()
     specs = platform_specs(env, ports, state_dir)
@@ -400,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         _say("migrating the databases and starting every service ...")
         start_platform(supervisor, specs, timeout=120)
         _say(_RUNNING.format(gateway=specs.web_urls["gateway"], logs=supervisor.log_dir,
-                             mail=mail_sink.directory, smtp_port=smtp_port, state=state_dir))
+                             mail=mail_sink.directory, smtp_port=smtp_port, state=state_dir,
+                             operator=operator))
         supervisor.watch()
     except ProcessDied as died:
         _say(f"{died.name} stopped unexpectedly: it {died.how}. Last lines of "
@@ -419,6 +421,27 @@ def main(argv: list[str] | None = None) -> int:
         mail_sink.stop()
     _say("stopped.")
     return exit_code
+
+
+def local_operator(state_dir: Path, env: dict[str, str]) -> str:
+    """The local run's platform operator, whom gateway-migrate creates on the first run: taken
+    from BOOTSTRAP_OPERATOR_EMAIL/PASSWORD when set, otherwise made up once and kept in
+    `state_dir` so every later run names the same account. Returns how to log in as it."""
+    if env.get("BOOTSTRAP_OPERATOR_EMAIL"):
+        return f"{env['BOOTSTRAP_OPERATOR_EMAIL']} (password from BOOTSTRAP_OPERATOR_PASSWORD)"
+    path = state_dir / "local-operator.json"
+    if path.exists():
+        account = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        import secrets
+
+        account = {"email": "operator@example.com", "password": secrets.token_urlsafe(18)}
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(account), encoding="utf-8")
+    env["BOOTSTRAP_OPERATOR_EMAIL"] = account["email"]
+    env["BOOTSTRAP_OPERATOR_PASSWORD"] = account["password"]
+    return f"{account['email']} / {account['password']}  (kept in {path})"
 
 
 def broker_problem(amqp_url: str, timeout: float = 3.0) -> str | None:
@@ -455,6 +478,7 @@ _RUNNING = """\
 
   The clinic platform is running.
     API (gateway)   {gateway}    readiness: {gateway}/readyz
+    operator        {operator}
     logs            {logs}/<process>.log
     email           SMTP sink on 127.0.0.1:{smtp_port}, each message saved to {mail}/*.eml
     databases       SQLite files in {state}
