@@ -40,6 +40,7 @@ HARDENED_UID = 10001
 NAME = "app.kubernetes.io/name"
 COMPONENT = "app.kubernetes.io/component"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+DOCUMENTS_DIR = "DOCUMENT_STORE_PATH"
 
 SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
 
@@ -529,6 +530,79 @@ def in_namespace(peers: list[dict], labels: dict) -> bool:
     return any("namespaceSelector" not in peer and matches(peer.get("podSelector", {}), labels) for peer in peers)
 
 
+# --- catalog's document files ----------------------------------------------------------------------
+
+
+def mounted_claims(workload: dict) -> dict[str, tuple[str, bool]]:
+    """The PersistentVolumeClaims a workload mounts: (claim name, read-only) by mount path."""
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
+              for v in pod_spec(workload).get("volumes", []) if "persistentVolumeClaim" in v}
+    return {m["mountPath"]: (claims[m["name"]], m.get("readOnly", False))
+            for container in pod_spec(workload)["containers"] for m in container.get("volumeMounts", [])
+            if m["name"] in claims}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_catalog_web_keeps_documents_on_a_claim_every_replica_shares(rendered, target):
+    """The root filesystem is read-only and the HPA runs several replicas: the files must be on
+    one writable volume, at exactly DOCUMENT_STORE_PATH, that every replica reads and writes."""
+    objects = rendered[target]
+    web = by_name(objects, "Deployment")["catalog-web"]
+    path = pod_env(objects, web)[DOCUMENTS_DIR]
+    assert path in mounted_claims(web), f"nothing is mounted at {DOCUMENTS_DIR}={path}"
+    claim_name, read_only = mounted_claims(web)[path]
+    assert not read_only
+    claim = by_name(objects, "PersistentVolumeClaim")[claim_name]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    # Without it the volume's root belongs to root, and the non-root user cannot write to it.
+    assert pod_spec(web)["securityContext"]["fsGroup"] == HARDENED_UID
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_only_catalog_web_mounts_a_claim(rendered, target):
+    objects = rendered[target]
+    web = by_name(objects, "Deployment")["catalog-web"]
+    documents = {claim for claim, _ in mounted_claims(web).values()}
+    mounting = {w["metadata"]["name"]: {claim for claim, _ in mounted_claims(w).values()}
+                for w in of_kind(objects, "Deployment", "Job", "StatefulSet", "DaemonSet")}
+    assert {name: claims for name, claims in mounting.items() if claims} == {"catalog-web": documents}
+    assert set(by_name(objects, "PersistentVolumeClaim")) == documents
+
+
+def test_example_overlay_names_a_storage_class_for_documents(rendered):
+    """Most clusters' default storage class offers ReadWriteOnce only, so an environment names
+    one that offers ReadWriteMany."""
+    [claim] = of_kind(rendered["example"], "PersistentVolumeClaim")
+    assert claim["spec"].get("storageClassName")
+
+
+def compose_mounts(spec: dict) -> dict[str, tuple[str, bool]]:
+    """A compose service's mounts: (volume name or host path, read-only) by target path."""
+    mounts = {}
+    for volume in spec.get("volumes", []):
+        if isinstance(volume, str):
+            source, target, *options = volume.split(":")
+            mounts[target] = (source, "ro" in ",".join(options).split(","))
+        else:
+            mounts[volume["target"]] = (volume.get("source", ""), volume.get("read_only", False))
+    return mounts
+
+
+def test_compose_catalog_web_keeps_documents_on_a_named_volume(rendered, compose):
+    """The files outlive the container (read-only root, /tmp a tmpfs), at the path Kubernetes uses."""
+    web = compose["services"]["catalog-web"]
+    path = web["environment"][DOCUMENTS_DIR]
+    assert path in compose_mounts(web), f"nothing is mounted at {DOCUMENTS_DIR}={path}"
+    volume, read_only = compose_mounts(web)[path]
+    assert volume in compose["volumes"] and not read_only
+    kubernetes_web = by_name(rendered["base"], "Deployment")["catalog-web"]
+    assert path == pod_env(rendered["base"], kubernetes_web)[DOCUMENTS_DIR]
+    others = [name for name, spec in compose["services"].items()
+              if name != "catalog-web" and volume in {source for source, _ in compose_mounts(spec).values()}]
+    assert others == []
+
+
 # --- (d) docker compose ------------------------------------------------------------------------
 
 
@@ -633,3 +707,11 @@ def test_dockerfile_builds_this_service(svc):
     ports = {default(svc, "http_port")} | ({default(svc, "worker_port")} if has_worker(svc) else set())
     [exposed] = re.findall(r"^EXPOSE (.+)$", dockerfile, re.MULTILINE)
     assert {int(p) for p in exposed.split()} == ports
+
+
+def test_the_catalog_image_gives_the_documents_mount_point_to_its_user(compose):
+    # A named volume takes the owner of the directory it is mounted over; without this the
+    # non-root catalog-web could not write the documents it is sent.
+    path = compose["services"]["catalog-web"]["environment"]["DOCUMENT_STORE_PATH"]
+    dockerfile = (REPO / "services" / "catalog" / "Dockerfile").read_text()
+    assert re.search(rf"mkdir -p {re.escape(path)} && chown {HARDENED_UID}:{HARDENED_UID} {re.escape(path)}", dockerfile)
