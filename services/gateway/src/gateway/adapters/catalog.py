@@ -15,13 +15,9 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
-import requests
-
-from clinic_runtime import context
-from clinic_runtime.tracing import current_traceparent
-from gateway.adapters.upstream import JsonService, Refused, Reply, ServiceUnavailable
+from gateway.adapters.upstream import JsonService, RawReply, Reply, SizedStream
 
 
 @dataclass(frozen=True)
@@ -88,15 +84,6 @@ class DocumentUpload:
     params: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class FileReply:
-    """A document's file as catalog answered it (200), or 304 when the client's copy is current."""
-
-    status: int
-    content: bytes
-    headers: Mapping[str, str]
-
-
 class ClinicOffer(Protocol):
     """What a clinic offers: catalog's entries below `/clinics/<clinic_id>`, named by `entry`
     (e.g. `/services/<id>/calendars`; "" is the clinic's profile). Catalog validates every body and
@@ -110,67 +97,25 @@ class ClinicOffer(Protocol):
     def attach_document(self, clinic_id: uuid.UUID, service_id: uuid.UUID, upload: DocumentUpload,
                         idempotency_key: str | None, if_match: str | None) -> Reply: ...
     def document_file(self, clinic_id: uuid.UUID, service_id: uuid.UUID, document_id: uuid.UUID,
-                      if_none_match: str | None) -> FileReply: ...
+                      if_none_match: str | None) -> RawReply: ...
     def offered(self, clinic_id: uuid.UUID, entry: str, params: Mapping[str, str] | None = None) -> Reply:
         """What patients may see: active entries only, no staff-only data."""
     def offered_document_file(self, clinic_id: uuid.UUID, service_id: uuid.UUID, document_id: uuid.UUID,
-                              if_none_match: str | None) -> FileReply: ...
+                              if_none_match: str | None) -> RawReply: ...
 
 
 class CatalogService(JsonService):
     """Catalog's web process: JSON like every service, plus the two exchanges that carry a
-    document's file instead (the upload, the download). Correlation id, trace context, timeout
-    and failures are as `JsonService.call`'s."""
+    document's file instead (the upload, the download)."""
 
     def send_file(self, path: str, upload: DocumentUpload, headers: Mapping[str, str | None]) -> Reply:
-        return self._json(self._exchange("POST", path, data=_Sized(upload.stream, upload.length),
-                                         params=upload.params,
-                                         headers={**headers, "Content-Type": upload.content_type}))
+        return self.read_json(self.exchange("POST", path, body=SizedStream(upload.stream, upload.length),
+                                            params=upload.params,
+                                            headers={**headers, "Content-Type": upload.content_type}))
 
-    def fetch_file(self, path: str, headers: Mapping[str, str | None]) -> FileReply:
-        response = self._exchange("GET", path, headers=headers)
-        if response.status_code >= 400:
-            self._json(response)  # raises Refused with catalog's problem
-        return FileReply(response.status_code, response.content, response.headers)
-
-    def _exchange(self, method: str, path: str, *, headers: Mapping[str, str | None], **sent: Any) -> requests.Response:
-        context_headers = {"X-Correlation-ID": context.correlation_id()}
-        traceparent = current_traceparent()
-        if traceparent:
-            context_headers["traceparent"] = traceparent
-        context_headers.update({name: value for name, value in headers.items() if value is not None})
-        try:
-            response = self._session().request(method, self._base_url + path, headers=context_headers,
-                                               timeout=self._timeout, **sent)
-        except requests.RequestException as error:
-            raise ServiceUnavailable(self.name, type(error).__name__) from None
-        if response.status_code >= 500:
-            raise ServiceUnavailable(self.name, f"HTTP {response.status_code}")
-        return response
-
-    def _json(self, response: requests.Response) -> Reply:
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            raise ServiceUnavailable(self.name, "answer is not JSON") from None
-        reply = Reply(response.status_code, body, response.headers)
-        if response.status_code >= 400:
-            raise Refused(self.name, reply)
-        return reply
-
-
-class _Sized:
-    """A stream of known length: `requests` sends it with that Content-Length, block by block."""
-
-    def __init__(self, stream: BinaryIO, length: int) -> None:
-        self._stream = stream
-        self._length = length
-
-    def __len__(self) -> int:
-        return self._length
-
-    def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size)
+    def fetch_file(self, path: str, headers: Mapping[str, str | None]) -> RawReply:
+        """The file (200), or 304 when the client's copy is current."""
+        return self.exchange("GET", path, headers=headers)
 
 
 class CatalogOffer:
@@ -197,7 +142,7 @@ class CatalogOffer:
                                        {"Idempotency-Key": idempotency_key, "If-Match": if_match})
 
     def document_file(self, clinic_id: uuid.UUID, service_id: uuid.UUID, document_id: uuid.UUID,
-                      if_none_match: str | None) -> FileReply:
+                      if_none_match: str | None) -> RawReply:
         return self._service.fetch_file(f"/clinics/{clinic_id}/services/{service_id}/documents/{document_id}/content",
                                         {"If-None-Match": if_none_match})
 
@@ -205,7 +150,7 @@ class CatalogOffer:
         return self._service.call("GET", f"/clinics/{clinic_id}/public{entry}", params=params)
 
     def offered_document_file(self, clinic_id: uuid.UUID, service_id: uuid.UUID, document_id: uuid.UUID,
-                              if_none_match: str | None) -> FileReply:
+                              if_none_match: str | None) -> RawReply:
         return self._service.fetch_file(
             f"/clinics/{clinic_id}/public/services/{service_id}/documents/{document_id}/content",
             {"If-None-Match": if_none_match})

@@ -1,18 +1,22 @@
-"""Calls from the gateway to the services behind it: JSON over HTTP, with the request's
-correlation id and trace context, a timeout, and two ways to fail.
+"""Calls from the gateway to the services behind it over HTTP, with the request's correlation id
+and trace context, a timeout, and two ways to fail.
 
 - `ServiceUnavailable`: no usable answer (refused connection, timeout, 5xx, not JSON). Callers
   fail closed: the client gets a 503, never a guess.
 - `Refused`: the service answered 4xx (a problem document). The gateway relays it, because the
   owning service knows best what was wrong with the request.
+
+`JsonService.call` sends and reads JSON; `JsonService.exchange` sends a body as it is (bytes, or
+a stream of known length) and gives the answer as it came, for files. Both fail the same way.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 
@@ -37,6 +41,15 @@ class Reply:
         return self.headers.get("ETag")
 
 
+@dataclass(frozen=True)
+class RawReply:
+    """A service's answer (2xx or 3xx, e.g. 304) as it came: a file, or JSON not yet read."""
+
+    status: int
+    content: bytes
+    headers: Mapping[str, str]
+
+
 class Refused(Exception):
     """A 4xx answer: the service refused the request as sent."""
 
@@ -44,6 +57,21 @@ class Refused(Exception):
         super().__init__(f"{service} answered {reply.status}")
         self.service = service
         self.reply = reply
+
+
+class SizedStream:
+    """A body of known length, sent as it is read: `requests` sends it with that Content-Length,
+    block by block, so the gateway never holds it whole."""
+
+    def __init__(self, stream: BinaryIO, length: int) -> None:
+        self._stream = stream
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
 
 
 class JsonService:
@@ -59,26 +87,46 @@ class JsonService:
     def call(self, method: str, path: str, *, json: object = None, params: Mapping[str, object] | None = None,
              headers: Mapping[str, str | None] | None = None) -> Reply:
         """The service's 2xx reply; `Refused` for a 4xx, `ServiceUnavailable` for anything else."""
+        sent = dict(headers or {})
+        body = None
+        if json is not None:
+            try:
+                body = jsonlib.dumps(json, allow_nan=False).encode()
+            except ValueError:
+                # NaN and infinities have no JSON form: fail closed, like any request that cannot be sent.
+                raise ServiceUnavailable(self.name, "request is not JSON") from None
+            sent["Content-Type"] = "application/json"
+        return self.read_json(self.exchange(method, path, body=body, params=params, headers=sent))
+
+    def exchange(self, method: str, path: str, *, body: bytes | SizedStream | None = None,
+                 params: Mapping[str, object] | None = None,
+                 headers: Mapping[str, str | None] | None = None) -> RawReply:
+        """The service's 2xx or 3xx answer as it came; `Refused` for a 4xx (its problem document),
+        `ServiceUnavailable` for anything else. Headers whose value is None are not sent."""
         sent = {"X-Correlation-ID": context.correlation_id()}
         traceparent = current_traceparent()
         if traceparent:
             sent["traceparent"] = traceparent
         sent.update({name: value for name, value in (headers or {}).items() if value is not None})
         try:
-            response = self._session().request(method, self._base_url + path, json=json, params=params,
+            response = self._session().request(method, self._base_url + path, data=body, params=params,
                                                headers=sent, timeout=self._timeout)
         except requests.RequestException as error:
             raise ServiceUnavailable(self.name, type(error).__name__) from None
         if response.status_code >= 500:
             raise ServiceUnavailable(self.name, f"HTTP {response.status_code}")
+        reply = RawReply(response.status_code, response.content, response.headers)
+        if response.status_code >= 400:
+            raise Refused(self.name, self.read_json(reply))
+        return reply
+
+    def read_json(self, reply: RawReply) -> Reply:
+        """`reply` with its JSON body read; `ServiceUnavailable` if it is not JSON."""
         try:
-            body = response.json() if response.content else None
+            body = jsonlib.loads(reply.content) if reply.content else None
         except ValueError:
             raise ServiceUnavailable(self.name, "answer is not JSON") from None
-        reply = Reply(response.status_code, body, response.headers)
-        if response.status_code >= 400:
-            raise Refused(self.name, reply)
-        return reply
+        return Reply(reply.status, body, reply.headers)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

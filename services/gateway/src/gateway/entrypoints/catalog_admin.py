@@ -28,8 +28,8 @@ from flask.blueprints import BlueprintSetupState
 
 from clinic_runtime.problems import Problem
 from clinic_runtime.web import json_body
-from gateway.adapters.catalog import CatalogOffer, CatalogService, ClinicOffer, DocumentUpload, FileReply
-from gateway.adapters.upstream import Reply
+from gateway.adapters.catalog import CatalogOffer, CatalogService, ClinicOffer, DocumentUpload
+from gateway.adapters.upstream import RawReply, Reply
 from gateway.entrypoints.access import Access, requires
 from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
 
@@ -339,6 +339,6 @@ def relay(access: Access, reply: Reply) -> tuple[Any, int, dict[str, str]]:
     return reply.body, reply.status, headers
 
 
-def file_response(reply: FileReply) -> Response:
+def file_response(reply: RawReply) -> Response:
     return Response(reply.content, reply.status,
                     {name: reply.headers[name] for name in FILE_HEADERS if name in reply.headers})
