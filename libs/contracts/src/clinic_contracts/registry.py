@@ -17,10 +17,18 @@ from clinic_contracts.events.catalog import (
     ServiceUpsertedV1,
 )
 from clinic_contracts.events.entitlements import (
+    CapabilityClearanceChangedV1,
+    CapabilityPausedV1,
+    CapabilityResumedV1,
+    EntitlementOverrideGrantedV1,
+    EntitlementOverrideRevokedV1,
+    PlanVersionPublishedV1,
+    PlanWithdrawnV1,
     RoleArchivedV1,
     RoleAssignmentGrantedV1,
     RoleAssignmentRevokedV1,
     RoleUpsertedV1,
+    SubscriptionChangedV1,
 )
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
 
@@ -42,6 +50,14 @@ EVENT_MODELS: dict[str, type[Event]] = {
         RoleArchivedV1,
         RoleAssignmentGrantedV1,
         RoleAssignmentRevokedV1,
+        PlanVersionPublishedV1,
+        PlanWithdrawnV1,
+        SubscriptionChangedV1,
+        EntitlementOverrideGrantedV1,
+        EntitlementOverrideRevokedV1,
+        CapabilityClearanceChangedV1,
+        CapabilityPausedV1,
+        CapabilityResumedV1,
         AvailabilityUpdatedV1,
     )
 }

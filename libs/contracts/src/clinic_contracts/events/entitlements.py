@@ -78,3 +78,167 @@ class RoleAssignmentRevokedV1(Event):
 
     def subject(self) -> str:
         return str(self.principal_id)
+
+
+# -- the commercial model: platform plans, subscriptions, overrides, capabilities ------------
+
+
+class PlanPrice(BaseModel):
+    amount_minor: int = Field(description="Amount in the currency's minor unit (cents, bani), never negative.")
+    currency: str = Field(description="ISO 4217 code.")
+
+
+class PlanTermsSnapshot(BaseModel):
+    """What one version of a platform plan grants and costs."""
+
+    features: list[str] = Field(description="Feature (capability) keys the plan unlocks, sorted.")
+    limits: dict[str, int | None] = Field(
+        description="Caps it adds: patients, specialists, staff_users, locations, storage_gb, video_minutes; "
+                    "null is unlimited.")
+    price: PlanPrice | None = Field(description="Per period; none when priced on quote (not subscribable).")
+    period: Literal["month", "year", "one_time"]
+    pack_validity: Literal["billing_period", "until_consumed"] | None = Field(
+        description="Usage packs only: whether the capacity lapses at the end of the month bought or when used up.")
+
+
+class PlanVersionPublishedV1(Event):
+    """A platform plan (base plan, add-on or usage pack) was published or edited: a new, immutable version.
+    Existing subscriptions keep the version they hold until an operator migrates them."""
+
+    event_type: ClassVar[str] = "entitlements.plan_version.published.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    plan_key: str
+    version: int = Field(description="1 for a new plan, then one more per edit.")
+    kind: Literal["base", "add_on", "usage_pack"]
+    name: str
+    terms: PlanTermsSnapshot
+    available_with: list[str] = Field(description="Base plans an add-on or pack is sold with; empty: any.")
+    published_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.plan_key}/{self.version}"
+
+
+class PlanWithdrawnV1(Event):
+    """A platform plan was archived: it is sold to no new subscriber; clinics holding it keep it."""
+
+    event_type: ClassVar[str] = "entitlements.plan.withdrawn.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    plan_key: str
+    withdrawn_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.plan_key
+
+
+class SubscriptionItemSnapshot(BaseModel):
+    item_id: uuid.UUID
+    plan_key: str
+    plan_version: int = Field(description="The version whose terms the item keeps (grandfathering).")
+    kind: Literal["base", "add_on", "usage_pack"]
+    name: str
+    terms: PlanTermsSnapshot
+    quantity: int
+    started_at: AwareDatetime
+    ends_at: AwareDatetime | None = Field(description="When a billing-period usage pack lapses.")
+    cancelled_at: AwareDatetime | None
+
+
+class SubscriptionChangedV1(Event):
+    """A clinic's platform subscription changed. Carries every item, cancelled ones included."""
+
+    event_type: ClassVar[str] = "entitlements.subscription.changed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    change: Literal["started", "item_added", "item_cancelled", "item_migrated"]
+    item_id: uuid.UUID = Field(description="The item the change concerns.")
+    version: int = Field(description="Increases by one with every change; consumers keep the highest.")
+    items: list[SubscriptionItemSnapshot]
+    changed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return str(self.clinic_id)
+
+
+class EntitlementOverrideGrantedV1(Event):
+    """Sales granted a clinic features or limits on top of its subscription."""
+
+    event_type: ClassVar[str] = "entitlements.override.granted.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    override_id: uuid.UUID
+    features: list[str]
+    limits: dict[str, int | None] = Field(description="Added to the subscription's limits; null is unlimited.")
+    reason: str
+    granted_by: uuid.UUID
+    granted_at: AwareDatetime
+    expires_at: AwareDatetime | None
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.override_id}"
+
+
+class EntitlementOverrideRevokedV1(Event):
+    """An override stopped counting before its expiry."""
+
+    event_type: ClassVar[str] = "entitlements.override.revoked.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    override_id: uuid.UUID
+    revoked_by: uuid.UUID | None
+    revoked_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.override_id}"
+
+
+class CapabilityClearanceChangedV1(Event):
+    """The platform's regulatory clearance of a clinical capability was turned on or off, for every clinic."""
+
+    event_type: ClassVar[str] = "entitlements.capability_clearance.changed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    capability: Literal["telerehab", "video_consultations", "camera_measurements"]
+    cleared: bool
+    changed_by: uuid.UUID | None
+    changed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return self.capability
+
+
+class CapabilityPausedV1(Event):
+    """A clinical capability was paused for one clinic; its subscription and bill are untouched."""
+
+    event_type: ClassVar[str] = "entitlements.capability.paused.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    capability: Literal["telerehab", "video_consultations", "camera_measurements"]
+    reason: str
+    expected_until: AwareDatetime | None = Field(description="The ETA the clinic was given, if any.")
+    paused_by: uuid.UUID | None
+    paused_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.capability}"
+
+
+class CapabilityResumedV1(Event):
+    """A clinic's pause of a clinical capability was lifted."""
+
+    event_type: ClassVar[str] = "entitlements.capability.resumed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    capability: Literal["telerehab", "video_consultations", "camera_measurements"]
+    resumed_by: uuid.UUID | None
+    resumed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.capability}"

@@ -19,6 +19,11 @@ class AuditAction(enum.StrEnum):
     ROLE_ARCHIVED = "role.archived"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
+    SUBSCRIPTION_CHANGED = "subscription.changed"
+    OVERRIDE_GRANTED = "override.granted"
+    OVERRIDE_REVOKED = "override.revoked"
+    CAPABILITY_PAUSED = "capability.paused"
+    CAPABILITY_RESUMED = "capability.resumed"
 
 
 @dataclass(frozen=True)

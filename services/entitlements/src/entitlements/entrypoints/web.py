@@ -23,6 +23,8 @@ from entitlements.domain.audit import AuditEntry
 from entitlements.domain.decisions import Principal, PrincipalKind, Resource
 from entitlements.domain.permissions import PERMISSIONS, as_documents
 from entitlements.domain.roles import BUILT_IN_ROLES, Role, RoleArchived, RoleBundle
+from entitlements.entrypoints.actors import acting_account as _actor
+from entitlements.entrypoints.commercial import commercial
 from entitlements.service_layer import decisions
 from entitlements.service_layer import roles as use_cases
 from entitlements.service_layer.unit_of_work import SqlUnitOfWork
@@ -194,18 +196,6 @@ def _audit_page() -> tuple[int, datetime | None]:
 # -- request parts and problems ---------------------------------------------------------------
 
 
-def _actor() -> uuid.UUID | None:
-    """The account acting, from X-Actor-Id; None when the platform itself acts."""
-    header = request.headers.get("X-Actor-Id")
-    if header is None:
-        return None
-    try:
-        return uuid.UUID(header)
-    except ValueError:
-        raise validation_problem([FieldError("X-Actor-Id", "send the acting account's id, a UUID")]) from None
-
-
-
 @contextmanager
 def _refusals_as_problems(key: str) -> Iterator[None]:
     """The use cases' refusals, as the problems this API answers with."""
@@ -282,7 +272,7 @@ class ServerTiming:
 def create_app() -> Flask:
     settings = Settings()
     engine = make_engine(settings.resolved_database_url())
-    app = create_web_app(settings, engine, [access])
+    app = create_web_app(settings, engine, [access, commercial])
     app.extensions["role_holdings"] = SqlRoleHoldings(engine)
     app.wsgi_app = ServerTiming(app.wsgi_app)  # type: ignore[method-assign]
     return app
