@@ -172,13 +172,19 @@ def json_body(model: type[Model]) -> Model:
     """The request body validated against `model`; 415, 400 or 422 problems otherwise."""
     if not request.is_json:
         raise Problem(415, "unsupported-media-type", "Send JSON.", "Content-Type must be application/json.")
-    raw = request.get_json(silent=True)
-    if raw is None:
-        raise Problem(400, "malformed-json", "The body is not valid JSON.")
+    try:
+        # NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them.
+        raw = json.loads(request.get_data(), parse_constant=_not_json)
+    except ValueError:
+        raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         raise validation_problem(field_errors(error)) from None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -122,6 +122,8 @@ REFUSED = [
      415, PROBLEMS + "unsupported-media-type", set()),
     ("malformed JSON", {"data": '{"slug": "dental-', "content_type": "application/json"},
      400, PROBLEMS + "malformed-json", set()),
+    ("NaN, which JSON does not have", {"data": '{"slug": NaN}', "content_type": "application/json"},
+     400, PROBLEMS + "malformed-json", set()),
     ("malformed Idempotency-Key", {"headers": {"Idempotency-Key": "not a key!"}}, 422, VALIDATION,
      {"Idempotency-Key"}),
 ]

@@ -90,11 +90,8 @@ class JsonService:
         sent = dict(headers or {})
         body = None
         if json is not None:
-            try:
-                body = jsonlib.dumps(json, allow_nan=False).encode()
-            except ValueError:
-                # NaN and infinities have no JSON form: fail closed, like any request that cannot be sent.
-                raise ServiceUnavailable(self.name, "request is not JSON") from None
+            # Bodies come from json_body, which refuses NaN and infinities: they have no JSON form.
+            body = jsonlib.dumps(json, allow_nan=False).encode()
             sent["Content-Type"] = "application/json"
         return self.read_json(self.exchange(method, path, body=body, params=params, headers=sent))
 

@@ -106,3 +106,15 @@ def test_a_bad_document_is_refused_per_field_and_nothing_is_written(offer, catal
     assert [e["field"] for e in problem_of(response)["errors"]] == [field]
     assert (catalog_rows.counts(), lists(offer)) == (before, listed)
     assert offer.platform.call("GET", f"{offer.path}/services/{service['id']}", offer.clinic.admin) == service
+
+
+def test_a_body_with_nan_is_not_json_and_never_reaches_catalog(platform, offer, catalog_rows, problem_of):
+    before = catalog_rows.counts()
+
+    response = platform.client.post(
+        offer.path + "/services", data='{"name": "Massage", "duration_minutes": NaN}',
+        headers={**offer.clinic.admin.headers, "Content-Type": "application/json", "Idempotency-Key": "nan"})
+
+    assert response.status_code == 400
+    assert problem_of(response)["type"].rsplit("/", 1)[1] == "malformed-json"
+    assert catalog_rows.counts() == before
