@@ -159,6 +159,16 @@ def test_the_same_add_on_is_held_once(on_pro):
     assert refused.value.code == "add-on-held"
 
 
+def test_an_add_on_a_concurrent_change_added_a_moment_later_is_held_already(on_pro):
+    # Two requests race: the second takes the lock after the first committed, its clock read earlier.
+    held = on_pro.add(TELEREHAB_PACK.current, uuid.UUID(int=2), 1, SIGNED_UP + timedelta(milliseconds=5))
+
+    with pytest.raises(SubscriptionRefused) as refused:
+        held.add(TELEREHAB_PACK.current, uuid.UUID(int=3), 1, SIGNED_UP)
+
+    assert refused.value.code == "add-on-held"
+
+
 def test_an_add_on_sold_with_some_base_plans_only_is_refused_on_another():
     queue_board = plan("queue-board", PlanKind.ADD_ON, Terms(frozenset({"queue_board"}), {}, ron(50), Period.MONTH),
                        available_with={"pro"})

@@ -118,7 +118,9 @@ class Subscription:
     def add(self, plan: PlanVersion, item_id: uuid.UUID, quantity: int, now: datetime) -> Subscription:
         if quantity < 1:
             raise SubscriptionRefused("invalid-quantity", "quantity", "use a whole number from 1")
-        active = self.active_items(now)
+        # Not ended, rather than started: a concurrent change may have added an item a moment
+        # "after" this request's clock, and it is held all the same.
+        active = tuple(i for i in self.items if i.until is None or now < i.until)
         base = next((i for i in active if i.kind is PlanKind.BASE), None)
         if plan.kind is PlanKind.BASE:
             if base is not None:
