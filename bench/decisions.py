@@ -90,6 +90,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from measure import cpu_by_process, machine_cpu, percentile
+
+from clinic_runtime.devstack import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -163,12 +166,6 @@ class Database:
         self.admin.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Platform:
     """What runs for the benchmark; `stack` stops and removes it all, in reverse order."""
@@ -192,7 +189,7 @@ class Platform:
     def start(self, name: str, env: dict[str, str], service: str | None = None) -> str:
         """Start `<service>-web` (by default service = name) as the platform does (console
         script, gunicorn), known as `name`; its base URL."""
-        port = free_port()
+        port = free_ports(1)[0]
         metrics = LOGS / f"metrics-{name}-{port}"
         log = self.stack.enter_context((LOGS / f"{name}-web.log").open("w"))
         process = subprocess.Popen(
@@ -230,7 +227,7 @@ class MailBox:
     """An SMTP sink in this process for the gateway's invitations: the link's token per recipient."""
 
     def __init__(self, stack: ExitStack) -> None:
-        self.port = free_port()
+        self.port = free_ports(1)[0]
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         box = self
@@ -480,7 +477,7 @@ class Bench:
         catalog = self.platform.start("catalog", {"DATABASE_URL": self.platform.database("catalog")})
         # The services this benchmark does not start: a port nothing listens on, so the gateway
         # finds them down rather than reaching whatever runs on their default ports.
-        absent = f"http://127.0.0.1:{free_port()}"
+        absent = f"http://127.0.0.1:{free_ports(1)[0]}"
         env = {"CATALOG_URL": catalog, "ENTITLEMENTS_URL": self.entitlements, "SCHEDULING_URL": absent,
                "BILLING_URL": absent, "NOTIFICATIONS_URL": absent,
                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port),
@@ -701,34 +698,6 @@ async def steady_load(endpoint: Endpoint, rate: float, seconds: float, offset: i
 
 
 # -- reporting --------------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
-
-
-def machine_cpu() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = ticks[3] + ticks[4]
-    return sum(ticks) - idle, sum(ticks)
-
-
-def cpu_by_process() -> dict[int, tuple[int, str, float]]:
-    """CPU seconds used so far by every process on the machine: pid -> (parent's pid, command
-    line, seconds)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    usage = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        usage[int(entry.name)] = (int(stat[1]), command, (int(stat[11]) + int(stat[12])) / tick)
-    return usage
 
 
 def cpu_per_request(platform: Platform, before: dict, after: dict,

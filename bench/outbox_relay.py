@@ -35,6 +35,7 @@ import aio_pika
 import psycopg
 import requests
 import sqlalchemy as sa
+from measure import cpu_by_process, machine_cpu, percentile
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from clinic_contracts import Envelope
@@ -219,29 +220,6 @@ def latencies(catalog_db: str, scheduling_db: str, expected: int, since: datetim
     }
 
 
-def machine_cpu() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = ticks[3] + ticks[4]
-    return sum(ticks) - idle, sum(ticks)
-
-
-def cpu_by_process() -> dict[int, tuple[str, float]]:
-    """CPU seconds used so far by every process on the machine: pid -> (command line, seconds)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    usage = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        usage[int(entry.name)] = (command, (int(stat[11]) + int(stat[12])) / tick)
-    return usage
-
-
 def cpu_per_event(before: dict, after: dict, workers: dict[str, int], events: int) -> dict[str, float]:
     """Milliseconds of CPU per event spent by each part of the pipeline between two snapshots."""
     def part(pid: int, command: str) -> str:
@@ -257,16 +235,12 @@ def cpu_per_event(before: dict, after: dict, workers: dict[str, int], events: in
         return "everything else"
 
     spent: dict[str, float] = {}
-    for pid, (command, seconds) in after.items():
-        used = seconds - before.get(pid, (command, 0.0))[1]
+    for pid, (_parent, command, seconds) in after.items():
+        used = seconds - before.get(pid, (0, command, 0.0))[2]
         if used > 0:
             key = part(pid, command)
             spent[key] = spent.get(key, 0.0) + used
     return {key: seconds / events * 1000 for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1])}
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))]
 
 
 def main() -> None:

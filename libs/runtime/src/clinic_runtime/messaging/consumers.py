@@ -45,11 +45,14 @@ class EventHandlers:
         self.group = group
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
 
-    def on(self, model: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+    def on(self, *models: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        """Register the handler of these event types (several when they share one, e.g. a
+        snapshot's upserted and archived events)."""
         def register(handler: Handler[E]) -> Handler[E]:
-            if model.event_type in self._handlers:
-                raise ValueError(f"{self.group} already handles {model.event_type}")
-            self._handlers[model.event_type] = (model, handler)
+            for model in models:
+                if model.event_type in self._handlers:
+                    raise ValueError(f"{self.group} already handles {model.event_type}")
+                self._handlers[model.event_type] = (model, handler)
             return handler
 
         return register

@@ -24,9 +24,6 @@ handlers = EventHandlers("gateway")
 RoleChange = RoleUpsertedV1 | RoleArchivedV1 | RoleAssignmentGrantedV1 | RoleAssignmentRevokedV1
 
 
-@handlers.on(RoleUpsertedV1)
-@handlers.on(RoleArchivedV1)
-@handlers.on(RoleAssignmentGrantedV1)
-@handlers.on(RoleAssignmentRevokedV1)
+@handlers.on(RoleUpsertedV1, RoleArchivedV1, RoleAssignmentGrantedV1, RoleAssignmentRevokedV1)
 def on_role_change(session: Session, event: RoleChange, _envelope: Envelope) -> None:
     SqlAccessGenerations(session).advance(event.clinic_id, utcnow())

@@ -36,33 +36,18 @@ def on_clinic_upserted(session: Session, event: events.ClinicUpsertedV1, _envelo
     record_clinic(SqlClinicDirectory(session), clinic_snapshot(event))
 
 
-@handlers.on(events.ProviderUpsertedV1)
-def on_provider_upserted(session: Session, event: events.ProviderUpsertedV1, _envelope: Envelope) -> None:
+@handlers.on(events.ProviderUpsertedV1, events.ProviderArchivedV1)
+def on_provider(session: Session, event: events.ProviderSnapshot, _envelope: Envelope) -> None:
     record_provider(SqlProviderDirectory(session), provider_snapshot(event))
 
 
-@handlers.on(events.ProviderArchivedV1)
-def on_provider_archived(session: Session, event: events.ProviderArchivedV1, _envelope: Envelope) -> None:
-    record_provider(SqlProviderDirectory(session), provider_snapshot(event))
-
-
-@handlers.on(events.ServiceUpsertedV1)
-def on_service_upserted(session: Session, event: events.ServiceUpsertedV1, _envelope: Envelope) -> None:
+@handlers.on(events.ServiceUpsertedV1, events.ServiceArchivedV1)
+def on_service(session: Session, event: events.ServiceSnapshot, _envelope: Envelope) -> None:
     record_service(SqlServiceDirectory(session), service_snapshot(event))
 
 
-@handlers.on(events.ServiceArchivedV1)
-def on_service_archived(session: Session, event: events.ServiceArchivedV1, _envelope: Envelope) -> None:
-    record_service(SqlServiceDirectory(session), service_snapshot(event))
-
-
-@handlers.on(events.CalendarUpsertedV1)
-def on_calendar_upserted(session: Session, event: events.CalendarUpsertedV1, _envelope: Envelope) -> None:
-    record_calendar(SqlCalendarDirectory(session), calendar_snapshot(event))
-
-
-@handlers.on(events.CalendarArchivedV1)
-def on_calendar_archived(session: Session, event: events.CalendarArchivedV1, _envelope: Envelope) -> None:
+@handlers.on(events.CalendarUpsertedV1, events.CalendarArchivedV1)
+def on_calendar(session: Session, event: events.CalendarSnapshot, _envelope: Envelope) -> None:
     record_calendar(SqlCalendarDirectory(session), calendar_snapshot(event))
 
 
