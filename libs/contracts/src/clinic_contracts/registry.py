@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clinic_contracts.envelope import Event
+from clinic_contracts.events.billing import PaymentFailedV1, PaymentSucceededV1
 from clinic_contracts.events.catalog import (
     CalendarArchivedV1,
     CalendarUpsertedV1,
@@ -30,7 +31,20 @@ from clinic_contracts.events.entitlements import (
     RoleUpsertedV1,
     SubscriptionChangedV1,
 )
-from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
+from clinic_contracts.events.scheduling import (
+    AppointmentCanceledV1,
+    AppointmentCompletedV1,
+    AppointmentConfirmedV1,
+    AppointmentExpiredV1,
+    AppointmentHeldV1,
+    AppointmentNoShowV1,
+    AppointmentProviderChangedV1,
+    AppointmentRefundDueV1,
+    AppointmentRescheduledV1,
+    AvailabilityUpdatedV1,
+    PatientArchivedV1,
+    PatientUpsertedV1,
+)
 
 EVENT_MODELS: dict[str, type[Event]] = {
     model.event_type: model
@@ -59,6 +73,19 @@ EVENT_MODELS: dict[str, type[Event]] = {
         CapabilityPausedV1,
         CapabilityResumedV1,
         AvailabilityUpdatedV1,
+        PatientUpsertedV1,
+        PatientArchivedV1,
+        AppointmentHeldV1,
+        AppointmentConfirmedV1,
+        AppointmentExpiredV1,
+        AppointmentCanceledV1,
+        AppointmentRescheduledV1,
+        AppointmentProviderChangedV1,
+        AppointmentCompletedV1,
+        AppointmentNoShowV1,
+        AppointmentRefundDueV1,
+        PaymentSucceededV1,
+        PaymentFailedV1,
     )
 }
 
