@@ -13,7 +13,10 @@ from clinic_contracts import Envelope
 from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.tables import inbox
 
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_STATEMENTS = {
+    name: insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str) -> set[uuid.UUID]:
@@ -27,8 +30,7 @@ def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str)
     # Sorted, so concurrent batches take the primary key's locks in one order and cannot deadlock.
     rows = sorted({e.id: {"event_id": e.id, "consumer": consumer, "event_type": e.type, "processed_at": now}
                    for e in envelopes}.values(), key=lambda row: row["event_id"])
-    insert = _INSERT[session.get_bind().dialect.name]
-    recorded = session.execute(
-        insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
-    ).scalars()
-    return set(recorded)
+    statement = _STATEMENTS[session.get_bind().dialect.name]
+    # Many parameter sets for one statement: SQLAlchemy sends them as one multi-row INSERT but
+    # compiles the statement once, not once per batch size.
+    return set(session.execute(statement, rows).scalars())
