@@ -242,3 +242,168 @@ class CapabilityResumedV1(Event):
 
     def subject(self) -> str:
         return f"{self.clinic_id}/{self.capability}"
+
+
+# -- patient care: tiers, service-plan enrollments and their reservations -----------------------
+
+
+class PeriodSnapshot(BaseModel):
+    count: int
+    unit: Literal["day", "week", "month", "year"]
+
+
+class TierInclusion(BaseModel):
+    plan_id: uuid.UUID = Field(description="The catalog service plan (catalog.plan.*) whose sessions are included.")
+    sessions: int = Field(description="Sessions granted per tier period.")
+    on_renewal: Literal["drop", "carry"] = Field(
+        description="drop: leftovers lapse at renewal (use it or lose it); carry: they are added to the next grant.")
+    on_upgrade: Literal["full", "prorated"] = Field(
+        description="full: a patient moved onto the tier mid-period gets every session; prorated: the share left.")
+
+
+class TierSnapshot(Event):
+    """A clinic's patient tier: the role its patients hold and what it includes per period."""
+
+    clinic_id: uuid.UUID
+    tier_key: str = Field(description="Stable handle of the tier within its clinic, e.g. annual-premium.")
+    name: str
+    role_key: str = Field(description="The role every patient on the tier holds (built-in or the clinic's own).")
+    period: PeriodSnapshot = Field(description="How long one tier period lasts; inclusions renew with it.")
+    price: PlanPrice | None = Field(description="What the clinic charges per period (it bills the patient itself).")
+    inclusions: list[TierInclusion]
+    version: int = Field(description="Increases by one with every change; consumers keep the highest.")
+    archived: bool
+    updated_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.tier_key}"
+
+
+class TierUpsertedV1(TierSnapshot):
+    """A patient tier was created or changed; its patients hold the (possibly new) role at once."""
+
+    event_type: ClassVar[str] = "entitlements.tier.upserted.v1"
+    producer: ClassVar[str] = "entitlements"
+
+
+class TierArchivedV1(TierSnapshot):
+    """A patient tier was archived: no patient can be put on it any more."""
+
+    event_type: ClassVar[str] = "entitlements.tier.archived.v1"
+    producer: ClassVar[str] = "entitlements"
+
+
+class PatientTierChangedV1(Event):
+    """Staff put a patient on a tier, moved them to another, or cancelled their tier (tier_key null)."""
+
+    event_type: ClassVar[str] = "entitlements.patient_tier.changed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    patient_id: uuid.UUID = Field(description="Scheduling's patient id.")
+    tier_key: str | None = Field(description="The tier the patient is on now; none when cancelled.")
+    previous_tier_key: str | None
+    period_start: AwareDatetime | None = Field(description="The current tier period; none when cancelled.")
+    period_end: AwareDatetime | None
+    changed_by: uuid.UUID | None
+    changed_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.patient_id}"
+
+
+class EnrollmentSnapshot(BaseModel):
+    enrollment_id: uuid.UUID
+    patient_id: uuid.UUID = Field(description="Scheduling's patient id.")
+    plan_id: uuid.UUID = Field(description="The catalog service plan.")
+    plan_name: str
+    source: Literal["purchase", "tier"] = Field(description="Bought directly, or granted by the patient's tier.")
+    tier_key: str | None
+    service_ids: list[uuid.UUID] = Field(description="Services its sessions can be booked for; empty: any.")
+    access_grants: list[Literal["telerehab", "library"]]
+    sessions_granted: int
+    sessions_reserved: int = Field(description="Held by bookings not paid yet.")
+    sessions_used: int
+    sessions_remaining: int
+    starts_at: AwareDatetime
+    sessions_until: AwareDatetime | None = Field(description="Leftover sessions lapse then; none: never.")
+    access_until: AwareDatetime | None = Field(description="The access grants end then; none: never.")
+    status: Literal["active", "expired", "canceled"]
+    ended_at: AwareDatetime | None
+    version: int = Field(description="Increases by one with every change; consumers keep the highest.")
+
+
+class EnrollmentEvent(Event):
+    clinic_id: uuid.UUID
+    enrollment: EnrollmentSnapshot
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.enrollment.enrollment_id}"
+
+
+class EnrollmentGrantedV1(EnrollmentEvent):
+    """A patient was enrolled in a service plan: bought directly, or granted by their tier."""
+
+    event_type: ClassVar[str] = "entitlements.enrollment.granted.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    granted_by: uuid.UUID | None = Field(description="The staff account; none when granted by the platform.")
+
+
+class EnrollmentRenewedV1(EnrollmentEvent):
+    """A tier period rolled over: `enrollment` is the new period's grant of one inclusion."""
+
+    event_type: ClassVar[str] = "entitlements.enrollment.renewed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    previous_enrollment_id: uuid.UUID | None = Field(description="The previous period's grant, now expired.")
+    carried_over: int = Field(description="Leftover sessions added from the previous period (0 when dropped).")
+
+
+class EnrollmentExpiredV1(EnrollmentEvent):
+    """An enrollment's window or tier period ended: its data stays, leftover sessions can no longer be used."""
+
+    event_type: ClassVar[str] = "entitlements.enrollment.expired.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    reason: Literal["window_ended", "tier_period_ended", "tier_changed"]
+
+
+class EnrollmentCanceledV1(EnrollmentEvent):
+    """Staff cancelled an enrollment, or the patient's tier was cancelled (a soft end: data kept)."""
+
+    event_type: ClassVar[str] = "entitlements.enrollment.canceled.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    reason: Literal["staff", "tier_canceled"]
+    canceled_by: uuid.UUID | None
+
+
+class ReservationEvent(Event):
+    clinic_id: uuid.UUID
+    reservation_id: uuid.UUID
+    enrollment_id: uuid.UUID
+    appointment_id: uuid.UUID
+    patient_id: uuid.UUID
+    sessions_remaining: int = Field(description="Sessions of the enrollment left after this change.")
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.appointment_id}"
+
+
+class ReservationCommittedV1(ReservationEvent):
+    """The appointment holding a session was paid: the session is used."""
+
+    event_type: ClassVar[str] = "entitlements.reservation.committed.v1"
+    producer: ClassVar[str] = "entitlements"
+
+
+class ReservationReleasedV1(ReservationEvent):
+    """A session held or used by an appointment was given back to the enrollment."""
+
+    event_type: ClassVar[str] = "entitlements.reservation.released.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    reason: Literal["appointment_canceled", "appointment_expired", "reservation_expired", "undone"]

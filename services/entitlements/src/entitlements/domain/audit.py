@@ -24,6 +24,13 @@ class AuditAction(enum.StrEnum):
     OVERRIDE_REVOKED = "override.revoked"
     CAPABILITY_PAUSED = "capability.paused"
     CAPABILITY_RESUMED = "capability.resumed"
+    TIER_CREATED = "tier.created"
+    TIER_CHANGED = "tier.changed"
+    TIER_ARCHIVED = "tier.archived"
+    PATIENT_TIER_SET = "patient_tier.set"
+    PATIENT_TIER_CANCELED = "patient_tier.canceled"
+    ENROLLMENT_CREATED = "enrollment.created"
+    ENROLLMENT_CANCELED = "enrollment.canceled"
 
 
 @dataclass(frozen=True)

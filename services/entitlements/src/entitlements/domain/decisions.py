@@ -32,6 +32,7 @@ class ReasonCode(enum.StrEnum):
     NO_ROLE = "no_role"
     NOT_GRANTED = "not_granted"
     NOT_OWNER = "not_owner"
+    CAPABILITY_OFF = "capability_off"  # telerehab or library access while the clinic's telerehab capability is off
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
@@ -17,17 +18,23 @@ from clinic_runtime.db import make_engine, utcnow
 from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
 from clinic_runtime.serve import serve_web
 from clinic_runtime.web import create_web_app, db, etag, expected_version, idempotent, json_body
+from entitlements.adapters.care_access import SqlCareAccess
 from entitlements.adapters.role_holdings import SqlRoleHoldings
 from entitlements.domain.assignments import Assignment
 from entitlements.domain.audit import AuditEntry
 from entitlements.domain.decisions import Principal, PrincipalKind, Resource
 from entitlements.domain.permissions import PERMISSIONS, as_documents
 from entitlements.domain.roles import BUILT_IN_ROLES, Role, RoleArchived, RoleBundle
+from entitlements.domain.usage import LimitReached
 from entitlements.entrypoints.actors import acting_account as _actor
+from entitlements.entrypoints.care import patient_care
 from entitlements.entrypoints.commercial import commercial
+from entitlements.entrypoints.usage import limit_reached, usage
 from entitlements.service_layer import decisions
 from entitlements.service_layer import roles as use_cases
 from entitlements.service_layer.unit_of_work import SqlUnitOfWork
+from entitlements.service_layer.usage import admit_staff_role
+from entitlements.service_layer.usage_unit_of_work import SqlUsageUnitOfWork
 from entitlements.settings import Settings
 
 AUDIT_PAGE = 50
@@ -68,7 +75,7 @@ def make_decision():
     resource = None if body.resource is None else Resource(body.resource.type, body.resource.id,
                                                            body.resource.owner_id)
     decision = decisions.decide(current_app.extensions["role_holdings"], Principal(p.id, p.kind, p.clinic_id),
-                                body.action, body.clinic_id, resource)
+                                body.action, body.clinic_id, resource, current_app.extensions["care_access"], utcnow())
     return {"allowed": decision.allowed, "scope": decision.scope, "reason_code": decision.reason_code,
             "reason": decision.reason}
 
@@ -149,7 +156,8 @@ def roles_of_principal(clinic_id: uuid.UUID, principal_id: uuid.UUID):
 def grant_role(clinic_id: uuid.UUID, principal_id: uuid.UUID, key: str):
     actor = _actor()
     with _refusals_as_problems(key):
-        assignment = use_cases.grant_role(SqlUnitOfWork(db()), clinic_id, principal_id, key, actor, utcnow())
+        assignment = use_cases.grant_role(SqlUnitOfWork(db()), clinic_id, principal_id, key, actor, utcnow(),
+                                          staff_limit=partial(admit_staff_role, SqlUsageUnitOfWork(db())))
     return _assignment_representation(assignment), 200
 
 
@@ -221,6 +229,8 @@ def _refusals_as_problems(key: str) -> Iterator[None]:
     except use_cases.StaleVersion as stale:
         raise Problem(412, "stale-version", "The role changed since you read it.",
                       f"It is now at version {stale.current}; read it again and retry.") from None
+    except LimitReached as reached:
+        raise limit_reached(reached) from None
 
 
 # -- representations --------------------------------------------------------------------------
@@ -272,8 +282,9 @@ class ServerTiming:
 def create_app() -> Flask:
     settings = Settings()
     engine = make_engine(settings.resolved_database_url())
-    app = create_web_app(settings, engine, [access, commercial])
+    app = create_web_app(settings, engine, [access, commercial, usage, patient_care])
     app.extensions["role_holdings"] = SqlRoleHoldings(engine)
+    app.extensions["care_access"] = SqlCareAccess(engine)
     app.wsgi_app = ServerTiming(app.wsgi_app)  # type: ignore[method-assign]
     return app
 

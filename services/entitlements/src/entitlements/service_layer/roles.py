@@ -8,7 +8,7 @@ unchanged role) records and publishes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,10 @@ class StaleVersion(Exception):
         self.current = current
 
 
+# Refuses (raises) a grant of `role_key` to the principal that would exceed the staff limit.
+StaffLimit = Callable[[uuid.UUID, uuid.UUID, str, datetime], None]
+
+
 @dataclass(frozen=True)
 class RoleChange:
     name: str
@@ -135,11 +139,15 @@ def archive_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, expected_versi
 
 
 def grant_role(uow: UnitOfWork, clinic_id: uuid.UUID, principal_id: uuid.UUID, key: str,
-               actor: uuid.UUID | None, now: datetime) -> Assignment:
+               actor: uuid.UUID | None, now: datetime, staff_limit: StaffLimit | None = None) -> Assignment:
     """Give the principal the role; granting a role already held changes nothing and returns
-    the assignment as it was first granted."""
+    the assignment as it was first granted. With `staff_limit`, a grant that would make one
+    staff user more than the clinic's plan allows is refused (`LimitReached`), in the same
+    transaction as the grant."""
     if key not in BUILT_IN_ROLES and _existing(uow, clinic_id, key, lock=True).archived:
         raise RoleNotAssignable(key)
+    if staff_limit is not None:
+        staff_limit(clinic_id, principal_id, key, now)
     assignment = Assignment(clinic_id, principal_id, key, actor, now)
     if not uow.assignments.add(assignment):
         return next(a for a in uow.assignments.held_by(clinic_id, principal_id) if a.role_key == key)

@@ -1,0 +1,257 @@
+"""Use cases on service-plan enrollments and the reservations bookings make against them.
+
+A booking reserves a session while its slot is held; scheduling's confirmation commits it, its
+cancellation or expiry releases it, and the worker releases a reservation nobody committed by its
+expiry. Every change of a count is one conditional UPDATE (see adapters.care), and every move of a
+reservation is conditional on the status it was read in, so a timer and a consumer racing for the
+same reservation settle it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from clinic_contracts import uuid7
+from clinic_contracts.events.entitlements import (
+    EnrollmentCanceledV1,
+    EnrollmentExpiredV1,
+    EnrollmentGrantedV1,
+    EnrollmentSnapshot,
+    ReservationCommittedV1,
+    ReservationReleasedV1,
+)
+from entitlements.domain.audit import AuditAction, AuditEntry
+from entitlements.domain.enrollments import (
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    NotUsable,
+    ReleaseReason,
+    Reservation,
+    ReservationStatus,
+    enroll,
+)
+from entitlements.service_layer.care_unit_of_work import CareUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class UnknownEnrollment(Exception):
+    pass
+
+
+class UnknownServicePlan(Exception):
+    """No live service plan of the clinic has this id (or catalog's event has not arrived yet)."""
+
+
+class EnrollmentNotUsable(Exception):
+    def __init__(self, reason: NotUsable) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class NoSessionsLeft(Exception):
+    def __init__(self, enrollment: Enrollment) -> None:
+        super().__init__(f"enrollment {enrollment.id} has no session left")
+        self.enrollment = enrollment
+
+
+class ReservedElsewhere(Exception):
+    """The appointment already holds a session of another enrollment."""
+
+    def __init__(self, reservation: Reservation) -> None:
+        super().__init__(f"appointment {reservation.appointment_id} holds a session of {reservation.enrollment_id}")
+        self.reservation = reservation
+
+
+class EnrollmentEnded(Exception):
+    def __init__(self, enrollment: Enrollment) -> None:
+        super().__init__(f"enrollment {enrollment.id} is {enrollment.status}")
+        self.enrollment = enrollment
+
+
+# -- enrollments --------------------------------------------------------------------------------
+
+
+def enroll_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, plan_id: uuid.UUID,
+                   actor: uuid.UUID | None, now: datetime) -> Enrollment:
+    """A direct purchase: the clinic was paid, staff enrol the patient in the plan."""
+    plan = uow.service_plans.get(clinic_id, plan_id)
+    if plan is None or plan.archived:
+        raise UnknownServicePlan(str(plan_id))
+    enrollment = enroll(plan, patient_id, uuid7(), now, actor)
+    uow.enrollments.add(enrollment)
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.ENROLLMENT_CREATED,
+                                enrollment_subject(enrollment.id), None, enrollment_state(enrollment)))
+    uow.publish(EnrollmentGrantedV1(clinic_id=clinic_id, enrollment=enrollment_snapshot(enrollment),
+                                    occurred_at=now, granted_by=actor), clinic_id=clinic_id)
+    return enrollment
+
+
+def existing_enrollment(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> Enrollment:
+    enrollment = uow.enrollments.get(clinic_id, enrollment_id)
+    if enrollment is None:
+        raise UnknownEnrollment(str(enrollment_id))
+    return enrollment
+
+
+def cancel_enrollment(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID,
+                      actor: uuid.UUID | None, now: datetime) -> Enrollment:
+    """Staff cancel an enrollment: a soft end (data kept, leftover sessions unusable). Sessions
+    already reserved by held bookings may still be committed when those are paid."""
+    enrollment = existing_enrollment(uow, clinic_id, enrollment_id)
+    ended = uow.enrollments.end(enrollment, EnrollmentStatus.CANCELED, now)
+    if ended is None:
+        raise EnrollmentEnded(uow.enrollments.get(clinic_id, enrollment_id) or enrollment)
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.ENROLLMENT_CANCELED,
+                                enrollment_subject(enrollment_id), enrollment_state(enrollment),
+                                enrollment_state(ended)))
+    uow.publish(EnrollmentCanceledV1(clinic_id=clinic_id, enrollment=enrollment_snapshot(ended), occurred_at=now,
+                                     reason="staff", canceled_by=actor), clinic_id=clinic_id)
+    return ended
+
+
+def expire_due(uow: CareUnitOfWork, now: datetime, limit: int) -> int:
+    """End the active enrollments whose sessions and access have both lapsed; how many ended."""
+    ended = 0
+    for enrollment in uow.enrollments.due(now, limit):
+        expired = uow.enrollments.end(enrollment, EnrollmentStatus.EXPIRED, now)
+        if expired is None:
+            continue
+        reason = "tier_period_ended" if expired.source is EnrollmentSource.TIER else "window_ended"
+        uow.publish(EnrollmentExpiredV1(clinic_id=expired.clinic_id, enrollment=enrollment_snapshot(expired),
+                                        occurred_at=now, reason=reason), clinic_id=expired.clinic_id)
+        ended += 1
+    return ended
+
+
+# -- reservations -------------------------------------------------------------------------------
+
+
+def reserve(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, appointment_id: uuid.UUID,
+            patient_id: uuid.UUID, service_id: uuid.UUID | None, now: datetime,
+            hold: timedelta) -> tuple[Reservation, bool]:
+    """Hold one session of the enrollment for the appointment until `now + hold`; (the
+    reservation, whether it is new). Asking again for the same appointment answers the same."""
+    enrollment = existing_enrollment(uow, clinic_id, enrollment_id)
+    held = uow.reservations.get(clinic_id, appointment_id)
+    if held is not None:
+        return _same_reservation(held, enrollment_id), False
+    refusal = enrollment.refusal(patient_id, service_id, now)
+    if refusal is not None:
+        raise EnrollmentNotUsable(refusal)
+    reservation = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
+                              ReservationStatus.RESERVED, now, now + hold, None)
+    if not uow.reservations.add(reservation):
+        # A concurrent request for the same appointment stored its reservation first.
+        return _same_reservation(uow.reservations.get(clinic_id, appointment_id), enrollment_id), False  # type: ignore[arg-type]
+    if not uow.enrollments.take_session(clinic_id, enrollment_id, now):
+        raise NoSessionsLeft(enrollment)
+    return reservation, True
+
+
+def _same_reservation(held: Reservation, enrollment_id: uuid.UUID) -> Reservation:
+    if held.enrollment_id != enrollment_id:
+        raise ReservedElsewhere(held)
+    return held
+
+
+def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
+           enrollment_id: uuid.UUID | None, patient_id: uuid.UUID, now: datetime) -> Reservation | None:
+    """The appointment was paid (or needed no payment): its session is used. An appointment
+    booked against an enrollment without a reservation (staff booking at scheduling) takes its
+    session now, as does one whose reservation had lapsed, while one remains."""
+    held = uow.reservations.get(clinic_id, appointment_id)
+    if held is not None and held.status is ReservationStatus.COMMITTED:
+        return None
+    if held is not None and held.status is ReservationStatus.RESERVED:
+        if not uow.reservations.settle(held, ReservationStatus.COMMITTED, now):
+            return None
+        uow.enrollments.commit_session(clinic_id, held.enrollment_id)
+        committed = held
+    else:
+        enrollment_id = held.enrollment_id if held is not None else enrollment_id
+        if enrollment_id is None:
+            return None
+        if not uow.enrollments.use_session(clinic_id, enrollment_id):
+            log.warning("a paid appointment found no session left in its enrollment",
+                        extra={"appointment_id": str(appointment_id), "enrollment_id": str(enrollment_id)})
+            return None
+        if held is None:
+            committed = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
+                                    ReservationStatus.COMMITTED, now, now, now)
+            uow.reservations.add(committed)
+        else:
+            uow.reservations.settle(held, ReservationStatus.COMMITTED, now)
+            committed = held
+    _publish_settled(uow, committed, now, ReservationCommittedV1)
+    return committed
+
+
+def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, reason: ReleaseReason,
+            now: datetime) -> Reservation | None:
+    """Give the appointment's session back to its enrollment (reserved or used); None when it
+    held none (any more)."""
+    held = uow.reservations.get(clinic_id, appointment_id)
+    if held is None or held.status is ReservationStatus.RELEASED:
+        return None
+    if not uow.reservations.settle(held, ReservationStatus.RELEASED, now):
+        return None
+    uow.enrollments.return_session(clinic_id, held.enrollment_id, held.status)
+    _publish_settled(uow, held, now, ReservationReleasedV1, reason=str(reason))
+    return held
+
+
+def move(uow: CareUnitOfWork, clinic_id: uuid.UUID, previous_appointment_id: uuid.UUID,
+         appointment_id: uuid.UUID) -> bool:
+    """A rescheduled appointment keeps its session: the reservation follows the new appointment."""
+    held = uow.reservations.get(clinic_id, previous_appointment_id)
+    if held is None or uow.reservations.get(clinic_id, appointment_id) is not None:
+        return False
+    return uow.reservations.move(held, appointment_id)
+
+
+def release_lapsed(uow: CareUnitOfWork, now: datetime, limit: int) -> int:
+    """Release the reservations nobody committed by their expiry; how many were released."""
+    released = 0
+    for held in uow.reservations.due(now, limit):
+        if release(uow, held.clinic_id, held.appointment_id, ReleaseReason.RESERVATION_EXPIRED, now) is not None:
+            released += 1
+    return released
+
+
+def _publish_settled(uow: CareUnitOfWork, reservation: Reservation, now: datetime, event_type, **fields) -> None:
+    enrollment = uow.enrollments.get(reservation.clinic_id, reservation.enrollment_id)
+    uow.publish(event_type(
+        clinic_id=reservation.clinic_id, reservation_id=reservation.id, enrollment_id=reservation.enrollment_id,
+        appointment_id=reservation.appointment_id, patient_id=reservation.patient_id,
+        sessions_remaining=enrollment.sessions_remaining if enrollment is not None else 0, occurred_at=now, **fields,
+    ), clinic_id=reservation.clinic_id)
+
+
+# -- representations shared by events and the audit ---------------------------------------------
+
+
+def enrollment_subject(enrollment_id: uuid.UUID) -> str:
+    return f"enrollment/{enrollment_id}"
+
+
+def enrollment_state(enrollment: Enrollment) -> dict[str, object]:
+    return {"plan_id": str(enrollment.plan_id), "patient_id": str(enrollment.patient_id),
+            "source": str(enrollment.source), "tier_key": enrollment.tier_key,
+            "sessions_granted": enrollment.sessions_granted, "status": str(enrollment.status)}
+
+
+def enrollment_snapshot(enrollment: Enrollment) -> EnrollmentSnapshot:
+    return EnrollmentSnapshot(
+        enrollment_id=enrollment.id, patient_id=enrollment.patient_id, plan_id=enrollment.plan_id,
+        plan_name=enrollment.plan_name, source=str(enrollment.source), tier_key=enrollment.tier_key,
+        service_ids=list(enrollment.service_ids), access_grants=[str(g) for g in enrollment.access_grants],
+        sessions_granted=enrollment.sessions_granted, sessions_reserved=enrollment.sessions_reserved,
+        sessions_used=enrollment.sessions_used, sessions_remaining=enrollment.sessions_remaining,
+        starts_at=enrollment.starts_at, sessions_until=enrollment.sessions_until,
+        access_until=enrollment.access_until, status=str(enrollment.status), ended_at=enrollment.ended_at,
+        version=enrollment.version,
+    )

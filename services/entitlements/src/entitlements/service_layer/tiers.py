@@ -1,0 +1,327 @@
+"""Use cases on patient tiers and the tier each patient is on, and the tier lifecycle the worker
+runs (renewal at the end of each period).
+
+A patient's tier role is not copied anywhere: decisions look it up through the patient's tier,
+so changing a tier's role changes it for every patient on it at once. A tier's inclusions are
+granted as enrollments for each period; changing them takes effect at each patient's next
+renewal (or tier change), so a period's grant never changes under a patient's feet.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from clinic_contracts import uuid7
+from clinic_contracts.events.entitlements import (
+    EnrollmentCanceledV1,
+    EnrollmentExpiredV1,
+    EnrollmentGrantedV1,
+    EnrollmentRenewedV1,
+    PatientTierChangedV1,
+    PeriodSnapshot,
+    PlanPrice,
+    TierArchivedV1,
+    TierInclusion,
+    TierUpsertedV1,
+)
+from entitlements.domain.audit import AuditAction, AuditEntry
+from entitlements.domain.enrollments import Enrollment, EnrollmentSource, EnrollmentStatus, grant_for_tier
+from entitlements.domain.roles import BUILT_IN_ROLES
+from entitlements.domain.tiers import Membership, OnRenewal, Tier, TierArchived, TierTerms, check_tier
+from entitlements.service_layer.care_unit_of_work import CareUnitOfWork
+from entitlements.service_layer.enrollments import enrollment_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class InvalidTier(Exception):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
+class TierExists(Exception):
+    pass
+
+
+class UnknownTier(Exception):
+    pass
+
+
+class StaleVersion(Exception):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"now at version {current}")
+        self.current = current
+
+
+class TierInUse(Exception):
+    def __init__(self, members: int) -> None:
+        super().__init__(f"{members} patient(s) are on the tier")
+        self.members = members
+
+
+class ConcurrentTierChange(Exception):
+    """Someone else changed the patient's tier while this change was being made."""
+
+
+# -- the clinic's tiers ---------------------------------------------------------------------------
+
+
+def create_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, terms: TierTerms, actor: uuid.UUID | None,
+                now: datetime) -> Tier:
+    _check(uow, clinic_id, key, terms)
+    tier = Tier(clinic_id, key, _trimmed(terms), 1, False, now)
+    if not uow.tiers.add(tier):
+        raise TierExists(key)
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_CREATED, tier_subject(key),
+                                None, tier_state(tier)))
+    uow.publish(_tier_event(TierUpsertedV1, tier), clinic_id=clinic_id)
+    return tier
+
+
+def existing_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, *, lock: bool = False) -> Tier:
+    tier = uow.tiers.get(clinic_id, key, lock=lock)
+    if tier is None:
+        raise UnknownTier(key)
+    return tier
+
+
+def change_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, terms: TierTerms, expected_version: int,
+                actor: uuid.UUID | None, now: datetime) -> Tier:
+    tier = existing_tier(uow, clinic_id, key, lock=True)
+    if tier.archived:
+        raise TierArchived(key)
+    if tier.version != expected_version:
+        raise StaleVersion(tier.version)
+    _check(uow, clinic_id, None, terms)
+    terms = _trimmed(terms)
+    if terms == tier.terms:
+        return tier
+    changed = replace(tier, terms=terms, version=tier.version + 1, updated_at=now)
+    if not uow.tiers.save(changed, expected_version):
+        raise StaleVersion(existing_tier(uow, clinic_id, key).version)
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_CHANGED, tier_subject(key),
+                                tier_state(tier), tier_state(changed)))
+    uow.publish(_tier_event(TierUpsertedV1, changed), clinic_id=clinic_id)
+    return changed
+
+
+def archive_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, expected_version: int,
+                 actor: uuid.UUID | None, now: datetime) -> Tier:
+    """Archive a tier no patient is on (move them first: a tier change is a decision about each)."""
+    tier = existing_tier(uow, clinic_id, key, lock=True)
+    if tier.archived:
+        raise TierArchived(key)
+    if tier.version != expected_version:
+        raise StaleVersion(tier.version)
+    members = uow.memberships.members(clinic_id, key)
+    if members:
+        raise TierInUse(members)
+    archived = replace(tier, archived=True, version=tier.version + 1, updated_at=now)
+    if not uow.tiers.save(archived, expected_version):
+        raise StaleVersion(existing_tier(uow, clinic_id, key).version)
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_ARCHIVED, tier_subject(key),
+                                tier_state(tier), tier_state(archived)))
+    uow.publish(_tier_event(TierArchivedV1, archived), clinic_id=clinic_id)
+    return archived
+
+
+def _check(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str | None, terms: TierTerms) -> None:
+    role = uow.roles.get(clinic_id, terms.role_key)
+    role_known = terms.role_key in BUILT_IN_ROLES or (role is not None and not role.archived)
+    problems = check_tier(key, terms, role_known, uow.service_plans.live_ids(clinic_id))
+    if problems:
+        raise InvalidTier(problems)
+
+
+def _trimmed(terms: TierTerms) -> TierTerms:
+    return replace(terms, name=terms.name.strip())
+
+
+# -- a patient's tier -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierChange:
+    membership: Membership | None  # None: the patient is on no tier now
+    granted: tuple[Enrollment, ...]
+
+
+def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, tier_key: str | None,
+                     actor: uuid.UUID | None, now: datetime) -> TierChange:
+    """Put the patient on a tier ("this patient is now Premium"), move them to another, or cancel
+    their tier (`tier_key` None). Their role follows at once. Moving keeps the current period
+    when both tiers' periods are alike (the new tier's inclusions are granted for the rest of it,
+    in full unless an inclusion says prorated); otherwise a new period starts now. The previous
+    tier's enrollments expire; cancelling ends them softly."""
+    current = uow.memberships.get(clinic_id, patient_id, lock=True)
+    if tier_key is None:
+        if current is not None:
+            _cancel(uow, current, actor, now)
+        return TierChange(None, ())
+    if current is not None and current.tier_key == tier_key:
+        return TierChange(current, ())
+    tier = existing_tier(uow, clinic_id, tier_key)
+    if tier.archived:
+        raise TierArchived(tier_key)
+    previous_tier = None if current is None else uow.tiers.get(clinic_id, current.tier_key)
+    if current is not None and previous_tier is not None and previous_tier.terms.period == tier.terms.period:
+        start, end = current.period_start, current.period_end
+    else:
+        start, end = now, tier.terms.period.after(now)
+    membership = Membership(clinic_id, patient_id, tier_key, start, end, now, actor,
+                            1 if current is None else current.version + 1)
+    if not uow.memberships.put(membership, current):
+        raise ConcurrentTierChange(str(patient_id))
+    if current is not None:
+        _end_tier_enrollments(uow, current, EnrollmentStatus.EXPIRED, now, actor)
+    granted = tuple(_grant_inclusions(uow, tier, membership, now, actor, joining=True))
+    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.PATIENT_TIER_SET,
+                                patient_tier_subject(patient_id), _membership_state(current),
+                                _membership_state(membership)))
+    uow.publish(PatientTierChangedV1(
+        clinic_id=clinic_id, patient_id=patient_id, tier_key=tier_key,
+        previous_tier_key=None if current is None else current.tier_key, period_start=start, period_end=end,
+        changed_by=actor, changed_at=now), clinic_id=clinic_id)
+    return TierChange(membership, granted)
+
+
+def _cancel(uow: CareUnitOfWork, current: Membership, actor: uuid.UUID | None, now: datetime) -> None:
+    if not uow.memberships.remove(current):
+        raise ConcurrentTierChange(str(current.patient_id))
+    _end_tier_enrollments(uow, current, EnrollmentStatus.CANCELED, now, actor)
+    uow.audit.record(AuditEntry(uuid7(), current.clinic_id, actor, now, AuditAction.PATIENT_TIER_CANCELED,
+                                patient_tier_subject(current.patient_id), _membership_state(current), None))
+    uow.publish(PatientTierChangedV1(
+        clinic_id=current.clinic_id, patient_id=current.patient_id, tier_key=None,
+        previous_tier_key=current.tier_key, period_start=None, period_end=None, changed_by=actor, changed_at=now,
+    ), clinic_id=current.clinic_id)
+
+
+def _end_tier_enrollments(uow: CareUnitOfWork, membership: Membership, status: EnrollmentStatus, now: datetime,
+                          actor: uuid.UUID | None) -> None:
+    for enrollment in _tier_enrollments(uow, membership):
+        if enrollment.status is not EnrollmentStatus.ACTIVE:
+            continue
+        ended = uow.enrollments.end(enrollment, status, now)
+        if ended is None:
+            continue
+        snapshot = enrollment_snapshot(ended)
+        if status is EnrollmentStatus.CANCELED:
+            event = EnrollmentCanceledV1(clinic_id=ended.clinic_id, enrollment=snapshot, occurred_at=now,
+                                         reason="tier_canceled", canceled_by=actor)
+        else:
+            event = EnrollmentExpiredV1(clinic_id=ended.clinic_id, enrollment=snapshot, occurred_at=now,
+                                        reason="tier_changed")
+        uow.publish(event, clinic_id=ended.clinic_id)
+
+
+def _tier_enrollments(uow: CareUnitOfWork, membership: Membership) -> list[Enrollment]:
+    return [e for e in uow.enrollments.of_patient(membership.clinic_id, membership.patient_id)
+            if e.source is EnrollmentSource.TIER and e.tier_key == membership.tier_key]
+
+
+def _grant_inclusions(uow: CareUnitOfWork, tier: Tier, membership: Membership, now: datetime,
+                      actor: uuid.UUID | None, *, joining: bool, carried: dict[uuid.UUID, Enrollment] | None = None,
+                      ) -> list[Enrollment]:
+    granted = []
+    for inclusion in tier.terms.inclusions:
+        plan = uow.service_plans.get(tier.clinic_id, inclusion.plan_id)
+        if plan is None or plan.archived:
+            log.warning("a tier includes a service plan that is no longer offered; not granted",
+                        extra={"tier_key": tier.key, "plan_id": str(inclusion.plan_id)})
+            continue
+        sessions = (inclusion.sessions_joining(membership.period_start, membership.period_end, now) if joining
+                    else inclusion.sessions)
+        previous = (carried or {}).get(inclusion.plan_id)
+        carried_over = (previous.sessions_remaining
+                        if previous is not None and inclusion.on_renewal is OnRenewal.CARRY else 0)
+        enrollment = grant_for_tier(plan, membership.patient_id, uuid7(), tier.key, sessions + carried_over,
+                                    membership.period_start, membership.period_end, now, actor)
+        if not uow.enrollments.add(enrollment):
+            continue  # this inclusion was already granted for this period
+        granted.append(enrollment)
+        snapshot = enrollment_snapshot(enrollment)
+        if joining:
+            event = EnrollmentGrantedV1(clinic_id=tier.clinic_id, enrollment=snapshot, occurred_at=now,
+                                        granted_by=actor)
+        else:
+            event = EnrollmentRenewedV1(clinic_id=tier.clinic_id, enrollment=snapshot, occurred_at=now,
+                                        previous_enrollment_id=None if previous is None else previous.id,
+                                        carried_over=carried_over)
+        uow.publish(event, clinic_id=tier.clinic_id)
+    return granted
+
+
+# -- renewal (the worker's timer) -------------------------------------------------------------------
+
+
+def renew(uow: CareUnitOfWork, membership: Membership, now: datetime) -> bool:
+    """Roll the membership over into its next period (skipping any period missed entirely):
+    the ending period's grants expire, and each inclusion is granted for the new period, with
+    the leftovers when it carries them. False when another run already renewed this period, so
+    running twice for the same period grants once."""
+    tier = uow.tiers.get(membership.clinic_id, membership.tier_key)
+    if tier is None:
+        return False
+    start, end = membership.period_end, tier.terms.period.after(membership.period_end)
+    while end <= now:
+        start, end = end, tier.terms.period.after(end)
+    renewed = replace(membership, period_start=start, period_end=end, version=membership.version + 1)
+    if not uow.memberships.put(renewed, membership):
+        return False
+    ending = [e for e in _tier_enrollments(uow, membership) if e.starts_at == membership.period_start]
+    by_plan = {e.plan_id: e for e in ending}
+    for enrollment in ending:
+        if enrollment.status is not EnrollmentStatus.ACTIVE:
+            continue
+        expired = uow.enrollments.end(enrollment, EnrollmentStatus.EXPIRED, now)
+        if expired is not None:
+            uow.publish(EnrollmentExpiredV1(clinic_id=expired.clinic_id, enrollment=enrollment_snapshot(expired),
+                                            occurred_at=now, reason="tier_period_ended"),
+                        clinic_id=expired.clinic_id)
+    _grant_inclusions(uow, tier, renewed, now, None, joining=False, carried=by_plan)
+    return True
+
+
+# -- representations shared by events and the audit ---------------------------------------------------
+
+
+def tier_subject(key: str) -> str:
+    return f"tier/{key}"
+
+
+def patient_tier_subject(patient_id: uuid.UUID) -> str:
+    return f"patient/{patient_id}/tier"
+
+
+def tier_state(tier: Tier) -> dict[str, object]:
+    terms = tier.terms
+    return {"key": tier.key, "name": terms.name, "role_key": terms.role_key, "period": terms.period.as_document(),
+            "price": None if terms.price is None else {"amount_minor": terms.price.amount_minor,
+                                                       "currency": terms.price.currency},
+            "inclusions": [i.as_document() for i in terms.inclusions], "version": tier.version,
+            "archived": tier.archived}
+
+
+def _membership_state(membership: Membership | None) -> dict[str, object] | None:
+    if membership is None:
+        return None
+    return {"tier_key": membership.tier_key, "period_start": membership.period_start.isoformat(),
+            "period_end": membership.period_end.isoformat()}
+
+
+def _tier_event(event_type, tier: Tier):
+    terms = tier.terms
+    return event_type(
+        clinic_id=tier.clinic_id, tier_key=tier.key, name=terms.name, role_key=terms.role_key,
+        period=PeriodSnapshot(count=terms.period.count, unit=str(terms.period.unit)),
+        price=None if terms.price is None else PlanPrice(amount_minor=terms.price.amount_minor,
+                                                         currency=terms.price.currency),
+        inclusions=[TierInclusion(plan_id=i.plan_id, sessions=i.sessions, on_renewal=str(i.on_renewal),
+                                  on_upgrade=str(i.on_upgrade)) for i in terms.inclusions],
+        version=tier.version, archived=tier.archived, updated_at=tier.updated_at,
+    )

@@ -1,0 +1,297 @@
+"""Reserving, committing and releasing enrollment sessions through the real app, on PostgreSQL
+and SQLite: the API bookings use, the appointment events that settle a reservation, the worker's
+release of a reservation nobody committed, and many bookings racing for the last sessions."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clinic_contracts import Envelope, Event, uuid7
+from clinic_contracts.events.catalog import Money, PlanUpsertedV1
+from clinic_contracts.events.entitlements import ReservationCommittedV1, ReservationReleasedV1
+from clinic_contracts.events.scheduling import (
+    Actor,
+    AppointmentCanceledV1,
+    AppointmentConfirmedV1,
+    AppointmentExpiredV1,
+    AppointmentRescheduledV1,
+    AppointmentSnapshot,
+    PatientUpsertedV1,
+)
+from clinic_runtime.db import make_engine, make_session_factory, utcnow
+from clinic_runtime.messaging.consumers import apply_delivered
+from entitlements.entrypoints.consumers import handlers
+from entitlements.service_layer.lifecycle import release_lapsed_reservations
+
+pytestmark = pytest.mark.integration
+
+PROBLEMS = "https://problems.clinic-platform.dev/"
+PLAN_ID = uuid.UUID("0193a5e0-0000-7000-8000-0000000091a1")
+SERVICE_ID = uuid.UUID("0193a5e0-0000-7000-8000-000000005e41")
+MARIA = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a1")
+ION = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a2")
+UPDATED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sessions(entitlements_database):
+    engine = make_engine(entitlements_database)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def deliver(sessions, clinic_id) -> Callable[[Event], bool]:
+    """Deliver an event to entitlements' consumer group as the worker would."""
+    return lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
+                                                                           correlation_id="care"))
+
+
+def package(clinic_id, sessions=4, version=1) -> PlanUpsertedV1:
+    return PlanUpsertedV1(
+        clinic_id=clinic_id, plan_id=PLAN_ID, name=f"{sessions} physiotherapy sessions", description="",
+        kind="session_package", price=Money(amount_minor=60000, currency="RON"), sessions=sessions,
+        session_validity={"count": 6, "unit": "month"}, period=None, access_window=None,
+        service_ids=[SERVICE_ID], access_grants=[], products=[], version=version, archived=False,
+        updated_at=UPDATED)
+
+
+@pytest.fixture
+def enrollment(client, clinic_id, admin_id, deliver) -> dict:
+    """Maria bought a 4-session physiotherapy package."""
+    deliver(package(clinic_id))
+    response = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(MARIA),
+                                                                      "plan_id": str(PLAN_ID)},
+                           headers={"X-Actor-Id": str(admin_id)})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def reserve(client, clinic_id, enrollment_id, appointment_id, patient_id=MARIA, **extra):
+    return client.post(f"/clinics/{clinic_id}/enrollments/{enrollment_id}/reservations",
+                       json={"appointment_id": str(appointment_id), "patient_id": str(patient_id), **extra})
+
+
+def counts(client, clinic_id, enrollment_id) -> tuple[int, int, int]:
+    body = client.get(f"/clinics/{clinic_id}/enrollments/{enrollment_id}").get_json()
+    return body["sessions_reserved"], body["sessions_used"], body["sessions_remaining"]
+
+
+def appointment(clinic_id, appointment_id, enrollment_id, status="paid", rescheduled_from=None):
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    return AppointmentSnapshot(
+        appointment_id=appointment_id, clinic_id=clinic_id, patient_id=MARIA, provider_id=uuid7(),
+        service_id=SERVICE_ID, calendar_id=None, location_id=None, start=start, end=start + timedelta(minutes=50),
+        timezone="Europe/Bucharest", status=status, price=Money(amount_minor=0, currency="RON"),
+        enrollment_id=enrollment_id, rescheduled_from=rescheduled_from, version=2)
+
+
+STAFF = Actor(kind="staff", account_id=None)
+
+
+def confirmed(clinic_id, appointment_id, enrollment_id) -> AppointmentConfirmedV1:
+    return AppointmentConfirmedV1(clinic_id=clinic_id, appointment=appointment(clinic_id, appointment_id, enrollment_id),
+                                  actor=STAFF, occurred_at=utcnow(), payment_id=None, video=None)
+
+
+def canceled(clinic_id, appointment_id, enrollment_id) -> AppointmentCanceledV1:
+    return AppointmentCanceledV1(clinic_id=clinic_id,
+                                 appointment=appointment(clinic_id, appointment_id, enrollment_id, "canceled"),
+                                 actor=STAFF, occurred_at=utcnow(), reason="patient asked", was_paid=True,
+                                 within_policy=True)
+
+
+def test_catalogs_newest_plan_version_is_the_one_enrolled_in_whatever_the_order_of_arrival(client, clinic_id,
+                                                                                           deliver):
+    deliver(package(clinic_id, sessions=8, version=2))
+    deliver(package(clinic_id, sessions=4, version=1))
+
+    enrolled = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(MARIA),
+                                                                      "plan_id": str(PLAN_ID)})
+    unknown = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(MARIA),
+                                                                     "plan_id": str(uuid7())})
+
+    assert enrolled.get_json()["sessions_granted"] == 8
+    assert enrolled.get_json()["sessions_until"] is not None
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "plan_id"
+
+
+def test_a_booking_reserves_a_session_and_asking_again_answers_the_same(client, clinic_id, enrollment):
+    appointment_id = uuid7()
+    first = reserve(client, clinic_id, enrollment["enrollment_id"], appointment_id)
+    again = reserve(client, clinic_id, enrollment["enrollment_id"], appointment_id)
+
+    assert first.status_code == 201
+    body = first.get_json()
+    assert body["status"] == "reserved" and body["appointment_id"] == str(appointment_id)
+    assert body["enrollment_id"] == enrollment["enrollment_id"]
+    assert datetime.fromisoformat(body["expires_at"]) > utcnow() + timedelta(minutes=25)
+    assert again.status_code == 200 and again.get_json() == body
+    assert counts(client, clinic_id, enrollment["enrollment_id"]) == (1, 0, 3)
+
+
+def test_no_session_left_is_a_conflict_that_writes_nothing(client, clinic_id, enrollment, stored, problem_of):
+    for _ in range(4):
+        assert reserve(client, clinic_id, enrollment["enrollment_id"], uuid7()).status_code == 201
+
+    refused = reserve(client, clinic_id, enrollment["enrollment_id"], uuid7())
+
+    assert refused.status_code == 409
+    assert problem_of(refused)["type"] == PROBLEMS + "no-sessions-left"
+    assert stored.count("reservations") == 4
+    assert counts(client, clinic_id, enrollment["enrollment_id"]) == (4, 0, 0)
+
+
+def test_an_enrollment_is_usable_only_by_its_patient_for_its_services(client, clinic_id, enrollment, problem_of):
+    other_patient = reserve(client, clinic_id, enrollment["enrollment_id"], uuid7(), patient_id=ION)
+    other_service = reserve(client, clinic_id, enrollment["enrollment_id"], uuid7(), service_id=str(uuid7()))
+    unknown = reserve(client, clinic_id, uuid7(), uuid7())
+
+    assert other_patient.status_code == 409
+    assert problem_of(other_patient)["type"] == PROBLEMS + "enrollment-not-usable"
+    assert problem_of(other_patient)["reason"] == "other_patient"
+    assert problem_of(other_service)["reason"] == "other_service"
+    assert unknown.status_code == 404
+    assert counts(client, clinic_id, enrollment["enrollment_id"]) == (0, 0, 4)
+
+
+def test_a_cancelled_enrollment_takes_no_more_bookings(client, clinic_id, enrollment, admin_id, stored, problem_of):
+    cancel = client.post(f"/clinics/{clinic_id}/enrollments/{enrollment['enrollment_id']}/cancel",
+                         headers={"X-Actor-Id": str(admin_id)})
+
+    refused = reserve(client, clinic_id, enrollment["enrollment_id"], uuid7())
+
+    assert cancel.status_code == 200 and cancel.get_json()["status"] == "canceled"
+    assert problem_of(refused)["reason"] == "ended"
+    assert [e["action"] for e in stored.audit()] == ["enrollment.created", "enrollment.canceled"]
+    assert stored.audit()[1]["actor_id"] == admin_id
+
+
+def test_payment_commits_the_session_and_cancellation_gives_it_back(client, clinic_id, enrollment, deliver, stored):
+    appointment_id = uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+    assert client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()["status"] == "committed"
+
+    deliver(canceled(clinic_id, appointment_id, enrollment_id))
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert stored.event_types()[-2:] == [ReservationCommittedV1.event_type, ReservationReleasedV1.event_type]
+    assert json.loads(stored.outbox()[-1]["body"])["data"]["reason"] == "appointment_canceled"
+
+
+def test_an_abandoned_hold_releases_its_reservation(client, clinic_id, enrollment, deliver):
+    appointment_id = uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+
+    deliver(AppointmentExpiredV1(clinic_id=clinic_id,
+                                 appointment=appointment(clinic_id, appointment_id, enrollment_id, "expired"),
+                                 actor=Actor(kind="system", account_id=None), occurred_at=utcnow(),
+                                 reason="hold_expired"))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()["status"] == "released"
+
+
+def test_a_rescheduled_appointment_keeps_its_session(client, clinic_id, enrollment, deliver):
+    old, new = uuid7(), uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, old)
+    deliver(confirmed(clinic_id, old, enrollment_id))
+
+    deliver(AppointmentRescheduledV1(
+        clinic_id=clinic_id, appointment=appointment(clinic_id, new, enrollment_id, rescheduled_from=old),
+        actor=STAFF, occurred_at=utcnow(), previous_start=UPDATED, previous_end=UPDATED, video=None))
+    assert client.get(f"/clinics/{clinic_id}/reservations/{new}").get_json()["status"] == "committed"
+    assert client.get(f"/clinics/{clinic_id}/reservations/{old}").status_code == 404
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+
+    deliver(canceled(clinic_id, new, enrollment_id))
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+
+
+def test_the_gateway_undoes_a_reservation_whose_hold_failed(client, clinic_id, enrollment):
+    appointment_id = uuid7()
+    reserve(client, clinic_id, enrollment["enrollment_id"], appointment_id)
+
+    undone = client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+    again = client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+    unknown = client.post(f"/clinics/{clinic_id}/reservations/{uuid7()}/release")
+
+    assert undone.status_code == 200 and undone.get_json()["status"] == "released"
+    assert again.status_code == 200
+    assert unknown.status_code == 404
+    assert counts(client, clinic_id, enrollment["enrollment_id"]) == (0, 0, 4)
+
+
+def test_a_paid_reservation_is_not_undone(client, clinic_id, enrollment, deliver, problem_of):
+    appointment_id = uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+
+    refused = client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+
+    assert refused.status_code == 409 and problem_of(refused)["type"] == PROBLEMS + "reservation-committed"
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+
+
+def test_the_worker_releases_reservations_nobody_committed_in_time(client, clinic_id, enrollment, sessions, deliver):
+    lapsed, paid = uuid7(), uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, lapsed)
+    reserve(client, clinic_id, enrollment_id, paid)
+    deliver(confirmed(clinic_id, paid, enrollment_id))
+
+    assert release_lapsed_reservations(sessions, utcnow()) == 0
+    assert release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31)) == 1
+    assert release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31)) == 0
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+
+
+def test_a_patient_record_from_scheduling_leads_to_their_care_by_login(client, clinic_id, enrollment, deliver):
+    account_id = uuid7()
+    deliver(PatientUpsertedV1(clinic_id=clinic_id, patient_id=MARIA, account_id=account_id, name="Maria Pop",
+                              email="maria@example.com", mobile=None, sms_consent=None, version=1, archived=False,
+                              updated_at=UPDATED))
+
+    care = client.get(f"/clinics/{clinic_id}/patients/by-account/{account_id}/care")
+
+    assert care.status_code == 200
+    body = care.get_json()
+    assert body["patient_id"] == str(MARIA) and body["tier"] is None
+    assert [e["enrollment_id"] for e in body["enrollments"]] == [enrollment["enrollment_id"]]
+    assert client.get(f"/clinics/{clinic_id}/patients/by-account/{uuid7()}/care").status_code == 404
+
+
+def test_fifty_bookings_racing_for_four_sessions_get_exactly_four(app, client, clinic_id, enrollment, stored,
+                                                                  problem_of):
+    racers = 50
+    start = threading.Barrier(racers)
+    answers: list = []
+
+    def book() -> None:
+        racer = app.test_client()
+        start.wait()
+        answers.append(reserve(racer, clinic_id, enrollment["enrollment_id"], uuid7()))
+
+    threads = [threading.Thread(target=book) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 4 + [409] * (racers - 4)
+    assert {problem_of(a)["type"] for a in answers if a.status_code == 409} == {PROBLEMS + "no-sessions-left"}
+    assert stored.count("reservations") == 4
+    assert counts(client, clinic_id, enrollment["enrollment_id"]) == (4, 0, 0)

@@ -1,0 +1,153 @@
+"""The care lifecycle the worker's timer runs, on PostgreSQL and SQLite: tier periods renewed once
+however many runs race for them, leftovers dropped or carried as each inclusion says, pro-rated
+grants for an inclusion that asks for them, and enrollments expired when their window closes."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clinic_contracts import Envelope
+from clinic_contracts.events.catalog import Money, Period, PlanUpsertedV1
+from clinic_contracts.events.entitlements import EnrollmentExpiredV1, EnrollmentRenewedV1
+from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.messaging.consumers import apply_delivered
+from entitlements.domain.service_plans import PeriodUnit, PlanPeriod
+from entitlements.domain.tiers import Inclusion, OnRenewal, OnUpgrade, TierTerms
+from entitlements.entrypoints.consumers import handlers
+from entitlements.service_layer import enrollments, tiers
+from entitlements.service_layer.care_unit_of_work import SqlCareUnitOfWork
+from entitlements.service_layer.lifecycle import expire_enrollments, renew_tier_periods, run_lifecycle
+
+pytestmark = pytest.mark.integration
+
+CONSULTATION = uuid.UUID("0193a5e0-0000-7000-8000-0000000091c1")
+TELEREHAB_MONTH = uuid.UUID("0193a5e0-0000-7000-8000-0000000091c3")
+PATIENT = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a1")
+JOINED = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
+A_YEAR_LATER = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
+YEARLY = PlanPeriod(1, PeriodUnit.YEAR)
+
+
+@pytest.fixture
+def sessions(entitlements_database, clinic_id):
+    engine = make_engine(entitlements_database)
+    factory = make_session_factory(engine)
+    for plan_id, name, kind, period, grants in (
+            (CONSULTATION, "Consultation", "session_package", None, []),
+            (TELEREHAB_MONTH, "Monthly telerehab", "subscription", Period(count=1, unit="month"), ["telerehab"])):
+        apply_delivered(handlers, factory, Envelope.wrap(PlanUpsertedV1(
+            clinic_id=clinic_id, plan_id=plan_id, name=name, description="", kind=kind,
+            price=Money(amount_minor=20000, currency="RON"), sessions=None if period else 1, session_validity=None,
+            period=period, access_window=None, service_ids=[], access_grants=grants, products=[], version=1,
+            archived=False, updated_at=JOINED), clinic_id=clinic_id, correlation_id="renewal"))
+    yield factory
+    engine.dispose()
+
+
+def in_transaction(sessions, use_case, *args):
+    with transaction(sessions) as session:
+        return use_case(SqlCareUnitOfWork(session), *args)
+
+
+def on_tier(sessions, clinic_id, inclusion: Inclusion, at=JOINED, key="premium") -> None:
+    terms = TierTerms("Premium", "patient", YEARLY, None, (inclusion,))
+    in_transaction(sessions, tiers.create_tier, clinic_id, key, terms, None, JOINED)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, key, None, at)
+
+
+def held(sessions, clinic_id) -> list[tuple[str, int, int, datetime]]:
+    """(status, granted, remaining, starts) of the patient's enrollments, oldest first."""
+    with transaction(sessions) as session:
+        return [(str(e.status), e.sessions_granted, e.sessions_remaining, e.starts_at)
+                for e in SqlCareUnitOfWork(session).enrollments.of_patient(clinic_id, PATIENT)]
+
+
+def use_one_session(sessions, clinic_id, at) -> None:
+    with transaction(sessions) as session:
+        uow = SqlCareUnitOfWork(session)
+        [active] = [e for e in uow.enrollments.of_patient(clinic_id, PATIENT) if str(e.status) == "active"]
+        enrollments.reserve(uow, clinic_id, active.id, uuid.uuid4(), PATIENT, None, at, timedelta(minutes=30))
+
+
+def test_a_renewal_run_twice_for_the_same_period_grants_once(sessions, clinic_id, stored):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4))
+    with transaction(sessions) as session:
+        [due] = SqlCareUnitOfWork(session).memberships.due(A_YEAR_LATER, 10)
+
+    # Two runs that both saw the membership due (e.g. two workers): the second finds it renewed.
+    assert in_transaction(sessions, tiers.renew, due, A_YEAR_LATER) is True
+    assert in_transaction(sessions, tiers.renew, due, A_YEAR_LATER) is False
+    assert renew_tier_periods(sessions, A_YEAR_LATER) == 0
+
+    assert held(sessions, clinic_id) == [("expired", 4, 4, JOINED), ("active", 4, 4, A_YEAR_LATER)]
+    assert stored.event_types().count(EnrollmentRenewedV1.event_type) == 1
+
+
+def test_renewal_timers_racing_for_the_same_period_grant_once(sessions, clinic_id, stored):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4))
+    runs = 4
+    start = threading.Barrier(runs)
+    renewed: list[int] = []
+
+    def run() -> None:
+        start.wait()
+        renewed.append(renew_tier_periods(sessions, A_YEAR_LATER + timedelta(minutes=1)))
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(renewed) == [0] * (runs - 1) + [1]
+    assert [h[0] for h in held(sessions, clinic_id)] == ["expired", "active"]
+    assert stored.event_types().count(EnrollmentRenewedV1.event_type) == 1
+
+
+def test_leftovers_drop_at_renewal_unless_the_inclusion_carries_them(sessions, clinic_id):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4, on_renewal=OnRenewal.CARRY))
+    use_one_session(sessions, clinic_id, JOINED + timedelta(days=30))
+
+    renew_tier_periods(sessions, A_YEAR_LATER)
+
+    assert held(sessions, clinic_id)[-1] == ("active", 4 + 3, 7, A_YEAR_LATER)
+
+
+def test_a_renewal_long_overdue_grants_only_the_current_period(sessions, clinic_id):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4))
+    three_years_later = datetime(2029, 3, 1, tzinfo=UTC)
+
+    assert renew_tier_periods(sessions, three_years_later) == 1
+
+    assert held(sessions, clinic_id) == [("expired", 4, 4, JOINED),
+                                         ("active", 4, 4, datetime(2029, 1, 15, 10, 0, tzinfo=UTC))]
+
+
+def test_a_pro_rated_inclusion_grants_the_share_of_the_period_left(sessions, clinic_id):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4), key="basic")
+    terms = TierTerms("Premium", "patient", YEARLY, None,
+                      (Inclusion(CONSULTATION, 12, on_upgrade=OnUpgrade.PRORATED),))
+    in_transaction(sessions, tiers.create_tier, clinic_id, "premium", terms, None, JOINED)
+
+    halfway = JOINED + (A_YEAR_LATER - JOINED) / 2
+    change = in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "premium", None, halfway)
+
+    assert [e.sessions_granted for e in change.granted] == [6]
+    assert renew_tier_periods(sessions, A_YEAR_LATER) == 1
+    assert held(sessions, clinic_id)[-1] == ("active", 12, 12, A_YEAR_LATER)  # full from the next period on
+
+
+def test_a_bought_subscription_expires_when_its_window_closes(sessions, clinic_id, stored):
+    enrolled = in_transaction(sessions, enrollments.enroll_patient, clinic_id, PATIENT, TELEREHAB_MONTH, None, JOINED)
+    assert enrolled.access_until == datetime(2026, 2, 15, 10, 0, tzinfo=UTC)
+
+    assert expire_enrollments(sessions, datetime(2026, 2, 15, 9, 59, tzinfo=UTC)) == 0
+    run_lifecycle(sessions, lambda: datetime(2026, 2, 15, 10, 0, tzinfo=UTC))
+    assert expire_enrollments(sessions, datetime(2026, 3, 1, tzinfo=UTC)) == 0
+
+    assert [h[0] for h in held(sessions, clinic_id)] == ["expired"]
+    assert stored.event_types()[-1] == EnrollmentExpiredV1.event_type
