@@ -67,6 +67,7 @@ SECRET_SETTINGS = {
     "DATABASE_URL", "AMQP_URL", "REDIS_URL",
     "TOKEN_SIGNING_KEY", "TOKEN_PREVIOUS_SIGNING_KEY", "MFA_ENCRYPTION_KEY",
     "BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD",
+    "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET",
 }
 # What the gateway's web process must read from gateway-secrets besides its database: the shared
 # rate-limit store and the keys. Without the keys it would fall back to those gateway-migrate
@@ -77,6 +78,9 @@ GATEWAY_WEB_OPTIONAL_SECRETS = {"TOKEN_PREVIOUS_SIGNING_KEY"}
 # What only gateway-migrate reads: the first platform operator. Optional, so that it can leave
 # the Secret once that operator exists.
 GATEWAY_MIGRATE_OPTIONAL_SECRETS = {"BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD"}
+# What only the scheduling worker reads, the process that makes video meetings: Zoom's credentials,
+# optional because the sandbox needs none.
+ZOOM_CREDENTIALS = {"ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"}
 # The datastore each URL setting leads to, by the TCP port its network policy must open.
 DATASTORE_PORTS = {"DATABASE_URL": 5432, "AMQP_URL": 5672, "REDIS_URL": 6379}
 
@@ -364,6 +368,8 @@ def expected_secret_refs(svc: str, process: str) -> dict[str, dict]:
     if (svc, process) == ("gateway", "migrate"):
         refs |= {name: {"name": "gateway-secrets", "key": name, "optional": True}
                  for name in GATEWAY_MIGRATE_OPTIONAL_SECRETS}
+    if (svc, process) == ("scheduling", "worker"):
+        refs |= {name: {"name": "scheduling-secrets", "key": name, "optional": True} for name in ZOOM_CREDENTIALS}
     return refs
 
 
@@ -435,6 +441,12 @@ def test_compose_gives_each_gateway_process_exactly_its_secrets(compose):
     }
     for name, secrets in expected.items():
         assert set(apps[name]["environment"]) & SECRET_SETTINGS == secrets, name
+
+
+def test_compose_gives_zoom_credentials_to_the_scheduling_worker_alone(compose):
+    for name, spec in compose_app_services(compose).items():
+        wanted = ZOOM_CREDENTIALS if name == "scheduling-worker" else set()
+        assert set(spec["environment"]) & ZOOM_CREDENTIALS == wanted, name
 
 
 def test_migrations_are_one_shot(rendered, compose):

@@ -30,7 +30,7 @@ def kind(request, directory, provider_event, service_event, calendar_event):
 
 
 def test_scheduling_consumes_catalogs_clinics_providers_services_and_calendars():
-    assert handlers.event_types == sorted(
+    assert [event_type for event_type in handlers.event_types if event_type.startswith("catalog.")] == sorted(
         f"catalog.{thing}.{change}.v1"
         for thing, changes in {"clinic": ["upserted"], "provider": ["upserted", "archived"],
                                "service": ["upserted", "archived"], "calendar": ["upserted", "archived"]}.items()

@@ -11,7 +11,7 @@ import pytest
 
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
 from scheduling.adapters.availability import AvailabilityRepository
-from scheduling.adapters.busy_times import BusyTimeSource, NoAppointmentsYet
+from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.availability import DayOverride, ProviderAvailability, WeeklyRule, WeeklySchedule
 from scheduling.domain.offerings import HourWindow
 from scheduling.domain.slots import Busy
@@ -73,8 +73,7 @@ class FakeBusyTimes:
 
 
 # Keep the fakes fitting their ports.
-_ports: tuple[AvailabilityRepository, BusyTimeSource, BusyTimeSource] = (
-    FakeAvailability(), FakeBusyTimes(), NoAppointmentsYet())
+_ports: tuple[AvailabilityRepository, BusyTimeSource] = (FakeAvailability(), FakeBusyTimes())
 
 
 @pytest.fixture
@@ -270,7 +269,7 @@ def two_specialists(uow, provider, service):
 
 
 def test_slots_come_from_the_availability_of_the_services_specialists(two_specialists):
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(), NOW)
 
     assert starts(found) == [("09:00", PROVIDER_ID), ("09:50", PROVIDER_ID), ("10:00", SECOND_PROVIDER_ID),
                              ("10:40", PROVIDER_ID), ("10:50", SECOND_PROVIDER_ID)]
@@ -278,7 +277,7 @@ def test_slots_come_from_the_availability_of_the_services_specialists(two_specia
 
 
 def test_slots_of_one_specialist_when_asked(two_specialists):
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(provider_id=SECOND_PROVIDER_ID), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(provider_id=SECOND_PROVIDER_ID), NOW)
 
     assert starts(found) == [("10:00", SECOND_PROVIDER_ID), ("10:50", SECOND_PROVIDER_ID)]
 
@@ -302,33 +301,33 @@ def test_archived_specialists_and_ones_scheduling_has_not_heard_of_have_no_slots
     two_specialists.providers.keep_newest(provider(3, provider_id=SECOND_PROVIDER_ID, archived=True))
     two_specialists.services.keep_newest(service(3, provider_ids=(PROVIDER_ID, SECOND_PROVIDER_ID, uuid.uuid4())))
 
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(), NOW)
 
     assert {provider_id for _, provider_id in starts(found)} == {PROVIDER_ID}
     with pytest.raises(NotFound, match="specialist"):
-        slots_of_service(two_specialists, NoAppointmentsYet(), query(provider_id=SECOND_PROVIDER_ID), NOW)
+        slots_of_service(two_specialists, FakeBusyTimes(), query(provider_id=SECOND_PROVIDER_ID), NOW)
 
 
 def test_a_specialist_who_does_not_deliver_the_service_is_not_found(uow):
     with pytest.raises(NotFound, match="specialist"):
-        slots_of_service(uow, NoAppointmentsYet(), query(provider_id=SECOND_PROVIDER_ID), NOW)
+        slots_of_service(uow, FakeBusyTimes(), query(provider_id=SECOND_PROVIDER_ID), NOW)
 
 
 def test_an_unknown_or_archived_service_has_no_slots(uow, service):
     with pytest.raises(NotFound, match="service"):
-        slots_of_service(uow, NoAppointmentsYet(), query(service_id=uuid.uuid4()), NOW)
+        slots_of_service(uow, FakeBusyTimes(), query(service_id=uuid.uuid4()), NOW)
     with pytest.raises(NotFound, match="service"):
-        slots_of_service(uow, NoAppointmentsYet(), query(clinic_id=OTHER_CLINIC_ID), NOW)
+        slots_of_service(uow, FakeBusyTimes(), query(clinic_id=OTHER_CLINIC_ID), NOW)
     uow.services.keep_newest(service(2, archived=True))
     with pytest.raises(NotFound, match="service"):
-        slots_of_service(uow, NoAppointmentsYet(), query(), NOW)
+        slots_of_service(uow, FakeBusyTimes(), query(), NOW)
 
 
 def test_a_named_calendar_limits_the_slots_to_its_hours_and_days(two_specialists, calendar):
     two_specialists.calendars.keep_newest(calendar(1, hours=(HourWindow(1, "10:30", "12:00"),)))
 
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(calendar_id=CALENDAR_ID), NOW)
-    outside = slots_of_service(two_specialists, NoAppointmentsYet(),
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(calendar_id=CALENDAR_ID), NOW)
+    outside = slots_of_service(two_specialists, FakeBusyTimes(),
                                query(calendar_id=CALENDAR_ID, first_day=date(2026, 5, 4), last_day=date(2026, 5, 4)),
                                NOW)
 
@@ -341,7 +340,7 @@ def test_without_a_calendar_named_any_active_calendar_of_the_service_may_be_used
     two_specialists.calendars.keep_newest(calendar(1, calendar_id=uuid.uuid4(), archived=True,
                                                    hours=(HourWindow(1, "09:00", "10:00"),)))
 
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(), NOW)
 
     assert starts(found) == [("10:30", PROVIDER_ID), ("10:30", SECOND_PROVIDER_ID)]
 
@@ -351,17 +350,17 @@ def test_an_unknown_or_archived_calendar_is_not_found(two_specialists, calendar)
 
     for calendar_id in (CALENDAR_ID, uuid.uuid4()):
         with pytest.raises(NotFound, match="calendar"):
-            slots_of_service(two_specialists, NoAppointmentsYet(), query(calendar_id=calendar_id), NOW)
+            slots_of_service(two_specialists, FakeBusyTimes(), query(calendar_id=calendar_id), NOW)
 
 
 def test_slots_are_shown_in_the_zone_asked_for(two_specialists):
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(timezone="America/New_York"), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(timezone="America/New_York"), NOW)
 
     assert [f"{slot.start:%H:%M%z}" for slot in found][:2] == ["02:00-0400", "02:50-0400"]
 
 
 def test_slots_keep_the_minimum_notice(two_specialists):
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(),
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(),
                              datetime(2026, 4, 6, 6, 30, tzinfo=UTC))  # 09:30 in Bucharest
 
     assert starts(found)[0] == ("10:40", PROVIDER_ID)
@@ -374,27 +373,23 @@ def test_slots_keep_the_minimum_notice(two_specialists):
 ])
 def test_a_bad_query_is_refused_field_by_field(two_specialists, changes, expected):
     with pytest.raises(Invalid) as refused:
-        slots_of_service(two_specialists, NoAppointmentsYet(), query(**changes), NOW)
+        slots_of_service(two_specialists, FakeBusyTimes(), query(**changes), NOW)
 
     assert fields(refused) == expected
 
 
 def test_the_longest_query_is_62_days(two_specialists):
-    found = slots_of_service(two_specialists, NoAppointmentsYet(),
+    found = slots_of_service(two_specialists, FakeBusyTimes(),
                              query(last_day=date(2026, 4, 6) + timedelta(days=MAX_DAYS - 1)), NOW)
 
     assert found[-1].start.date() == date(2026, 6, 5)
-
-
-def test_until_appointments_exist_nobody_is_busy():
-    assert NoAppointmentsYet().busy(CLINIC_ID, [PROVIDER_ID], NOW, NOW + timedelta(days=1)) == []
 
 
 def test_an_override_closing_a_day_leaves_no_slots_that_day(two_specialists):
     use_cases.add_override(two_specialists, CLINIC_ID, PROVIDER_ID, day=date(2026, 4, 6), kind="closed", start=None,
                            end=None, note="", now=NOW)
 
-    found = slots_of_service(two_specialists, NoAppointmentsYet(), query(), NOW)
+    found = slots_of_service(two_specialists, FakeBusyTimes(), query(), NOW)
 
     assert {provider_id for _, provider_id in starts(found)} == {SECOND_PROVIDER_ID}
     assert isinstance(two_specialists.availability.get(CLINIC_ID, PROVIDER_ID).overrides[0], DayOverride)

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from scheduling.adapters.appointments import AppointmentRepository
 from scheduling.domain.slots import Busy
 
 
@@ -17,10 +18,17 @@ class BusyTimeSource(Protocol):
         with its own buffers."""
 
 
-class NoAppointmentsYet:
-    """Scheduling keeps no appointments yet: they arrive with the booking part of issue 6, and
-    with them the source that reads them. Until then no specialist is taken at any time."""
+class AppointmentsBusyTimes:
+    """Appointments that hold time (paid, completed, no-show) and holds not yet expired at `now`,
+    each with its buffers; `ignoring` leaves out appointments being moved (a reschedule may
+    overlap the time it frees)."""
+
+    def __init__(self, appointments: AppointmentRepository, now: datetime,
+                 ignoring: Collection[uuid.UUID] = ()) -> None:
+        self._appointments = appointments
+        self._now = now
+        self._ignoring = ignoring
 
     def busy(self, clinic_id: uuid.UUID, provider_ids: Collection[uuid.UUID], start: datetime,
              end: datetime) -> list[Busy]:
-        return []
+        return self._appointments.busy(clinic_id, provider_ids, start, end, self._now, ignoring=self._ignoring)

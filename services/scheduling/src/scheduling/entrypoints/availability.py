@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StrictInt
 from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, Problem, not_found, validation_problem
 from clinic_runtime.web import db, etag, expected_version, idempotent, json_body, problem_response
-from scheduling.adapters.busy_times import NoAppointmentsYet
+from scheduling.adapters.busy_times import AppointmentsBusyTimes
 from scheduling.domain.availability import AwayRange, DayOverride, ProviderAvailability, WeeklyRule
 from scheduling.service_layer import availability as use_cases
 from scheduling.service_layer.errors import Invalid, NotFound, StaleVersion
@@ -159,8 +159,8 @@ def _day(day: date | None) -> str | None:
 def read_slots(clinic_id: uuid.UUID, service_id: uuid.UUID):
     """`?from=YYYY-MM-DD&to=YYYY-MM-DD&tz=<IANA zone>[&provider_id=][&calendar_id=]`: the slots
     starting on those days (both included) as a clock in `tz` shows them, times in `tz`."""
-    # Nobody is busy yet: appointments arrive with the booking part of issue 6.
-    slots = slots_of_service(SqlUnitOfWork(db()), NoAppointmentsYet(), _slot_query(clinic_id, service_id), utcnow())
+    uow, now = SqlUnitOfWork(db()), utcnow()
+    slots = slots_of_service(uow, AppointmentsBusyTimes(uow.appointments, now), _slot_query(clinic_id, service_id), now)
     return {"slots": [{"start": slot.start.isoformat(), "end": slot.end.isoformat(),
                        "provider_id": str(slot.provider_id)} for slot in slots]}
 

@@ -1,4 +1,6 @@
-"""The events scheduling consumes (its queue is `<namespace>.scheduling`).
+"""The events scheduling consumes (its queue is `<namespace>.scheduling`): catalog's, to keep its
+read models, and billing's payment outcomes, which move appointments (see
+scheduling.service_layer.appointments for what each does).
 
 Each handler maps only the fields scheduling keeps: catalog may add fields to its events at
 any time. An `.archived` event carries the final snapshot (`archived: true`) and is kept like
@@ -10,7 +12,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
+from clinic_contracts.events import billing
 from clinic_contracts.events import catalog as events
+from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.consumers import EventHandlers
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
@@ -25,8 +29,10 @@ from scheduling.domain.offerings import (
     RequiredForm,
     ServiceSnapshot,
 )
+from scheduling.service_layer.appointments import payment_failed, payment_succeeded
 from scheduling.service_layer.clinic_directory import record_clinic
 from scheduling.service_layer.offerings import record_calendar, record_provider, record_service
+from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 
 handlers = EventHandlers("scheduling")
 
@@ -49,6 +55,17 @@ def on_service(session: Session, event: events.ServiceSnapshot, _envelope: Envel
 @handlers.on(events.CalendarUpsertedV1, events.CalendarArchivedV1)
 def on_calendar(session: Session, event: events.CalendarSnapshot, _envelope: Envelope) -> None:
     record_calendar(SqlCalendarDirectory(session), calendar_snapshot(event))
+
+
+@handlers.on(billing.PaymentSucceededV1)
+def on_payment_succeeded(session: Session, event: billing.PaymentSucceededV1, _envelope: Envelope) -> None:
+    payment_succeeded(SqlUnitOfWork(session), event.clinic_id, event.appointment_id, event.payment_id,
+                      _money(event.amount), utcnow())
+
+
+@handlers.on(billing.PaymentFailedV1)
+def on_payment_failed(session: Session, event: billing.PaymentFailedV1, _envelope: Envelope) -> None:
+    payment_failed(SqlUnitOfWork(session), event.clinic_id, event.appointment_id, utcnow())
 
 
 def clinic_snapshot(event: events.ClinicUpsertedV1) -> ClinicSnapshot:

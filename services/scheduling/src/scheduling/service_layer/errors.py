@@ -23,3 +23,13 @@ class StaleVersion(Exception):
     def __init__(self, current: int) -> None:
         super().__init__(f"it is at version {current}")
         self.current = current
+
+
+class Conflict(Exception):
+    """The command does not apply to the thing as it stands (e.g. completing a canceled
+    appointment); `kind` ends the problem type."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from clinic_contracts import Event
 from clinic_runtime.messaging.outbox import emit
+from scheduling.adapters.appointments import AppointmentRepository, SqlAppointments
 from scheduling.adapters.availability import AvailabilityRepository, SqlAvailability
+from scheduling.adapters.clinic_directory import ClinicDirectory, SqlClinicDirectory
 from scheduling.adapters.offerings import (
     CalendarDirectory,
     ProviderDirectory,
@@ -21,6 +23,7 @@ from scheduling.adapters.offerings import (
     SqlProviderDirectory,
     SqlServiceDirectory,
 )
+from scheduling.adapters.patients import PatientRepository, SqlPatients
 
 
 class UnitOfWork(Protocol):
@@ -28,6 +31,9 @@ class UnitOfWork(Protocol):
     services: ServiceDirectory
     calendars: CalendarDirectory
     availability: AvailabilityRepository
+    clinics: ClinicDirectory
+    patients: PatientRepository
+    appointments: AppointmentRepository
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None: ...
 
@@ -39,6 +45,9 @@ class SqlUnitOfWork:
         self.services = SqlServiceDirectory(session)
         self.calendars = SqlCalendarDirectory(session)
         self.availability = SqlAvailability(session)
+        self.clinics = SqlClinicDirectory(session)
+        self.patients = SqlPatients(session)
+        self.appointments = SqlAppointments(session)
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None:
         emit(self._session, event, clinic_id=clinic_id)

@@ -1,0 +1,99 @@
+"""Where a clinic's patients are kept. Every lookup names the clinic."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from scheduling.adapters.orm import patients
+from scheduling.domain.patients import Patient, SmsConsent
+
+
+class PatientRepository(Protocol):
+    def get(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None: ...
+
+    def held_for_change(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
+        """The patient, locked until the transaction ends."""
+
+    def with_email(self, clinic_id: uuid.UUID, email: str) -> list[Patient]:
+        """Patients whose email is `email`, ignoring case, oldest first."""
+
+    def add(self, patient: Patient) -> None: ...
+
+    def save(self, patient: Patient) -> None: ...
+
+    def page(self, clinic_id: uuid.UUID, *, query: str | None, account_id: uuid.UUID | None,
+             after: uuid.UUID | None, limit: int) -> list[Patient]:
+        """Patients by id (time-ordered) after `after`; `query` finds a part of a name, email
+        or mobile number, ignoring case."""
+
+
+class SqlPatients:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
+        row = self._session.execute(select(patients).where(
+            patients.c.clinic_id == clinic_id, patients.c.patient_id == patient_id)).mappings().one_or_none()
+        return _patient(row) if row else None
+
+    def held_for_change(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
+        # PostgreSQL locks the row; SQLite's write transactions already run one at a time.
+        row = self._session.execute(select(patients).where(
+            patients.c.clinic_id == clinic_id, patients.c.patient_id == patient_id,
+        ).with_for_update()).mappings().one_or_none()
+        return _patient(row) if row else None
+
+    def with_email(self, clinic_id: uuid.UUID, email: str) -> list[Patient]:
+        rows = self._session.execute(select(patients).where(
+            patients.c.clinic_id == clinic_id, patients.c.email_key == email.casefold(),
+        ).order_by(patients.c.patient_id)).mappings()
+        return [_patient(row) for row in rows]
+
+    def add(self, patient: Patient) -> None:
+        self._session.execute(insert(patients).values(**_row(patient)))
+
+    def save(self, patient: Patient) -> None:
+        self._session.execute(update(patients).where(
+            patients.c.clinic_id == patient.clinic_id, patients.c.patient_id == patient.patient_id,
+        ).values(**_row(patient)))
+
+    def page(self, clinic_id: uuid.UUID, *, query: str | None, account_id: uuid.UUID | None,
+             after: uuid.UUID | None, limit: int) -> list[Patient]:
+        statement = select(patients).where(patients.c.clinic_id == clinic_id)
+        if query:
+            pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            statement = statement.where(or_(
+                func.lower(patients.c.name).like(pattern, escape="\\"),
+                patients.c.email_key.like(pattern, escape="\\"),
+                patients.c.mobile.like(pattern, escape="\\")))
+        if account_id is not None:
+            statement = statement.where(patients.c.account_id == account_id)
+        if after is not None:
+            statement = statement.where(patients.c.patient_id > after)
+        rows = self._session.execute(statement.order_by(patients.c.patient_id).limit(limit)).mappings()
+        return [_patient(row) for row in rows]
+
+
+def _row(patient: Patient) -> dict[str, Any]:
+    consent = patient.sms_consent
+    return {
+        "clinic_id": patient.clinic_id, "patient_id": patient.patient_id, "account_id": patient.account_id,
+        "name": patient.name, "email": patient.email, "email_key": patient.email.casefold(),
+        "mobile": patient.mobile, "sms_consent_given": consent.given if consent else None,
+        "sms_consent_recorded_at": consent.recorded_at if consent else None,
+        "sms_consent_text_version": consent.text_version if consent else None,
+        "version": patient.version, "archived": patient.archived, "created_at": patient.created_at,
+        "updated_at": patient.updated_at,
+    }
+
+
+def _patient(row) -> Patient:
+    consent = None
+    if row["sms_consent_given"] is not None:
+        consent = SmsConsent(row["sms_consent_given"], row["sms_consent_recorded_at"], row["sms_consent_text_version"])
+    return Patient(row["clinic_id"], row["patient_id"], row["account_id"], row["name"], row["email"], row["mobile"],
+                   consent, row["version"], row["archived"], row["created_at"], row["updated_at"])

@@ -1,0 +1,434 @@
+"""Appointments: booking (a hold), the payment's outcome, and every later command.
+
+Booking. A booking names a service, a start and optionally a specialist and calendar. The start
+must be a slot the slot engine offers (the service's duration and buffers, minimum notice,
+horizon, availability, calendars; scheduling.service_layer.slots), else Invalid (422). A start
+the engine would offer but for other appointments is SlotTaken (409). Without a specialist, the
+first one free at that start (by id) is taken. The appointment is `pending_payment` until
+`hold_expires_at` (HOLD_MINUTES) and publishes `scheduling.appointment.held.v1`. A booking that
+names its `appointment_id` is idempotent by it: the same booking again (same service, start and
+specialist, if named) answers with the appointment that exists, even when both run at once; a
+different booking with that id is a conflict.
+
+No double booking. Before writing, the specialist's appointments whose time overlaps the new
+one's (buffers included) are locked; holds among them past their expiry are expired there and
+then (their `expired` events published), so an abandoned hold the worker has not swept yet
+never blocks a booking. Any other overlap is SlotTaken. The database has the last word: the
+PostgreSQL exclusion constraint refuses the loser of a race, and on SQLite the check and the
+write run under the one write lock (scheduling.adapters.appointments).
+
+Payment outcomes (billing's events):
+- succeeded, appointment pending_payment (even past its hold time, when nobody expired it yet:
+  the slot is still its own): `paid`; the meetings job then makes the video meeting outside any
+  transaction and publishes `scheduling.appointment.confirmed.v1`.
+- succeeded after the hold expired: the slot is held again if it is still free (nothing else of
+  the specialist overlaps it, overdue holds aside): the appointment becomes `paid` and goes on as
+  above. Otherwise `scheduling.appointment.refund_due.v1` (slot_taken_after_hold_expired) tells
+  billing to refund the payment in full; the appointment stays expired. Availability is not
+  checked again: the patient booked a slot that was offered, and paid for it.
+- succeeded for an appointment that can no longer be paid (canceled, or already paid by another
+  payment): refund due (appointment_no_longer_payable). The same payment again changes nothing.
+- a payment for an appointment since rescheduled applies to its successor.
+- failed: a pending_payment appointment is `expired` (payment_failed) and its slot freed;
+  otherwise nothing changes.
+
+A booking with nothing to pay (an enrollment's session, or a price of zero) is settled by the
+gateway with `settle_without_payment` instead, and goes on as paid (confirmed without payment_id).
+
+Later commands (cancel, reschedule, provider change, complete, no-show) take the appointment's
+version when the caller sends one (If-Match), publish their event, and are recorded in the audit
+trail when staff or a specialist acts. Reschedule and provider change are checked by the same
+engine and buffers, with the appointment's own time counted free.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from clinic_contracts import uuid7
+from clinic_contracts.events import catalog as catalog_events
+from clinic_contracts.events import scheduling as events
+from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
+from scheduling.adapters.busy_times import AppointmentsBusyTimes
+from scheduling.domain.appointments import Actor, AlreadyBooked, Appointment, SlotTaken, TransitionRefused
+from scheduling.domain.errors import RuleBroken
+from scheduling.domain.offerings import Money, ServiceSnapshot
+from scheduling.domain.slots import Busy
+from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
+from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
+from scheduling.service_layer.slots import SlotQuery, slots_of_service
+from scheduling.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CANCELLATION_WINDOW_HOURS = 24  # the contract's default, for a clinic catalog has not told us about yet
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class Booking:
+    clinic_id: uuid.UUID
+    service_id: uuid.UUID
+    start: datetime  # aware
+    actor: Actor
+    provider_id: uuid.UUID | None = None
+    calendar_id: uuid.UUID | None = None
+    patient_id: uuid.UUID | None = None
+    patient: PatientDetails | None = None
+    sms_consent: tuple[bool, str] | None = None  # (given, text version)
+    enrollment_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    new_patient_allowed: bool = True
+
+
+class _Nobody:
+    def busy(self, clinic_id, provider_ids, start, end) -> list[Busy]:
+        return []
+
+
+# -- booking ----------------------------------------------------------------------------------
+
+
+def book(uow: UnitOfWork, booking: Booking, *, hold: timedelta, now: datetime) -> Appointment:
+    service = _service(uow, booking.clinic_id, booking.service_id)
+    start = booking.start.astimezone(UTC)
+    if booking.appointment_id is not None:
+        existing = uow.appointments.get(booking.clinic_id, booking.appointment_id)
+        if existing is not None:
+            return _same_booking(existing, booking, start)
+    free = _offered(uow, service, start, booking.provider_id, booking.calendar_id, now, ignoring=())
+    patient = patient_for_booking(uow, booking.clinic_id, patient_id=booking.patient_id, details=booking.patient,
+                                  consent=booking.sms_consent, actor=booking.actor, now=now,
+                                  new_patient_allowed=booking.new_patient_allowed)
+    price = _price(uow, service, booking.calendar_id)
+    appointment_id = booking.appointment_id or uuid7()
+    for provider_id in free:
+        appointment = Appointment(
+            clinic_id=booking.clinic_id, appointment_id=appointment_id, patient_id=patient.patient_id,
+            provider_id=provider_id, service_id=service.service_id, calendar_id=booking.calendar_id,
+            start=start, end=start + timedelta(minutes=service.duration_minutes),
+            buffer_before=timedelta(minutes=service.buffer_before_minutes),
+            buffer_after=timedelta(minutes=service.buffer_after_minutes),
+            timezone=_shown_zone(uow, booking.clinic_id, provider_id), status="pending_payment", price=price,
+            enrollment_id=booking.enrollment_id, hold_expires_at=now + hold, booked_by=booking.actor,
+            sms_consent=booking.sms_consent[0] if booking.sms_consent else None, version=1, created_at=now,
+            updated_at=now)
+        try:
+            _clear_time(uow, appointment, now)
+            uow.appointments.add(appointment)
+        except (SlotTaken, AlreadyBooked):
+            # The same booking, retried while the first attempt was in flight, may have won.
+            if booking.appointment_id is not None and (
+                    won := uow.appointments.get(booking.clinic_id, appointment_id)) is not None:
+                return _same_booking(won, booking, start)
+            continue
+        uow.publish(events.AppointmentHeldV1(**_event_fields(appointment, booking.actor, now),
+                                             hold_expires_at=appointment.hold_expires_at), clinic_id=booking.clinic_id)
+        _audit(uow, booking.actor, "appointment.booked", None, appointment, now)
+        return appointment
+    raise SlotTaken()
+
+
+def _same_booking(existing: Appointment, booking: Booking, start: datetime) -> Appointment:
+    """A booking naming an appointment id that exists is a retry when it asks for the same thing
+    (it then answers with that appointment); anything else is a conflict."""
+    if (existing.service_id, existing.start) == (booking.service_id, start) and (
+            booking.provider_id in (None, existing.provider_id)):
+        return existing
+    raise Conflict("appointment-exists", "another booking has this appointment id")
+
+
+def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provider_id: uuid.UUID | None,
+             calendar_id: uuid.UUID | None, now: datetime, *, ignoring: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The specialists the engine offers `start` with, by id; SlotTaken when only other
+    appointments are in the way, Invalid when it is no slot of the service at all."""
+    query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
+                      calendar_id)
+
+    def at_start(busy_times) -> list[uuid.UUID]:
+        return [slot.provider_id for slot in slots_of_service(uow, busy_times, query, now)
+                if slot.start.timestamp() == start.timestamp()]
+
+    free = at_start(AppointmentsBusyTimes(uow.appointments, now, ignoring))
+    if free:
+        return free
+    if at_start(_Nobody()):
+        raise SlotTaken()
+    raise Invalid([RuleBroken("start", "is not a slot of this service: ask for the service's slots and pick one "
+                                       "(duration, buffers, notice, booking horizon and availability decide them)")])
+
+
+def _clear_time(uow: UnitOfWork, appointment: Appointment, now: datetime) -> None:
+    """Expire the overdue holds in the appointment's way; SlotTaken when anything else is."""
+    for other in uow.appointments.overlapping(appointment.clinic_id, appointment.provider_id,
+                                              appointment.occupied_from, appointment.occupied_until,
+                                              ignoring=[appointment.appointment_id]):
+        if not other.hold_overdue(now):
+            raise SlotTaken()
+        _expire(uow, other, "hold_expired", now)
+
+
+def _expire(uow: UnitOfWork, appointment: Appointment, reason: str, now: datetime) -> Appointment:
+    expired = appointment.expire(reason, now)
+    uow.appointments.save(expired)
+    uow.publish(events.AppointmentExpiredV1(**_event_fields(expired, SYSTEM, now), reason=reason),
+                clinic_id=expired.clinic_id)
+    return expired
+
+
+# -- payment outcomes -------------------------------------------------------------------------
+
+
+def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, payment_id: uuid.UUID,
+                      amount: Money, now: datetime) -> Appointment | None:
+    appointment = _current(uow, clinic_id, appointment_id)
+    if appointment is None:
+        log.warning("payment for an appointment scheduling does not know", extra={"appointment_id": str(appointment_id)})
+        return None
+    if appointment.payment_id == payment_id:
+        return appointment
+    if appointment.status == "pending_payment":
+        paid = appointment.pay(payment_id, now)
+        uow.appointments.save(paid)
+        return paid
+    if appointment.status == "expired":
+        paid = appointment.pay(payment_id, now)
+        try:
+            _clear_time(uow, paid, now)
+            uow.appointments.save(paid)
+        except SlotTaken:
+            _refund_due(uow, appointment, payment_id, amount, "slot_taken_after_hold_expired", now)
+            return appointment
+        return paid
+    _refund_due(uow, appointment, payment_id, amount, "appointment_no_longer_payable", now)
+    return appointment
+
+
+def settle_without_payment(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, actor: Actor,
+                           expected_version: int | None, now: datetime) -> Appointment:
+    """A booking with nothing to pay (an enrollment's session, or no charge) goes on as paid."""
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    if held.hold_overdue(now):
+        raise Conflict("hold-expired", "the hold expired: book again")
+    settled = _apply(lambda: held.settle_without_payment(now))
+    uow.appointments.save(settled)
+    _audit(uow, actor, "appointment.settled_without_payment", held, settled, now)
+    return settled
+
+
+def payment_failed(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, now: datetime) -> None:
+    appointment = _current(uow, clinic_id, appointment_id)
+    if appointment is not None and appointment.status == "pending_payment":
+        _expire(uow, appointment, "payment_failed", now)
+
+
+def _current(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment | None:
+    """The appointment, or the one it was rescheduled to (and so on), locked."""
+    appointment = uow.appointments.held_for_change(clinic_id, appointment_id)
+    while appointment is not None and appointment.status == "rescheduled" and appointment.rescheduled_to:
+        appointment = uow.appointments.held_for_change(clinic_id, appointment.rescheduled_to)
+    return appointment
+
+
+def _refund_due(uow: UnitOfWork, appointment: Appointment, payment_id: uuid.UUID, amount: Money, reason: str,
+                now: datetime) -> None:
+    uow.publish(events.AppointmentRefundDueV1(
+        **_event_fields(appointment, SYSTEM, now), payment_id=payment_id,
+        amount=catalog_events.Money(amount_minor=amount.amount_minor, currency=amount.currency), reason=reason,
+    ), clinic_id=appointment.clinic_id)
+
+
+def expire_overdue_holds(uow: UnitOfWork, now: datetime, limit: int = 100) -> int:
+    """Expire holds past their time (any clinic); a row another worker is expiring is skipped."""
+    overdue = uow.appointments.overdue_holds(now, limit)
+    for appointment in overdue:
+        _expire(uow, appointment, "hold_expired", now)
+    return len(overdue)
+
+
+# -- later commands ---------------------------------------------------------------------------
+
+
+def cancel(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, reason: str, actor: Actor,
+           expected_version: int | None, now: datetime) -> Appointment:
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    canceled = _apply(lambda: held.cancel(reason, actor, _cancellation_window(uow, held), now))
+    uow.appointments.save(canceled)
+    uow.publish(events.AppointmentCanceledV1(
+        **_event_fields(canceled, actor, now), reason=reason, was_paid=held.payment_id is not None,
+        within_policy=bool(canceled.canceled_within_policy)), clinic_id=clinic_id)
+    _audit(uow, actor, "appointment.canceled", held, canceled, now)
+    return canceled
+
+
+def reschedule(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, start: datetime, actor: Actor,
+               expected_version: int | None, now: datetime) -> tuple[Appointment, Appointment]:
+    """The old appointment (rescheduled) and the new one."""
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    start = start.astimezone(UTC)
+    old, new = _apply(lambda: held.reschedule(uuid7(), start, now))
+    service = _service(uow, clinic_id, held.service_id)
+    _offered(uow, service, start, held.provider_id, held.calendar_id, now, ignoring=[held.appointment_id])
+    uow.appointments.save(old)
+    _clear_time(uow, new, now)
+    uow.appointments.add(new)
+    uow.publish(events.AppointmentRescheduledV1(
+        **_event_fields(new, actor, now), previous_start=held.start, previous_end=held.end,
+        video=_video(new)), clinic_id=clinic_id)
+    _audit(uow, actor, "appointment.rescheduled", held, old, now)
+    _audit(uow, actor, "appointment.rescheduled_to", None, new, now)
+    return old, new
+
+
+def change_provider(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, provider_id: uuid.UUID,
+                    actor: Actor, expected_version: int | None, now: datetime) -> Appointment:
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    changed = _apply(lambda: held.change_provider(provider_id, now))
+    service = _service(uow, clinic_id, held.service_id)
+    _offered(uow, service, held.start, provider_id, held.calendar_id, now, ignoring=[held.appointment_id])
+    _clear_time(uow, changed, now)
+    uow.appointments.save(changed)
+    uow.publish(events.AppointmentProviderChangedV1(
+        **_event_fields(changed, actor, now), previous_provider_id=held.provider_id, video=_video(changed)),
+        clinic_id=clinic_id)
+    _audit(uow, actor, "appointment.provider_changed", held, changed, now)
+    return changed
+
+
+def complete(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, actor: Actor,
+             expected_version: int | None, now: datetime) -> Appointment:
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    done = _apply(lambda: held.complete(now))
+    uow.appointments.save(done)
+    uow.publish(events.AppointmentCompletedV1(**_event_fields(done, actor, now)), clinic_id=clinic_id)
+    _audit(uow, actor, "appointment.completed", held, done, now)
+    return done
+
+
+def no_show(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, actor: Actor,
+            expected_version: int | None, now: datetime) -> Appointment:
+    held = _held(uow, clinic_id, appointment_id, expected_version)
+    missed = _apply(lambda: held.no_show(now))
+    uow.appointments.save(missed)
+    uow.publish(events.AppointmentNoShowV1(**_event_fields(missed, actor, now)), clinic_id=clinic_id)
+    _audit(uow, actor, "appointment.no_show", held, missed, now)
+    return missed
+
+
+def read_appointment(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
+    appointment = uow.appointments.get(clinic_id, appointment_id)
+    if appointment is None:
+        raise NotFound("appointment")
+    return appointment
+
+
+def list_appointments(uow: UnitOfWork, clinic_id: uuid.UUID, where: AppointmentFilter, *,
+                      after: tuple[datetime, uuid.UUID] | None, limit: int) -> tuple[list[Appointment], bool]:
+    """A page, and whether more follow."""
+    rows = uow.appointments.page(clinic_id, where, after=after, limit=limit + 1)
+    return rows[:limit], len(rows) > limit
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _service(uow: UnitOfWork, clinic_id: uuid.UUID, service_id: uuid.UUID) -> ServiceSnapshot:
+    service = uow.services.get(clinic_id, service_id)
+    if service is None or service.archived:
+        raise NotFound("service")
+    return service
+
+
+def _price(uow: UnitOfWork, service: ServiceSnapshot, calendar_id: uuid.UUID | None) -> Money:
+    if calendar_id is not None:
+        for calendar in uow.calendars.of_service(service.clinic_id, service.service_id):
+            if calendar.calendar_id == calendar_id and calendar.price is not None:
+                return calendar.price
+    return service.price
+
+
+def _shown_zone(uow: UnitOfWork, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> str:
+    """The clinic's zone; the specialist's until catalog has told scheduling about the clinic."""
+    clinic = uow.clinics.get(clinic_id)
+    if clinic is not None:
+        return clinic.timezone
+    provider = uow.providers.get(clinic_id, provider_id)
+    return provider.timezone if provider is not None else "UTC"
+
+
+def _cancellation_window(uow: UnitOfWork, appointment: Appointment) -> timedelta:
+    service = uow.services.get(appointment.clinic_id, appointment.service_id)
+    if service is not None and service.cancellation_window_hours is not None:
+        return timedelta(hours=service.cancellation_window_hours)
+    clinic = uow.clinics.get(appointment.clinic_id)
+    return timedelta(hours=clinic.cancellation_window_hours if clinic else DEFAULT_CANCELLATION_WINDOW_HOURS)
+
+
+def _held(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
+          expected_version: int | None) -> Appointment:
+    held = uow.appointments.held_for_change(clinic_id, appointment_id)
+    if held is None:
+        raise NotFound("appointment")
+    if expected_version is not None and held.version != expected_version:
+        raise StaleVersion(held.version)
+    return held
+
+
+def _apply(transition):
+    try:
+        return transition()
+    except TransitionRefused as refused:
+        raise Conflict("invalid-transition", refused.message) from None
+
+
+def _audit(uow: UnitOfWork, actor: Actor, action: str, before: Appointment | None, after: Appointment,
+           now: datetime) -> None:
+    if actor.kind in AUDITED:
+        uow.appointments.record(AuditEntry(after.clinic_id, uuid7(), after.appointment_id, after.patient_id, actor,
+                                           action, audit_view(before) if before else None, audit_view(after), now))
+
+
+def audit_view(appointment: Appointment) -> dict[str, object]:
+    a = appointment
+    return {
+        "status": a.status, "start": a.start.isoformat(), "end": a.end.isoformat(),
+        "provider_id": str(a.provider_id), "service_id": str(a.service_id), "patient_id": str(a.patient_id),
+        "rescheduled_from": str(a.rescheduled_from) if a.rescheduled_from else None,
+        "rescheduled_to": str(a.rescheduled_to) if a.rescheduled_to else None,
+        "cancellation_reason": a.cancellation_reason, "version": a.version,
+    }
+
+
+def snapshot(appointment: Appointment) -> events.AppointmentSnapshot:
+    a = appointment
+    return events.AppointmentSnapshot(
+        appointment_id=a.appointment_id, clinic_id=a.clinic_id, patient_id=a.patient_id, provider_id=a.provider_id,
+        service_id=a.service_id, calendar_id=a.calendar_id, location_id=a.location_id, start=a.start, end=a.end,
+        timezone=a.timezone, status=a.status,
+        price=catalog_events.Money(amount_minor=a.price.amount_minor, currency=a.price.currency),
+        enrollment_id=a.enrollment_id, rescheduled_from=a.rescheduled_from, version=a.version)
+
+
+def event_actor(actor: Actor) -> events.Actor:
+    return events.Actor(kind=actor.kind, account_id=actor.account_id)
+
+
+def _event_fields(appointment: Appointment, actor: Actor, now: datetime) -> dict[str, object]:
+    return {"clinic_id": appointment.clinic_id, "appointment": snapshot(appointment), "actor": event_actor(actor),
+            "occurred_at": now}
+
+
+def _video(appointment: Appointment) -> events.VideoMeeting | None:
+    video = appointment.video
+    if video is None:
+        return None
+    return events.VideoMeeting(provider=video.provider, meeting_id=video.meeting_id, join_url=video.join_url,
+                               host_url=video.host_url)
+
+
+def confirmed_event(appointment: Appointment, now: datetime) -> events.AppointmentConfirmedV1:
+    return events.AppointmentConfirmedV1(**_event_fields(appointment, SYSTEM, now), payment_id=appointment.payment_id,
+                                         video=_video(appointment))

@@ -1,0 +1,45 @@
+"""Migration 0004 (patients, appointments, audit trail) runs forwards and backwards on
+PostgreSQL and SQLite; the exclusion constraint exists on PostgreSQL only."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from clinic_runtime.migrations import alembic_config, upgrade
+from scheduling.entrypoints.migrate import MIGRATIONS
+
+pytestmark = pytest.mark.integration
+TABLES = {"patients", "appointments", "audit_entries"}
+
+
+def inspect(url: str, look):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return look(connection)
+    finally:
+        engine.dispose()
+
+
+def test_0004_adds_patients_appointments_and_the_audit_trail_and_its_downgrade_removes_them(database_url):
+    upgrade(MIGRATIONS, database_url)
+    assert set(inspect(database_url, lambda c: sa.inspect(c).get_table_names())) >= TABLES
+
+    command.downgrade(alembic_config(MIGRATIONS, database_url), "0003")
+    assert not TABLES & set(inspect(database_url, lambda c: sa.inspect(c).get_table_names()))
+
+    upgrade(MIGRATIONS, database_url)
+    assert set(inspect(database_url, lambda c: sa.inspect(c).get_table_names())) >= TABLES
+
+
+def test_postgresql_keeps_a_specialists_time_holding_appointments_apart(postgres_url):
+    upgrade(MIGRATIONS, postgres_url)
+
+    definition = inspect(postgres_url, lambda c: c.execute(sa.text(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'appointments_no_overlap'",
+    )).scalar_one())
+
+    assert definition.startswith("EXCLUDE USING gist (clinic_id WITH =, provider_id WITH =, tstzrange(")
+    assert "'pending_payment'" in definition and "'paid'" in definition and "'canceled'" not in definition
