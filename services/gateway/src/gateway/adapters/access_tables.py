@@ -1,7 +1,8 @@
 """Access control's table: one access generation per clinic, and the small repository over it.
 
-The worker advances a clinic's generation whenever entitlements reports a role or assignment
-change there; web processes read it to know whether a remembered decision still holds
+The worker advances a clinic's generation whenever an event reports a change that can alter
+decisions there, and the platform's generation (the row of `PLATFORM`) for a change that is about
+every clinic; web processes read both at once to know whether a remembered decision still holds
 (see gateway.domain.access).
 """
 
@@ -10,11 +11,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Table, Uuid, insert, select, update
+from sqlalchemy import BigInteger, Column, Table, Uuid, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clinic_runtime.db import UtcDateTime
 from gateway.adapters.orm import metadata
+
+# The row whose generation every clinic's decisions also depend on (a capability's clearance).
+PLATFORM = uuid.UUID(int=0)
 
 access_generations = Table(
     "access_generations",
@@ -30,11 +34,12 @@ class SqlAccessGenerations:
         self._session = session
 
     def current(self, clinic_id: uuid.UUID) -> int:
-        """One primary-key lookup; a clinic whose roles never changed is at generation 0."""
-        generation = self._session.execute(
-            select(access_generations.c.generation).where(access_generations.c.clinic_id == clinic_id)
-        ).scalar_one_or_none()
-        return generation or 0
+        """The clinic's generation plus the platform's, in one primary-key lookup; both only grow,
+        so the sum moves whenever either does. Nothing ever changed is generation 0."""
+        return self._session.execute(
+            select(func.coalesce(func.sum(access_generations.c.generation), 0))
+            .where(access_generations.c.clinic_id.in_((clinic_id, PLATFORM)))
+        ).scalar_one()
 
     def advance(self, clinic_id: uuid.UUID, now: datetime) -> None:
         moved = self._session.execute(

@@ -1,4 +1,5 @@
-"""Entitlements' internal API, as the gateway uses it: decisions, roles, assignments, audit.
+"""Entitlements' internal API, as the gateway uses it: decisions, roles, assignments, audit, and
+limit admissions (asked before something the clinic's plan caps is created elsewhere).
 
 Decisions come back typed; the role routes the gateway only relays (entitlements validates
 them) come back as the `Reply` entitlements gave. Writes name the acting account in
@@ -49,6 +50,9 @@ class Entitlements(Protocol):
     def grant(self, clinic_id: uuid.UUID, principal_id: uuid.UUID, role_key: str, actor_id: uuid.UUID | None) -> None: ...
     def revoke(self, clinic_id: uuid.UUID, principal_id: uuid.UUID, role_key: str, actor_id: uuid.UUID) -> None: ...
     def audit(self, clinic_id: uuid.UUID, limit: int, before: datetime | None) -> list[AuditEntry]: ...
+    def admit(self, clinic_id: uuid.UUID, limit: str, count: int = 1) -> Reply:
+        """Room for `count` more of `limit` (patients, specialists, staff_users, locations) under
+        the clinic's plan; `Refused` with entitlements' 409 `limit-reached` problem when none."""
 
 
 class EntitlementsClient:
@@ -112,6 +116,11 @@ class EntitlementsClient:
                        str(e["action"]), str(e["subject"]), e.get("before"), e.get("after"))
             for e in entries
         ]
+
+
+    def admit(self, clinic_id: uuid.UUID, limit: str, count: int = 1) -> Reply:
+        return self._service.call("POST", f"/clinics/{clinic_id}/limits/{_segment(limit)}/admissions",
+                                  json={"count": count})
 
 
 def _segment(role_key: str) -> str:

@@ -10,6 +10,9 @@ single-use tokens for the links and steps that stand in for a password.
 - One-time tokens (login's second step, password reset, invitation): JWTs whose audience names
   their purpose, so none is ever accepted where another kind is expected; their single use is
   recorded in the database by the caller.
+- Booking token: a JWT of its own audience naming one booking (an appointment) and its clinic,
+  given to whoever booked it so they can read that booking without an account. It is no login:
+  its audience is never the API's, so neither token is accepted in the other's place.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from gateway.domain.principal import AccountKind
 ALGORITHM = "HS256"
 ISSUER = "clinic-platform/gateway"
 API_AUDIENCE = "clinic-platform/api"
+BOOKING_AUDIENCE = "clinic-platform/booking"
 MIN_KEY_LENGTH = 32  # HS256 wants at least its output size of key material
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=5)
 REFRESH_TOKEN_LIFETIME = timedelta(days=14)
@@ -72,6 +76,13 @@ class OneTimeClaims:
     token_id: uuid.UUID
     account_id: uuid.UUID
     purpose: Purpose
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingClaims:
+    booking_id: uuid.UUID
+    clinic_id: uuid.UUID
     expires_at: datetime
 
 
@@ -147,6 +158,24 @@ class TokenCodec:
             if claims["aud"] != _audience(purpose):
                 raise ValueError("the purpose and the audience disagree")
             return OneTimeClaims(uuid.UUID(claims["jti"]), uuid.UUID(claims["sub"]), purpose,
+                                 datetime.fromtimestamp(claims["exp"], now.tzinfo))
+        except (KeyError, TypeError, ValueError):
+            raise TokenRefused("the token's claims are malformed") from None
+
+    # -- booking tokens ---------------------------------------------------------------------------
+
+    def booking_token(self, booking_id: uuid.UUID, clinic_id: uuid.UUID, expires_at: datetime,
+                      now: datetime) -> tuple[str, BookingClaims]:
+        token = self._sign({
+            "sub": str(booking_id), "clinic_id": str(clinic_id), "aud": BOOKING_AUDIENCE,
+            "iat": int(now.timestamp()), "exp": int(expires_at.timestamp()),
+        })
+        return token, BookingClaims(booking_id, clinic_id, expires_at)
+
+    def read_booking_token(self, token: str, now: datetime) -> BookingClaims:
+        claims = self._verify(token, [BOOKING_AUDIENCE], now)
+        try:
+            return BookingClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["clinic_id"]),
                                  datetime.fromtimestamp(claims["exp"], now.tzinfo))
         except (KeyError, TypeError, ValueError):
             raise TokenRefused("the token's claims are malformed") from None

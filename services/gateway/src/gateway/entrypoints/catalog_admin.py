@@ -10,6 +10,16 @@ path), `Idempotent-Replayed`, and its problems with their type and per-field err
 `status=active|archived|all`, `limit` (up to 100), `cursor` (the previous page's `next_cursor`)
 and the filters catalog knows.
 
+Adding a specialist or a location is first admitted by entitlements against the clinic's plan
+(`limits/<specialists|locations>/admissions`); when the plan has no room, entitlements' 409
+`limit-reached` problem (the limit, allowed, used, the base plan) is the answer, unchanged, and
+catalog is not called. The admission and the create are two steps: entitlements counts what
+catalog has from catalog's events, so creates racing one another (or following one another
+faster than the events) can overshoot the limit by that many; the meter is right again once the
+events are in, and later additions are refused. Those two routes also keep their own
+Idempotency-Key replays, so a retried create that succeeded replays its first answer rather
+than being refused because it filled the last place.
+
 Who may call: `clinic.settings.manage` for the profile and locations, `providers.manage` for the
 specialists, `catalog.manage` for services, their documents and booking calendars, plans and
 products. Reading needs the same permission as changing: these answers carry staff-only data
@@ -27,10 +37,10 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from clinic_runtime.problems import Problem
-from clinic_runtime.web import json_body
+from clinic_runtime.web import idempotent, json_body
 from gateway.adapters.catalog import CatalogOffer, CatalogService, ClinicOffer, DocumentUpload
 from gateway.adapters.upstream import RawReply, Reply
-from gateway.entrypoints.access import Access, requires
+from gateway.entrypoints.access import Access, access_control, requires
 from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
 
 catalog_admin = Blueprint("catalog_admin", __name__, url_prefix="/v1/admin/clinics/<clinic_slug>")
@@ -74,8 +84,10 @@ def change_profile(access: Access):
 
 @catalog_admin.post("/locations")
 @requires("clinic.settings.manage")
+@idempotent
 def add_location(access: Access):
-    """A location is part of the clinic: If-Match takes the profile's ETag."""
+    """A location is part of the clinic: If-Match takes the profile's ETag. Capped by the plan."""
+    admit(access, "locations")
     return create(access, "/locations")
 
 
@@ -102,7 +114,10 @@ def archive_location(access: Access, location_id: uuid.UUID):
 
 @catalog_admin.post("/providers")
 @requires("providers.manage")
+@idempotent
 def add_provider(access: Access):
+    """Capped by the plan's `specialists`."""
+    admit(access, "specialists")
     return create(access, "/providers")
 
 
@@ -303,6 +318,11 @@ def archive_product(access: Access, product_id: uuid.UUID):
 
 
 # -- relaying ---------------------------------------------------------------------------------
+
+
+def admit(access: Access, limit: str) -> None:
+    """Room for one more under the clinic's plan, or entitlements' `limit-reached` problem."""
+    access_control().entitlements.admit(access.clinic_id, limit)
 
 
 def read(access: Access, entry: str, *parameters: str):

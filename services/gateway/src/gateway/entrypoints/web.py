@@ -16,10 +16,16 @@ from gateway.entrypoints.access import install_access
 from gateway.entrypoints.admin import admin
 from gateway.entrypoints.auth import auth
 from gateway.entrypoints.authentication import install_identity
+from gateway.entrypoints.bookings import bookings
+from gateway.entrypoints.care_admin import care_admin
 from gateway.entrypoints.catalog_admin import catalog_admin
 from gateway.entrypoints.catalog_public import catalog_public
 from gateway.entrypoints.clinics import clinics
+from gateway.entrypoints.commercial_admin import commercial_admin
+from gateway.entrypoints.commercial_platform import commercial_platform
+from gateway.entrypoints.patient_care import patient_care
 from gateway.entrypoints.platform import platform
+from gateway.entrypoints.scheduling_admin import scheduling_admin
 from gateway.settings import Settings
 
 
@@ -30,7 +36,9 @@ def create_app() -> Flask:
     # A service that is down only degrades it; the routes of the others keep working.
     services = Readiness({"database": lambda: database_ready(engine)},
                          readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
-    app = create_web_app(settings, engine, [auth, admin, platform, clinics, catalog_admin, catalog_public],
+    app = create_web_app(settings, engine, [auth, admin, platform, clinics, catalog_admin, catalog_public,
+                                            commercial_platform, commercial_admin, care_admin, patient_care, bookings,
+                                            scheduling_admin],
                          readiness=services)
     install_identity(app, settings, engine)
     install_access(app, settings)

@@ -1,8 +1,10 @@
-"""The gateway's worker advances a clinic's access generation once per role event (both
-backends): the web processes then forget the decisions they remember for that clinic."""
+"""The gateway's worker advances a clinic's access generation once per event that can change a
+decision there (both backends): the web processes then forget the decisions they remember for
+that clinic. A capability's clearance is about every clinic at once."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,17 +14,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clinic_contracts import Envelope
 from clinic_contracts.events.entitlements import (
+    CapabilityClearanceChangedV1,
     PermissionGrant,
     RoleArchivedV1,
     RoleAssignmentGrantedV1,
     RoleAssignmentRevokedV1,
     RoleUpsertedV1,
 )
+from clinic_contracts.export import example_path
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.migrations import upgrade
 from gateway.adapters.access_tables import SqlAccessGenerations
-from gateway.entrypoints.consumers import handlers
+from gateway.entrypoints.consumers import CLINIC_ACCESS_CHANGES, handlers
 from gateway.entrypoints.migrate import MIGRATIONS
 
 pytestmark = pytest.mark.integration
@@ -63,10 +67,36 @@ def generation(sessions, clinic: uuid.UUID = CLINIC) -> int:
         return SqlAccessGenerations(session).current(clinic)
 
 
-def test_the_gateway_consumes_every_role_event_in_its_own_group():
+def example(event_type: str, clinic: uuid.UUID | None) -> Envelope:
+    """The contract's golden example, moved to `clinic` (a fresh event each time)."""
+    document = json.loads(example_path(event_type).read_text())
+    document["id"] = str(uuid.uuid4())
+    if clinic is not None:
+        document["clinicid"] = document["data"]["clinic_id"] = str(clinic)
+    return Envelope.model_validate(document)
+
+
+def test_the_gateway_consumes_every_event_that_can_change_a_decision_in_its_own_group():
     assert handlers.group == "gateway"
-    assert handlers.event_types == sorted(
-        model.event_type for model in (RoleUpsertedV1, RoleArchivedV1, RoleAssignmentGrantedV1, RoleAssignmentRevokedV1))
+    assert set(handlers.event_types) == {model.event_type for model in CLINIC_ACCESS_CHANGES} | {
+        CapabilityClearanceChangedV1.event_type}
+    assert {RoleUpsertedV1, RoleArchivedV1, RoleAssignmentGrantedV1, RoleAssignmentRevokedV1} <= set(
+        CLINIC_ACCESS_CHANGES)
+
+
+@pytest.mark.parametrize("event_type", [model.event_type for model in CLINIC_ACCESS_CHANGES])
+def test_each_tier_enrollment_subscription_capability_and_patient_event_advances_its_clinic(sessions, event_type):
+    assert apply_delivered(handlers, sessions, example(event_type, CLINIC)) is True
+
+    assert (generation(sessions), generation(sessions, OTHER_CLINIC)) == (1, 0)
+
+
+def test_a_change_of_clearance_advances_every_clinics_generation(sessions):
+    apply_delivered(handlers, sessions, envelope("assignment-granted"))
+
+    apply_delivered(handlers, sessions, example(CapabilityClearanceChangedV1.event_type, None))
+
+    assert (generation(sessions), generation(sessions, OTHER_CLINIC)) == (2, 1)
 
 
 def test_a_clinic_whose_roles_never_changed_is_at_generation_zero(sessions):

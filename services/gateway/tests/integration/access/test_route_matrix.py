@@ -38,6 +38,11 @@ SERVICE = {"name": "Intruder's service", "duration_minutes": 30, "price": MONEY}
 CALENDAR = {"name": "Intruder's calendar", "kind": "standard"}
 PLAN = {"name": "Intruder's plan", "kind": "subscription", "price": MONEY, "period": {"count": 1, "unit": "month"}}
 PRODUCT = {"name": "Intruder's product", "price": MONEY}
+WEEKLY_HOURS = {"timezone": "UTC", "rules": [{"weekday": 1, "start": "09:00", "end": "17:00"}]}
+PATIENT = {"name": "Intruder", "email": "intruder@example.com", "mobile": "+40712345678"}
+PLATFORM_CLINIC = "/v1/platform/clinics/<clinic_slug>"
+TIER = {"key": "premium", "name": "Premium", "role_key": "patient", "period": {"count": 1, "unit": "year"}}
+COMMERCIAL_PLAN = {"key": "stolen", "kind": "base", "name": "Stolen", "price": MONEY, "period": "month"}
 
 
 @dataclass(frozen=True)
@@ -165,12 +170,103 @@ ROUTES = [
     Route("GET", "/v1/clinics/<clinic_slug>/services/<uuid:service_id>/documents/<uuid:document_id>/content",
           "public"),
     Route("GET", "/v1/clinics/<clinic_slug>/providers", "public"),
+    # -- scheduling (issue 6): booking for anyone (tests: test_bookings_*.py), a booking read with
+    # its own booking token ("booking": no login token opens it), and a clinic's scheduling for
+    # its staff and specialists (tests: test_scheduling_admin_*.py) --
+    Route("GET", "/v1/clinics/<clinic_slug>/services/<uuid:service_id>/slots", "public"),
+    Route("POST", "/v1/clinics/<clinic_slug>/bookings", "public", body={}),
+    Route("GET", "/v1/bookings/<uuid:booking_id>", "booking"),
+    Route("GET", f"{ADMIN}/providers/<uuid:provider_id>/availability", "clinic", "availability.read"),
+    Route("PUT", f"{ADMIN}/providers/<uuid:provider_id>/availability", "clinic", "availability.manage",
+          body=WEEKLY_HOURS, headers={"If-Match": '"1"'}),
+    Route("POST", f"{ADMIN}/providers/<uuid:provider_id>/availability/away", "clinic", "availability.manage",
+          body={"first_day": "2027-08-01", "last_day": "2027-08-14"}),
+    Route("DELETE", f"{ADMIN}/providers/<uuid:provider_id>/availability/away/<uuid:away_id>", "clinic",
+          "availability.manage"),
+    Route("POST", f"{ADMIN}/providers/<uuid:provider_id>/availability/overrides", "clinic", "availability.manage",
+          body={"day": "2027-08-01", "kind": "closed"}),
+    Route("DELETE", f"{ADMIN}/providers/<uuid:provider_id>/availability/overrides/<uuid:override_id>", "clinic",
+          "availability.manage"),
+    Route("GET", f"{ADMIN}/patients", "clinic", "patients.read"),
+    Route("POST", f"{ADMIN}/patients", "clinic", "patients.manage", body=PATIENT),
+    Route("GET", f"{ADMIN}/patients/<uuid:patient_id>", "clinic", "patients.read"),
+    Route("PUT", f"{ADMIN}/patients/<uuid:patient_id>", "clinic", "patients.manage", body=PATIENT,
+          headers={"If-Match": '"1"'}),
+    Route("GET", f"{ADMIN}/appointments", "clinic", "appointments.read", own_only=frozenset({AccountKind.PROVIDER})),
+    Route("POST", f"{ADMIN}/appointments", "clinic", "appointments.book",
+          body={"service_id": str(SOME_ID), "start": "2027-08-02T09:00:00+03:00", "patient": PATIENT}),
+    Route("GET", f"{ADMIN}/appointments/<uuid:appointment_id>", "clinic", "appointments.read"),
+    Route("POST", f"{ADMIN}/appointments/<uuid:appointment_id>/cancel", "clinic", "appointments.manage",
+          body={"reason": "Intruder's cancel"}),
+    Route("POST", f"{ADMIN}/appointments/<uuid:appointment_id>/reschedule", "clinic", "appointments.manage",
+          body={"start": "2027-08-02T10:00:00+03:00"}),
+    Route("POST", f"{ADMIN}/appointments/<uuid:appointment_id>/provider", "clinic", "appointments.manage",
+          body={"provider_id": str(SOME_ID)}),
+    Route("POST", f"{ADMIN}/appointments/<uuid:appointment_id>/complete", "clinic", "appointments.manage"),
+    Route("POST", f"{ADMIN}/appointments/<uuid:appointment_id>/no-show", "clinic", "appointments.manage"),
+    Route("GET", f"{ADMIN}/my/schedule", "clinic", "appointments.read", own_only=frozenset({AccountKind.PROVIDER})),
+    Route("GET", f"{ADMIN}/scheduling-audit", "clinic", "audit.read"),
+    # -- end of scheduling's block --
     # the platform's operators
     Route("POST", "/v1/platform/clinics", "platform", "platform.clinics.manage",
           body={"slug": "stolen", "name": "Stolen", "timezone": "UTC", "currency": "EUR", "locale": "en"}),
     Route("GET", "/v1/platform/clinics/<clinic_slug>", "platform", "platform.clinics.manage"),
     Route("POST", "/v1/platform/clinics/<clinic_slug>/admins", "platform", "platform.accounts.manage",
           body={"email": "intruder@example.com", "display_name": "Intruder"}),
+    # -- the commercial model (issue 5): the platform's plans and clinics' subscriptions for
+    # operators, what a clinic holds for its admins (tests: test_commercial_*.py) --
+    Route("GET", "/v1/platform/plans", "platform", "platform.plans.manage"),
+    Route("POST", "/v1/platform/plans", "platform", "platform.plans.manage", body=COMMERCIAL_PLAN),
+    Route("GET", "/v1/platform/plans/<plan_key>", "platform", "platform.plans.manage"),
+    Route("PUT", "/v1/platform/plans/<plan_key>", "platform", "platform.plans.manage", body=COMMERCIAL_PLAN,
+          headers={"If-Match": '"1"'}),
+    Route("POST", "/v1/platform/plans/<plan_key>/withdraw", "platform", "platform.plans.manage",
+          headers={"If-Match": '"1"'}),
+    Route("GET", "/v1/platform/capabilities", "platform", "platform.plans.manage"),
+    Route("PUT", "/v1/platform/capabilities/<capability>/clearance", "platform", "platform.plans.manage",
+          body={"cleared": True}),
+    Route("POST", f"{PLATFORM_CLINIC}/subscription", "platform", "platform.clinics.manage", body={"plan_key": "pro"}),
+    Route("GET", f"{PLATFORM_CLINIC}/subscription", "platform", "platform.clinics.manage"),
+    Route("POST", f"{PLATFORM_CLINIC}/subscription/items", "platform", "platform.clinics.manage",
+          body={"plan_key": "telerehab-pack"}),
+    Route("POST", f"{PLATFORM_CLINIC}/subscription/items/<uuid:item_id>/cancel", "platform",
+          "platform.clinics.manage", headers={"If-Match": '"1"'}),
+    Route("POST", f"{PLATFORM_CLINIC}/subscription/items/<uuid:item_id>/migrate", "platform",
+          "platform.clinics.manage", body={}, headers={"If-Match": '"1"'}),
+    Route("GET", f"{PLATFORM_CLINIC}/overrides", "platform", "platform.clinics.manage"),
+    Route("POST", f"{PLATFORM_CLINIC}/overrides", "platform", "platform.clinics.manage",
+          body={"limits": {"patients": 5000}, "reason": "Intruder's deal"}),
+    Route("POST", f"{PLATFORM_CLINIC}/overrides/<uuid:override_id>/revoke", "platform", "platform.clinics.manage"),
+    Route("GET", f"{PLATFORM_CLINIC}/entitlements", "platform", "platform.clinics.manage"),
+    Route("GET", f"{PLATFORM_CLINIC}/bill", "platform", "platform.clinics.manage"),
+    Route("GET", f"{PLATFORM_CLINIC}/capabilities", "platform", "platform.clinics.manage"),
+    Route("GET", f"{PLATFORM_CLINIC}/capabilities/<capability>", "platform", "platform.clinics.manage"),
+    Route("POST", f"{PLATFORM_CLINIC}/capabilities/<capability>/pause", "platform", "platform.clinics.manage",
+          body={"reason": "Intruder's pause"}),
+    Route("DELETE", f"{PLATFORM_CLINIC}/capabilities/<capability>/pause", "platform", "platform.clinics.manage"),
+    Route("GET", f"{ADMIN}/entitlements", "clinic", "clinic.settings.manage"),
+    Route("GET", f"{ADMIN}/subscription", "clinic", "clinic.settings.manage"),
+    Route("GET", f"{ADMIN}/bill", "clinic", "clinic.settings.manage"),
+    Route("GET", f"{ADMIN}/usage", "clinic", "clinic.settings.manage"),
+    Route("GET", f"{ADMIN}/capabilities", "clinic", "clinic.settings.manage"),
+    # patient tiers and enrollments for a clinic's staff, and a patient's own care
+    # (tests: test_patient_care_*.py)
+    Route("GET", f"{ADMIN}/tiers", "clinic", "tiers.manage"),
+    Route("POST", f"{ADMIN}/tiers", "clinic", "tiers.manage", body=TIER),
+    Route("GET", f"{ADMIN}/tiers/<tier_key>", "clinic", "tiers.manage"),
+    Route("PUT", f"{ADMIN}/tiers/<tier_key>", "clinic", "tiers.manage", body=TIER, headers={"If-Match": '"1"'}),
+    Route("POST", f"{ADMIN}/tiers/<tier_key>/archive", "clinic", "tiers.manage", headers={"If-Match": '"1"'}),
+    Route("PUT", f"{ADMIN}/patients/<uuid:patient_id>/tier", "clinic", "enrollments.manage",
+          body={"tier_key": "premium"}),
+    Route("GET", f"{ADMIN}/patients/<uuid:patient_id>/care", "clinic", "enrollments.read"),
+    Route("POST", f"{ADMIN}/enrollments", "clinic", "enrollments.manage",
+          body={"patient_id": str(SOME_ID), "plan_id": str(SOME_ID)}),
+    Route("GET", f"{ADMIN}/enrollments", "clinic", "enrollments.read"),
+    Route("GET", f"{ADMIN}/enrollments/<uuid:enrollment_id>", "clinic", "enrollments.read"),
+    Route("POST", f"{ADMIN}/enrollments/<uuid:enrollment_id>/cancel", "clinic", "enrollments.manage"),
+    Route("GET", "/v1/clinics/<clinic_slug>/me/care", "clinic", "enrollments.read",
+          own_only=frozenset({AccountKind.PATIENT})),
+    # -- end of the commercial model's block --
 ]
 
 
