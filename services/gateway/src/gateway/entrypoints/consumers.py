@@ -4,7 +4,9 @@ Every event that can change an access decision advances the access generation of
 is about, so every web process stops using the decisions it remembers there: roles and their
 assignments, patient tiers (a tier's role is its patients' role), enrollments (they open
 telerehab and library access), a clinic's subscription, overrides and capability pauses (a
-capability gates access), and patients' records (which login a tier's role follows). A change
+capability gates access), and the records of patients who have a login (which login a tier's
+role follows; a guest's record, the common case while bookings pour in, changes no decision and
+so forgets nothing). A change
 of a capability's regulatory clearance is about every clinic: it advances the platform's
 generation, which every clinic's decisions are stamped with too.
 """
@@ -46,13 +48,19 @@ CLINIC_ACCESS_CHANGES = (
     EnrollmentGrantedV1, EnrollmentRenewedV1, EnrollmentExpiredV1, EnrollmentCanceledV1,
     SubscriptionChangedV1, EntitlementOverrideGrantedV1, EntitlementOverrideRevokedV1,
     CapabilityPausedV1, CapabilityResumedV1,
-    PatientUpsertedV1, PatientArchivedV1,
 )
+PATIENT_CHANGES = (PatientUpsertedV1, PatientArchivedV1)
 
 
 @handlers.on(*CLINIC_ACCESS_CHANGES)
 def on_clinic_access_change(session: Session, event: Event, _envelope: Envelope) -> None:
     SqlAccessGenerations(session).advance(event.clinic_id, utcnow())
+
+
+@handlers.on(*PATIENT_CHANGES)
+def on_patient_change(session: Session, event: PatientUpsertedV1 | PatientArchivedV1, _envelope: Envelope) -> None:
+    if event.account_id is not None:
+        SqlAccessGenerations(session).advance(event.clinic_id, utcnow())
 
 
 @handlers.on(CapabilityClearanceChangedV1)

@@ -26,7 +26,7 @@ from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.migrations import upgrade
 from gateway.adapters.access_tables import SqlAccessGenerations
-from gateway.entrypoints.consumers import CLINIC_ACCESS_CHANGES, handlers
+from gateway.entrypoints.consumers import CLINIC_ACCESS_CHANGES, PATIENT_CHANGES, handlers
 from gateway.entrypoints.migrate import MIGRATIONS
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ def example(event_type: str, clinic: uuid.UUID | None) -> Envelope:
 
 def test_the_gateway_consumes_every_event_that_can_change_a_decision_in_its_own_group():
     assert handlers.group == "gateway"
-    assert set(handlers.event_types) == {model.event_type for model in CLINIC_ACCESS_CHANGES} | {
+    assert set(handlers.event_types) == {model.event_type for model in CLINIC_ACCESS_CHANGES + PATIENT_CHANGES} | {
         CapabilityClearanceChangedV1.event_type}
     assert {RoleUpsertedV1, RoleArchivedV1, RoleAssignmentGrantedV1, RoleAssignmentRevokedV1} <= set(
         CLINIC_ACCESS_CHANGES)
@@ -89,6 +89,19 @@ def test_each_tier_enrollment_subscription_capability_and_patient_event_advances
     assert apply_delivered(handlers, sessions, example(event_type, CLINIC)) is True
 
     assert (generation(sessions), generation(sessions, OTHER_CLINIC)) == (1, 0)
+
+
+@pytest.mark.parametrize("event_type", [model.event_type for model in PATIENT_CHANGES])
+def test_a_patient_with_a_login_advances_the_generation_and_a_guest_changes_nothing(sessions, event_type):
+    with_login = example(event_type, CLINIC)
+    with_login = with_login.model_copy(update={"data": {**with_login.data, "account_id": str(uuid.uuid4())}})
+    guest = example(event_type, CLINIC)
+
+    apply_delivered(handlers, sessions, guest)
+    assert generation(sessions) == 0
+
+    apply_delivered(handlers, sessions, with_login)
+    assert generation(sessions) == 1
 
 
 def test_a_change_of_clearance_advances_every_clinics_generation(sessions):
