@@ -20,6 +20,8 @@ from clinic_runtime.messaging.tables import OutboxState, outbox
 from clinic_runtime.messaging.wakeup import NOTIFY
 
 MAX_BACKOFF = timedelta(minutes=5)
+# The session's transaction that has already sent its NOTIFY.
+_NOTIFIED = "clinic_outbox_notified"
 
 
 def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Envelope:
@@ -49,9 +51,15 @@ def record(session: Session | Connection, envelope: Envelope) -> None:
             created_at=now,
         )
     )
-    dialect = session.get_bind().dialect if isinstance(session, Session) else session.dialect
-    if dialect.name == "postgresql":
-        session.execute(NOTIFY)  # wakes the relay when, and only if, this transaction commits
+    if isinstance(session, Session):
+        if session.get_bind().dialect.name == "postgresql" and session.info.get(_NOTIFIED) is not (
+                transaction := session.get_transaction()):
+            # Wakes the relay when, and only if, this transaction commits; once is enough for all
+            # the events it records.
+            session.execute(NOTIFY)
+            session.info[_NOTIFIED] = transaction
+    elif session.dialect.name == "postgresql":
+        session.execute(NOTIFY)
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,23 @@ _KEEP_NEWEST = keep_newest_statement(clinic_directory)
 
 
 class SqlClinicDirectory:
+    """Reads are remembered for the unit of work (a booking asks for its clinic several times);
+    keeping a newer snapshot forgets them."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._read: dict[uuid.UUID, ClinicSnapshot | None] = {}
 
     def get(self, clinic_id: uuid.UUID) -> ClinicSnapshot | None:
-        row = self._session.execute(
-            select(clinic_directory).where(clinic_directory.c.clinic_id == clinic_id)
-        ).one_or_none()
-        return _snapshot(row._mapping) if row else None
+        if clinic_id not in self._read:
+            row = self._session.execute(
+                select(clinic_directory).where(clinic_directory.c.clinic_id == clinic_id)
+            ).one_or_none()
+            self._read[clinic_id] = _snapshot(row._mapping) if row else None
+        return self._read[clinic_id]
 
     def keep_newest(self, snapshot: ClinicSnapshot) -> bool:
+        self._read.pop(snapshot.clinic_id, None)
         return self._session.execute(_KEEP_NEWEST, _row(snapshot)).first() is not None
 
 

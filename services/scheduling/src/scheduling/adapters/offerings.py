@@ -85,16 +85,23 @@ _KEEP_NEWEST_SERVICE = keep_newest_statement(service_directory)
 
 
 class SqlServiceDirectory:
+    """Reads are remembered for the unit of work (a booking asks for its service more than
+    once); keeping a newer snapshot forgets them."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._read: dict[tuple[uuid.UUID, uuid.UUID], ServiceSnapshot | None] = {}
 
     def get(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> ServiceSnapshot | None:
-        row = self._session.execute(select(service_directory).where(
-            service_directory.c.clinic_id == clinic_id, service_directory.c.service_id == service_id,
-        )).one_or_none()
-        return _service(row._mapping) if row else None
+        if (clinic_id, service_id) not in self._read:
+            row = self._session.execute(select(service_directory).where(
+                service_directory.c.clinic_id == clinic_id, service_directory.c.service_id == service_id,
+            )).one_or_none()
+            self._read[clinic_id, service_id] = _service(row._mapping) if row else None
+        return self._read[clinic_id, service_id]
 
     def keep_newest(self, snapshot: ServiceSnapshot) -> bool:
+        self._read.pop((snapshot.clinic_id, snapshot.service_id), None)
         policy = snapshot.refund_policy
         row = {
             "clinic_id": snapshot.clinic_id, "service_id": snapshot.service_id, "name": snapshot.name,
