@@ -18,6 +18,8 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # International or national phone numbers: 8-15 digits with an optional +, an optional opening
 # parenthesis, and up to two of space, dot, dash or parenthesis between digits.
 PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().\-]{0,2}\d){7,14}(?![\w-])")
+# The rest of a URL up to where a match begins: a port there is no phone number.
+IN_URL = re.compile(r"://[^\s]*:$")
 UUID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Record attributes that are not extra fields (uvicorn adds a colored copy of its message).
@@ -30,7 +32,7 @@ def redact(text: str) -> str:
     protected = {f"\x00{i}\x00": m for i, m in enumerate(UUID_LIKE.findall(text))}
     for token, value in protected.items():
         text = text.replace(value, token, 1)
-    text = PHONE.sub("[phone]", text)
+    text = PHONE.sub(lambda m: m[0] if IN_URL.search(text, 0, m.start()) else "[phone]", text)
     for token, value in protected.items():
         text = text.replace(token, value)
     return text

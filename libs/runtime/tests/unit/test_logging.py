@@ -23,6 +23,13 @@ def test_identifiers_and_times_are_not_mistaken_for_phone_numbers():
     assert redact(text) == text
 
 
+def test_a_servers_address_and_process_id_are_no_phone_number():
+    text = "Listening at: http://127.0.0.1:8000 (2468)"
+    assert redact(text) == text
+    assert redact("GET https://clinic.example/patients?mobile=0721234567") == (
+        "GET https://clinic.example/patients?mobile=[phone]")
+
+
 def format_line(message: str, *args, **extra) -> dict:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, message, args, None)
     for key, value in extra.items():
