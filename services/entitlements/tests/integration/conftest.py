@@ -17,9 +17,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from clinic_contracts import Envelope
+from clinic_contracts.events.scheduling import PatientUpsertedV1
+from clinic_runtime.db import make_engine, make_session_factory, utcnow
+from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.messaging.tables import outbox
 from clinic_runtime.migrations import upgrade
 from entitlements.adapters.orm import access_audit
+from entitlements.entrypoints.consumers import handlers
 from entitlements.entrypoints.migrate import MIGRATIONS
 from entitlements.entrypoints.web import create_app
 
@@ -116,6 +121,23 @@ def clinic_id() -> uuid.UUID:
 @pytest.fixture
 def admin_id() -> uuid.UUID:
     return uuid.UUID("0193a5e0-0000-7000-8000-00000000ad41")
+
+
+@pytest.fixture
+def record_patient(entitlements_database: str, clinic_id: uuid.UUID) -> Iterator[Callable[..., None]]:
+    """Scheduling registered the patient: deliver its event, as entitlements writes for known patients only."""
+    engine = make_engine(entitlements_database)
+    sessions = make_session_factory(engine)
+
+    def record(patient_id: uuid.UUID, account_id: uuid.UUID | None = None, *, version: int = 1,
+               archived: bool = False) -> None:
+        apply_delivered(handlers, sessions, Envelope.wrap(PatientUpsertedV1(
+            clinic_id=clinic_id, patient_id=patient_id, account_id=account_id, name="A patient",
+            email="patient@example.com", mobile=None, sms_consent=None, version=version, archived=archived,
+            updated_at=utcnow()), clinic_id=clinic_id, correlation_id="patient"))
+
+    yield record
+    engine.dispose()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from clinic_contracts.events.scheduling import (
 from clinic_runtime.db import make_engine, make_session_factory, utcnow
 from clinic_runtime.messaging.consumers import apply_delivered
 from entitlements.entrypoints.consumers import handlers
+from entitlements.service_layer import lifecycle
 from entitlements.service_layer.lifecycle import release_lapsed_reservations
 
 pytestmark = pytest.mark.integration
@@ -63,8 +64,9 @@ def package(clinic_id, sessions=4, version=1) -> PlanUpsertedV1:
 
 
 @pytest.fixture
-def enrollment(client, clinic_id, admin_id, deliver) -> dict:
+def enrollment(client, clinic_id, admin_id, deliver, record_patient) -> dict:
     """Maria bought a 4-session physiotherapy package."""
+    record_patient(MARIA)
     deliver(package(clinic_id))
     response = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(MARIA),
                                                                       "plan_id": str(PLAN_ID)},
@@ -108,7 +110,8 @@ def canceled(clinic_id, appointment_id, enrollment_id) -> AppointmentCanceledV1:
 
 
 def test_catalogs_newest_plan_version_is_the_one_enrolled_in_whatever_the_order_of_arrival(client, clinic_id,
-                                                                                           deliver):
+                                                                                           deliver, record_patient):
+    record_patient(MARIA)
     deliver(package(clinic_id, sessions=8, version=2))
     deliver(package(clinic_id, sessions=4, version=1))
 
@@ -233,6 +236,38 @@ def test_the_gateway_undoes_a_reservation_whose_hold_failed(client, clinic_id, e
     assert counts(client, clinic_id, enrollment["enrollment_id"]) == (0, 0, 4)
 
 
+def test_booking_again_after_an_undo_takes_a_session_again(client, clinic_id, enrollment, problem_of):
+    appointment_id, enrollment_id = uuid7(), enrollment["enrollment_id"]
+    first = reserve(client, clinic_id, enrollment_id, appointment_id).get_json()
+    client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+
+    again = reserve(client, clinic_id, enrollment_id, appointment_id)
+
+    assert again.status_code == 201
+    body = again.get_json()
+    assert body["status"] == "reserved" and body["expires_at"] > first["expires_at"]
+    assert counts(client, clinic_id, enrollment_id) == (1, 0, 3)
+    client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+    for _ in range(4):
+        reserve(client, clinic_id, enrollment_id, uuid7())
+    refused = reserve(client, clinic_id, enrollment_id, appointment_id)
+    assert refused.status_code == 409 and problem_of(refused)["type"] == PROBLEMS + "no-sessions-left"
+    assert client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()["status"] == "released"
+
+
+def test_a_payment_after_the_lapse_takes_no_session_of_a_cancelled_enrollment(client, clinic_id, enrollment,
+                                                                             sessions, deliver, stored):
+    appointment_id, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31))
+    client.post(f"/clinics/{clinic_id}/enrollments/{enrollment_id}/cancel")
+
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert stored.event_types()[-1] == "entitlements.reservation.shortfall.v1"
+
+
 def test_a_paid_reservation_is_not_undone(client, clinic_id, enrollment, deliver, problem_of):
     appointment_id = uuid7()
     enrollment_id = uuid.UUID(enrollment["enrollment_id"])
@@ -258,10 +293,34 @@ def test_the_worker_releases_reservations_nobody_committed_in_time(client, clini
     assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
 
 
+def test_a_reservation_whose_release_fails_holds_back_none_of_the_others(client, clinic_id, enrollment, sessions,
+                                                                        monkeypatch, stored):
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    appointments = [uuid7() for _ in range(4)]
+    for appointment_id in appointments:
+        reserve(client, clinic_id, enrollment_id, appointment_id)
+    release = lifecycle.enrollments.release_lapsed
+
+    def failing_on_the_first(uow, held, now):
+        if held.appointment_id == appointments[0]:
+            raise RuntimeError("a row the worker cannot handle")
+        return release(uow, held, now)
+
+    monkeypatch.setattr(lifecycle.enrollments, "release_lapsed", failing_on_the_first)
+    monkeypatch.setattr(lifecycle, "BATCH", 2)  # the others come in later batches of the same run
+
+    assert release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31)) == 3
+
+    statuses = [client.get(f"/clinics/{clinic_id}/reservations/{a}").get_json()["status"] for a in appointments]
+    assert statuses == ["reserved", "released", "released", "released"]
+    assert counts(client, clinic_id, enrollment_id) == (1, 0, 3)
+    assert stored.event_types().count(ReservationReleasedV1.event_type) == 3
+
+
 def test_a_patient_record_from_scheduling_leads_to_their_care_by_login(client, clinic_id, enrollment, deliver):
     account_id = uuid7()
     deliver(PatientUpsertedV1(clinic_id=clinic_id, patient_id=MARIA, account_id=account_id, name="Maria Pop",
-                              email="maria@example.com", mobile=None, sms_consent=None, version=1, archived=False,
+                              email="maria@example.com", mobile=None, sms_consent=None, version=2, archived=False,
                               updated_at=UPDATED))
 
     care = client.get(f"/clinics/{clinic_id}/patients/by-account/{account_id}/care")

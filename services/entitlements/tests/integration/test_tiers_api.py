@@ -85,6 +85,38 @@ def test_a_tier_that_breaks_the_rules_is_refused_and_nothing_is_written(client, 
     assert stored.event_types() == []
 
 
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"period": {"count": 100_000, "unit": "year"}}, "period.count"),
+    ({"period": {"count": 10**20, "unit": "day"}}, "period.count"),
+    ({"price": {"amount_minor": 10**20, "currency": "RON"}}, "price.amount_minor"),
+    ({"inclusions": [{"plan_id": str(CONSULTATION), "sessions": 10**20}]}, "inclusions[0].sessions"),
+])
+def test_numbers_beyond_what_a_tier_can_hold_are_refused_not_failed_on(client, clinic_id, consultations, stored,
+                                                                        problem_of, changes, field):
+    response = client.post(f"/clinics/{clinic_id}/tiers", json=premium(**changes))
+
+    assert response.status_code == 422
+    assert [e["field"] for e in problem_of(response)["errors"]] == [field]
+    assert stored.count("patient_tiers") == 0
+
+
+def test_a_tier_maps_only_to_a_role_a_patient_may_hold(client, clinic_id, consultations, stored, problem_of):
+    client.post(f"/clinics/{clinic_id}/roles", json=LIBRARY_ROLE)
+    before = stored.count("patient_tiers")
+
+    for role_key in ("clinic_admin", "receptionist"):
+        refused = client.post(f"/clinics/{clinic_id}/tiers", json=premium(role_key=role_key))
+        assert refused.status_code == 422
+        assert [e["field"] for e in problem_of(refused)["errors"]] == ["role_key"]
+    assert stored.count("patient_tiers") == before
+
+    assert client.post(f"/clinics/{clinic_id}/tiers", json=premium(role_key="library-reader")).status_code == 201
+    widened = client.put(f"/clinics/{clinic_id}/roles/library-reader", headers={"If-Match": '"1"'}, json={
+        "name": "Library reader", "grants": [*LIBRARY_ROLE["grants"], {"permission": "roles.manage", "scope": "any"}]})
+    assert widened.status_code == 409
+    assert problem_of(widened)["type"] == PROBLEMS + "role-held-by-patients"
+
+
 def test_a_tier_key_is_taken_once_and_creating_honours_idempotency_keys(client, clinic_id, consultations,
                                                                         problem_of):
     first = client.post(f"/clinics/{clinic_id}/tiers", json=premium(), headers={"Idempotency-Key": "tier-1"})
@@ -111,9 +143,10 @@ def test_changing_a_tier_needs_the_version_read(client, clinic_id, consultations
 
 
 def test_a_tier_with_patients_cannot_be_archived_until_they_are_moved(client, clinic_id, consultations, stored,
-                                                                      problem_of):
+                                                                      problem_of, record_patient):
     client.post(f"/clinics/{clinic_id}/tiers", json=premium())
     patient = uuid.uuid4()
+    record_patient(patient)
     client.put(f"/clinics/{clinic_id}/patients/{patient}/tier", json={"tier_key": "premium"})
 
     in_use = client.post(f"/clinics/{clinic_id}/tiers/premium/archive", headers={"If-Match": '"1"'})
@@ -127,16 +160,40 @@ def test_a_tier_with_patients_cannot_be_archived_until_they_are_moved(client, cl
     assert no_more.status_code == 409 and problem_of(no_more)["type"] == PROBLEMS + "tier-archived"
 
 
-def test_putting_a_patient_on_an_unknown_tier_is_not_found(client, clinic_id, stored):
-    response = client.put(f"/clinics/{clinic_id}/patients/{uuid.uuid4()}/tier", json={"tier_key": "gold"})
+def test_putting_a_patient_on_an_unknown_tier_is_not_found(client, clinic_id, stored, record_patient):
+    patient = uuid.uuid4()
+    record_patient(patient)
+
+    response = client.put(f"/clinics/{clinic_id}/patients/{patient}/tier", json={"tier_key": "gold"})
 
     assert response.status_code == 404
     assert stored.count("tier_memberships") == 0
 
 
-def test_setting_the_tier_a_patient_is_on_changes_nothing(client, clinic_id, consultations, stored):
+@pytest.mark.parametrize("archived", [False, True])
+def test_a_patient_the_clinic_does_not_have_is_put_on_no_tier_and_enrolled_in_nothing(
+        client, clinic_id, consultations, stored, problem_of, record_patient, archived):
     client.post(f"/clinics/{clinic_id}/tiers", json=premium())
     patient = uuid.uuid4()
+    if archived:
+        record_patient(patient, archived=True)
+    events = stored.event_types()
+
+    tier = client.put(f"/clinics/{clinic_id}/patients/{patient}/tier", json={"tier_key": "premium"})
+    enrolled = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(patient),
+                                                                      "plan_id": str(CONSULTATION)})
+
+    for refused in (tier, enrolled):
+        assert refused.status_code == 404
+        assert "patient" in problem_of(refused)["detail"] and "retry" in problem_of(refused)["detail"]
+    assert stored.count("tier_memberships") == stored.count("enrollments") == 0
+    assert stored.event_types() == events
+
+
+def test_setting_the_tier_a_patient_is_on_changes_nothing(client, clinic_id, consultations, stored, record_patient):
+    client.post(f"/clinics/{clinic_id}/tiers", json=premium())
+    patient = uuid.uuid4()
+    record_patient(patient)
     first = client.put(f"/clinics/{clinic_id}/patients/{patient}/tier", json={"tier_key": "premium"})
     events = stored.event_types()
 

@@ -33,7 +33,8 @@ YEARLY = PlanPeriod(1, PeriodUnit.YEAR)
 
 
 @pytest.fixture
-def sessions(entitlements_database, clinic_id):
+def sessions(entitlements_database, clinic_id, record_patient):
+    record_patient(PATIENT)
     engine = make_engine(entitlements_database)
     factory = make_session_factory(engine)
     for plan_id, name, kind, period, grants in (
@@ -108,13 +109,47 @@ def test_renewal_timers_racing_for_the_same_period_grant_once(sessions, clinic_i
     assert stored.event_types().count(EnrollmentRenewedV1.event_type) == 1
 
 
-def test_leftovers_drop_at_renewal_unless_the_inclusion_carries_them(sessions, clinic_id):
-    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4, on_renewal=OnRenewal.CARRY))
+@pytest.mark.parametrize(("on_renewal", "granted"), [(OnRenewal.DROP, 4), (OnRenewal.CARRY, 4 + 3)])
+def test_leftovers_drop_at_renewal_unless_the_inclusion_carries_them(sessions, clinic_id, on_renewal, granted):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4, on_renewal=on_renewal))
     use_one_session(sessions, clinic_id, JOINED + timedelta(days=30))
 
     renew_tier_periods(sessions, A_YEAR_LATER)
 
-    assert held(sessions, clinic_id)[-1] == ("active", 4 + 3, 7, A_YEAR_LATER)
+    assert held(sessions, clinic_id) == [("expired", 4, 3, JOINED), ("active", granted, granted, A_YEAR_LATER)]
+
+
+@pytest.mark.parametrize("basic_period", [YEARLY, PlanPeriod(1, PeriodUnit.MONTH)])
+def test_coming_back_to_a_tier_within_its_period_gives_its_grant_back_as_it_was(sessions, clinic_id, basic_period):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4))
+    use_one_session(sessions, clinic_id, JOINED + timedelta(days=1))
+    basic = TierTerms("Basic", "patient", basic_period, None, (Inclusion(CONSULTATION, 1),))
+    in_transaction(sessions, tiers.create_tier, clinic_id, "basic", basic, None, JOINED)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "basic", None, JOINED + timedelta(days=2))
+
+    back = in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "premium", None,
+                          JOINED + timedelta(days=3))
+
+    assert (back.membership.period_start, back.membership.period_end) == (JOINED, A_YEAR_LATER)
+    basic_start = JOINED if basic_period == YEARLY else JOINED + timedelta(days=2)
+    assert held(sessions, clinic_id) == [("active", 4, 3, JOINED), ("expired", 1, 1, basic_start)]
+
+
+def test_a_renewal_that_read_the_membership_before_the_tier_was_set_again_changes_nothing(sessions, clinic_id):
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4))
+    with transaction(sessions) as session:
+        [stale] = SqlCareUnitOfWork(session).memberships.due(A_YEAR_LATER, 10)
+    # Meanwhile staff cancel the tier and set it again: a new membership, at version 1 again.
+    again = A_YEAR_LATER + timedelta(days=3)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, None, None, again)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "premium", None, again)
+
+    assert in_transaction(sessions, tiers.renew, stale, again) is False
+
+    with transaction(sessions) as session:
+        membership = SqlCareUnitOfWork(session).memberships.get(clinic_id, PATIENT)
+    assert (membership.period_start, membership.version) == (again, 1)
+    assert held(sessions, clinic_id) == [("canceled", 4, 4, JOINED), ("active", 4, 4, again)]
 
 
 def test_a_renewal_long_overdue_grants_only_the_current_period(sessions, clinic_id):

@@ -202,12 +202,14 @@ def test_a_clinic_without_a_subscription_is_admitted_uncapped(client, clinic_id,
         200, {"limit": "specialists", "used": 1, "allowed": None, "plan": None})
 
 
-def test_an_unknown_limit_is_404_and_a_count_below_one_422(client, clinic_id, on_solo, problem_of):
+def test_an_unknown_limit_is_404_and_a_count_out_of_range_422(client, clinic_id, on_solo, problem_of):
     unknown = admission(client, clinic_id, "storage_gb")
     nothing = admission(client, clinic_id, "patients", 0)
+    huge = admission(client, clinic_id, "patients", 10**20)
 
     assert unknown.status_code == 404
-    assert (nothing.status_code, [e["field"] for e in problem_of(nothing)["errors"]]) == (422, ["count"])
+    for refused in (nothing, huge):
+        assert (refused.status_code, [e["field"] for e in problem_of(refused)["errors"]]) == (422, ["count"])
 
 
 # -- the staff limit guards role grants -------------------------------------------------------
@@ -237,6 +239,19 @@ def test_at_the_staff_limit_a_member_still_takes_another_role_and_patients_still
     assert grant(client, clinic_id, first, "specialist").status_code == 200
     assert grant(client, clinic_id, uuid.uuid4(), "patient").status_code == 200
     assert meters(client, clinic_id)["staff_users"] == (2, 2)
+
+
+def test_a_clinic_role_counts_as_staff_unless_a_patient_may_hold_it(client, clinic_id, on_solo):
+    for key, grants in (("library-reader", [{"permission": "library.access", "scope": "any"}]),
+                        ("catalog-keeper", [{"permission": "library.access", "scope": "any"},
+                                            {"permission": "catalog.manage", "scope": "any"}])):
+        created = client.post(f"/clinics/{clinic_id}/roles", json={"key": key, "name": key, "grants": grants})
+        assert created.status_code == 201, created.get_data(as_text=True)
+
+    assert grant(client, clinic_id, uuid.uuid4(), "library-reader").status_code == 200
+    assert grant(client, clinic_id, uuid.uuid4(), "catalog-keeper").status_code == 200
+
+    assert meters(client, clinic_id)["staff_users"] == (1, 2)
 
 
 def test_simultaneous_grants_to_new_staff_never_go_beyond_the_limit(app, client, clinic_id, on_solo, stored):

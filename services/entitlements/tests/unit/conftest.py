@@ -26,6 +26,7 @@ class FakeRoleRepository:
         self._roles: dict[tuple[uuid.UUID, str], RoleBundle] = {}
         self._concurrent_write: RoleBundle | None = None
         self.locked: list[tuple[uuid.UUID, str]] = []
+        self.tiers: dict[tuple[uuid.UUID, str], list[str]] = {}  # (clinic, role key) -> live tiers
 
     def get(self, clinic_id: uuid.UUID, key: str, *, lock: bool = False) -> RoleBundle | None:
         if lock:
@@ -34,6 +35,9 @@ class FakeRoleRepository:
 
     def list(self, clinic_id: uuid.UUID) -> list[RoleBundle]:
         return sorted((b for (c, _), b in self._roles.items() if c == clinic_id), key=lambda b: b.key)
+
+    def tier_keys(self, clinic_id: uuid.UUID, role_key: str) -> list[str]:
+        return self.tiers.get((clinic_id, role_key), [])
 
     def add(self, bundle: RoleBundle) -> bool:
         if (bundle.clinic_id, bundle.key) in self._roles:

@@ -18,6 +18,7 @@ from clinic_contracts.events.entitlements import (
     PatientTierChangedV1,
     ReservationCommittedV1,
     ReservationReleasedV1,
+    ReservationShortfallV1,
     TierUpsertedV1,
 )
 from entitlements.adapters.care import Enrollments, Memberships, Patients, Reservations, ServicePlans, Tiers
@@ -40,6 +41,7 @@ CLINIC = uuid.UUID("0193a5e0-0000-7000-8000-00000000c11a")
 PATIENT = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a1")
 STAFF = uuid.UUID("0193a5e0-0000-7000-8000-00000000ad41")
 PACKAGE = uuid.UUID("0193a5e0-0000-7000-8000-0000000091a1")
+PHYSIO = uuid.UUID("0193a5e0-0000-7000-8000-0000000091a2")
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 HOLD = timedelta(minutes=30)
 
@@ -80,8 +82,11 @@ class FakeServicePlans:
 class FakeTiers:
     def __init__(self) -> None:
         self.rows: dict[tuple[uuid.UUID, str], Tier] = {}
+        self.locked: list[str] = []
 
     def get(self, clinic_id, key, *, lock=False):
+        if lock:
+            self.locked.append(key)
         return self.rows.get((clinic_id, key))
 
     def list(self, clinic_id):
@@ -149,7 +154,18 @@ class FakeEnrollments:
         held = self.rows[enrollment.id]
         if held.status is not EnrollmentStatus.ACTIVE:
             return None
-        self.rows[enrollment.id] = held.ended(status, at)
+        self.rows[enrollment.id] = replace(held, status=status, ended_at=at, version=held.version + 1)
+        return self.rows[enrollment.id]
+
+    def by_grant(self, clinic_id, grant_key):
+        return next((e for e in self.rows.values() if (e.clinic_id, e.grant_key) == (clinic_id, grant_key)), None)
+
+    def restore(self, enrollment):
+        held = self.rows[enrollment.id]
+        if held.status is EnrollmentStatus.ACTIVE:
+            return None
+        self.rows[enrollment.id] = replace(held, status=EnrollmentStatus.ACTIVE, ended_at=None,
+                                           version=held.version + 1)
         return self.rows[enrollment.id]
 
     def take_session(self, clinic_id, enrollment_id, at):
@@ -164,9 +180,9 @@ class FakeEnrollments:
         self.rows[enrollment_id] = replace(held, sessions_reserved=held.sessions_reserved - 1,
                                            sessions_used=held.sessions_used + 1)
 
-    def use_session(self, clinic_id, enrollment_id):
+    def use_session(self, clinic_id, enrollment_id, at):
         held = self.rows[enrollment_id]
-        if held.sessions_remaining == 0:
+        if held.refusal(held.patient_id, None, at) is not None or held.sessions_remaining == 0:
             return False
         self.rows[enrollment_id] = replace(held, sessions_used=held.sessions_used + 1)
         return True
@@ -179,7 +195,9 @@ class FakeEnrollments:
             self.rows[enrollment_id] = replace(held, sessions_used=held.sessions_used - 1)
 
     def due(self, at, limit):
-        return [e for e in self.rows.values() if e.status is EnrollmentStatus.ACTIVE and e.over_at(at)][:limit]
+        return [e for e in self.rows.values() if e.status is EnrollmentStatus.ACTIVE
+                and e.sessions_until is not None and e.sessions_until <= at
+                and e.access_until is not None and e.access_until <= at][:limit]
 
 
 class FakeReservations:
@@ -202,6 +220,12 @@ class FakeReservations:
         if self.rows[reservation.appointment_id].status is not reservation.status:
             return False
         self.rows[reservation.appointment_id] = replace(reservation, status=status, settled_at=at)
+        return True
+
+    def reserve_again(self, released, reservation):
+        if self.rows[released.appointment_id].status is not ReservationStatus.RELEASED:
+            return False
+        self.rows[released.appointment_id] = reservation
         return True
 
     def move(self, reservation, appointment_id):
@@ -251,11 +275,22 @@ _ports: tuple[Patients, ServicePlans, Tiers, Memberships, Enrollments, Reservati
     FakePatients(), FakeServicePlans(), FakeTiers(), FakeMemberships(), FakeEnrollments(), FakeReservations())
 
 
+def release_lapsed(uow: FakeCareUnitOfWork, at: datetime) -> int:
+    """What the worker does with every reservation due at `at`: how many it released."""
+    return sum(enrollments.release_lapsed(uow, held, at) for held in uow.reservations.due(at, 10))
+
+
+def expire_due(uow: FakeCareUnitOfWork, at: datetime) -> int:
+    """What the worker does with every enrollment due at `at`: how many it expired."""
+    return sum(enrollments.expire(uow, enrollment, at) for enrollment in uow.enrollments.due(at, 10))
+
+
 @pytest.fixture
 def uow() -> FakeCareUnitOfWork:
     care = FakeCareUnitOfWork()
     care.service_plans.record(ServicePlan(CLINIC, PACKAGE, "2 sessions", ServicePlanKind.SESSION_PACKAGE, 2,
                                           PlanPeriod(6, PeriodUnit.MONTH), None, None, (), (), 1, False))
+    care.patients.record(PatientRecord(CLINIC, PATIENT, None, 1, False))
     return care
 
 
@@ -296,6 +331,41 @@ def test_the_same_appointment_reserves_once(uow, package):
     assert uow.enrollments.get(CLINIC, package.id).sessions_reserved == 1
 
 
+def test_reserving_again_after_a_release_takes_a_session_again_with_a_new_expiry(uow, package):
+    appointment = uuid.uuid4()
+    first, _ = enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+    enrollments.release(uow, CLINIC, appointment, ReleaseReason.UNDONE, NOW)
+    later = NOW + timedelta(minutes=3)
+
+    again, new = enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, later, HOLD)
+
+    assert new and (again.status, again.expires_at, again.id) == (ReservationStatus.RESERVED, later + HOLD, first.id)
+    assert uow.reservations.get(CLINIC, appointment) == again
+    assert uow.enrollments.get(CLINIC, package.id).sessions_reserved == 1
+
+
+def test_reserving_again_after_a_release_is_refused_when_no_session_is_left(uow, package):
+    appointment = uuid.uuid4()
+    enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+    enrollments.release(uow, CLINIC, appointment, ReleaseReason.UNDONE, NOW)
+    for _ in range(2):
+        enrollments.reserve(uow, CLINIC, package.id, uuid.uuid4(), PATIENT, None, NOW, HOLD)
+
+    with pytest.raises(enrollments.NoSessionsLeft):
+        enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+
+
+def test_reserving_again_after_a_release_is_refused_when_the_enrollment_ended(uow, package):
+    appointment = uuid.uuid4()
+    enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+    enrollments.release(uow, CLINIC, appointment, ReleaseReason.UNDONE, NOW)
+    enrollments.cancel_enrollment(uow, CLINIC, package.id, STAFF, NOW)
+
+    with pytest.raises(enrollments.EnrollmentNotUsable):
+        enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+    assert uow.reservations.get(CLINIC, appointment).status is ReservationStatus.RELEASED
+
+
 def test_an_appointment_holding_a_session_of_another_enrollment_is_refused(uow, package):
     other = enrollments.enroll_patient(uow, CLINIC, PATIENT, PACKAGE, STAFF, NOW)
     appointment = uuid.uuid4()
@@ -325,8 +395,8 @@ def test_commit_then_release_gives_a_used_session_back(uow, package):
     appointment = uuid.uuid4()
     enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
 
-    enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, NOW)
-    assert enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, NOW) is None  # a redelivery
+    enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, None, NOW)
+    assert enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, None, NOW) is None  # a redelivery
     held = uow.enrollments.get(CLINIC, package.id)
     assert (held.sessions_reserved, held.sessions_used) == (0, 1)
 
@@ -344,7 +414,7 @@ def test_a_reservation_someone_else_settled_first_is_left_to_them(uow, package):
     published = len(uow.published)
     uow.reservations.settled_elsewhere.add(appointment)
 
-    assert enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, NOW) is None
+    assert enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, None, NOW) is None
     assert enrollments.release(uow, CLINIC, appointment, ReleaseReason.RESERVATION_EXPIRED, NOW) is None
     assert uow.enrollments.get(CLINIC, package.id).sessions_reserved == 1
     assert len(uow.published) == published
@@ -354,23 +424,54 @@ def test_an_appointment_booked_against_an_enrollment_without_a_reservation_takes
         uow, package):
     appointment = uuid.uuid4()
 
-    committed = enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, NOW)
+    committed = enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, None, NOW)
 
     assert committed is not None and committed.status is ReservationStatus.COMMITTED
     assert uow.enrollments.get(CLINIC, package.id).sessions_used == 1
-    assert enrollments.commit(uow, CLINIC, uuid.uuid4(), None, PATIENT, NOW) is None  # no enrollment: nothing
+    assert enrollments.commit(uow, CLINIC, uuid.uuid4(), None, PATIENT, None, NOW) is None  # no enrollment: nothing
 
 
 def test_a_payment_confirmed_after_the_reservation_lapsed_takes_a_session_again_while_one_remains(uow, package):
     appointment = uuid.uuid4()
     enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
-    assert enrollments.release_lapsed(uow, NOW + HOLD, 10) == 1
+    assert release_lapsed(uow, NOW + HOLD) == 1
 
-    enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, NOW + HOLD + timedelta(minutes=1))
+    enrollments.commit(uow, CLINIC, appointment, package.id, PATIENT, None, NOW + HOLD + timedelta(minutes=1))
 
     held = uow.enrollments.get(CLINIC, package.id)
     assert (held.sessions_reserved, held.sessions_used) == (0, 1)
     assert uow.reservations.get(CLINIC, appointment).status is ReservationStatus.COMMITTED
+
+
+@pytest.mark.parametrize(("patient", "end", "reason"), [
+    (PATIENT, True, "ended"),
+    (uuid.UUID("0193a5e0-0000-7000-8000-0000000000ff"), False, "other_patient"),
+])
+def test_a_payment_after_the_lapse_takes_no_session_of_an_ended_or_anothers_enrollment(uow, package, patient, end,
+                                                                                      reason):
+    appointment = uuid.uuid4()
+    enrollments.reserve(uow, CLINIC, package.id, appointment, PATIENT, None, NOW, HOLD)
+    release_lapsed(uow, NOW + HOLD)
+    if end:
+        enrollments.cancel_enrollment(uow, CLINIC, package.id, STAFF, NOW + HOLD)
+
+    committed = enrollments.commit(uow, CLINIC, appointment, package.id, patient, None, NOW + HOLD)
+
+    assert committed is None
+    assert uow.enrollments.get(CLINIC, package.id).sessions_used == 0
+    assert uow.reservations.get(CLINIC, appointment).status is ReservationStatus.RELEASED
+    shortfall = uow.published[-1]
+    assert isinstance(shortfall, ReservationShortfallV1)
+    assert (shortfall.appointment_id, shortfall.enrollment_id, shortfall.reason) == (appointment, package.id, reason)
+
+
+def test_a_staff_booking_paid_for_another_service_than_the_plans_takes_no_session(uow):
+    uow.service_plans.record(ServicePlan(CLINIC, PHYSIO, "Physio", ServicePlanKind.SESSION_PACKAGE, 2,
+                                         None, None, None, (uuid.uuid4(),), (), 1, False))
+    physio = enrollments.enroll_patient(uow, CLINIC, PATIENT, PHYSIO, STAFF, NOW)
+
+    assert enrollments.commit(uow, CLINIC, uuid.uuid4(), physio.id, PATIENT, uuid.uuid4(), NOW) is None
+    assert uow.published[-1].reason == "other_service"
 
 
 def test_a_rescheduled_appointment_takes_its_reservation_along(uow, package):
@@ -396,9 +497,9 @@ def test_cancelling_an_enrollment_ends_it_once(uow, package):
 
 
 def test_enrollments_expire_once_their_window_has_closed(uow, package):
-    assert enrollments.expire_due(uow, NOW + timedelta(days=180), 10) == 0
-    assert enrollments.expire_due(uow, datetime(2026, 9, 1, 9, 0, tzinfo=UTC), 10) == 1
-    assert enrollments.expire_due(uow, datetime(2026, 9, 2, tzinfo=UTC), 10) == 0
+    assert expire_due(uow, NOW + timedelta(days=180)) == 0
+    assert expire_due(uow, datetime(2026, 9, 1, 9, 0, tzinfo=UTC)) == 1
+    assert expire_due(uow, datetime(2026, 9, 2, tzinfo=UTC)) == 0
     assert uow.published[-1].reason == "window_ended"
 
 
@@ -449,6 +550,16 @@ def test_an_inclusion_whose_plan_was_archived_is_not_granted(uow):
     assert tiers.set_patient_tier(uow, CLINIC, PATIENT, "premium", STAFF, NOW).granted == ()
 
 
+def test_putting_a_patient_on_a_tier_locks_it_as_archiving_it_does(uow):
+    tiers.create_tier(uow, CLINIC, "premium", premium(), STAFF, NOW)
+
+    tiers.set_patient_tier(uow, CLINIC, PATIENT, "premium", STAFF, NOW)
+
+    # archive_tier counts the tier's members under this lock: a patient is either counted or
+    # finds the tier archived.
+    assert uow.tiers.locked == ["premium"]
+
+
 def test_an_archived_tier_takes_no_patient(uow):
     tiers.create_tier(uow, CLINIC, "premium", premium(), STAFF, NOW)
     tiers.archive_tier(uow, CLINIC, "premium", 1, STAFF, NOW)
@@ -491,3 +602,39 @@ def test_renewing_a_period_twice_grants_once(uow):
     assert uow.types().count(EnrollmentExpiredV1) == 1
     renewed = uow.memberships.get(CLINIC, PATIENT)
     assert (renewed.period_start, renewed.version) == (membership.period_end, 2)
+
+
+@pytest.mark.parametrize("basic_period", [YEARLY, PlanPeriod(1, PeriodUnit.MONTH)])
+def test_coming_back_to_a_tier_within_its_period_gives_its_grant_back_as_it_was(uow, basic_period):
+    tiers.create_tier(uow, CLINIC, "premium", premium(), STAFF, NOW)
+    tiers.create_tier(uow, CLINIC, "basic", replace(premium(1), period=basic_period), STAFF, NOW)
+    [grant] = tiers.set_patient_tier(uow, CLINIC, PATIENT, "premium", STAFF, NOW).granted
+    enrollments.reserve(uow, CLINIC, grant.id, uuid.uuid4(), PATIENT, None, NOW, HOLD)
+    tiers.set_patient_tier(uow, CLINIC, PATIENT, "basic", STAFF, NOW + timedelta(days=10))
+
+    back = tiers.set_patient_tier(uow, CLINIC, PATIENT, "premium", STAFF, NOW + timedelta(days=20))
+
+    assert back.membership is not None
+    assert (back.membership.period_start, back.membership.period_end) == (NOW, YEARLY.after(NOW))
+    [restored] = back.granted
+    assert restored.id == grant.id
+    assert (restored.status, restored.sessions_granted, restored.sessions_reserved) == (EnrollmentStatus.ACTIVE, 2, 1)
+    statuses = sorted((e.tier_key, str(e.status)) for e in uow.enrollments.of_patient(CLINIC, PATIENT))
+    assert statuses == [("basic", "expired"), ("premium", "active")]
+    assert tiers.set_patient_tier(uow, CLINIC, PATIENT, "basic", STAFF, NOW + timedelta(days=21)).granted[0] \
+        .sessions_granted == 1
+    assert len(uow.enrollments.rows) == 2  # flipping tiers never granted a fresh one
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_a_patient_the_clinic_does_not_have_is_enrolled_in_nothing_and_put_on_no_tier(uow, archived):
+    stranger = uuid.uuid4()
+    if archived:
+        uow.patients.record(PatientRecord(CLINIC, stranger, None, 1, True))
+
+    with pytest.raises(enrollments.UnknownPatient):
+        enrollments.enroll_patient(uow, CLINIC, stranger, PACKAGE, STAFF, NOW)
+    with pytest.raises(enrollments.UnknownPatient):
+        tiers.set_patient_tier(uow, CLINIC, stranger, "premium", STAFF, NOW)
+
+    assert uow.enrollments.rows == {} and uow.memberships.rows == {} and uow.published == []

@@ -22,6 +22,7 @@ from entitlements.service_layer.roles import (
     InvalidRole,
     RoleChange,
     RoleExists,
+    RoleHeldByPatients,
     RoleInUse,
     RoleNotAssignable,
     StaleVersion,
@@ -151,6 +152,25 @@ def test_a_change_that_loses_the_race_to_another_writer_is_stale_and_records_not
     assert refused.value.current == 2
     assert uow.roles.get(clinic_id, "front-desk") == theirs
     assert nothing_recorded(uow)
+
+
+def test_a_role_a_tier_maps_to_may_not_grant_what_a_patient_may_not_hold(uow, clinic_id, admin_id, now, later):
+    reader = [("library.access", "any")]
+    create_role(uow, clinic_id, "reader", "Reader", reader, admin_id, now)
+    uow.roles.tiers[(clinic_id, "reader")] = ["premium"]
+    uow.published.clear()
+    uow.audit.recorded.clear()
+
+    with pytest.raises(RoleHeldByPatients) as refused:
+        change_role(uow, clinic_id, "reader", RoleChange("Reader", [*reader, ("catalog.manage", "any")], 1),
+                    admin_id, later)
+
+    assert refused.value.tier_keys == ["premium"]
+    assert uow.roles.get(clinic_id, "reader").version == 1
+    assert nothing_recorded(uow)
+    safe = change_role(uow, clinic_id, "reader", RoleChange("Reader", [*reader, ("telerehab.access", "any")], 1),
+                       admin_id, later)
+    assert safe.version == 2
 
 
 def test_an_invalid_change_is_refused_before_anything_is_read(uow, front_desk, clinic_id, admin_id, later):

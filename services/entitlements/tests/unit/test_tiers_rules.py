@@ -4,6 +4,7 @@ a patient joining mid-period gets, and who may use telerehab or the library when
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,8 +13,9 @@ from entitlements.domain.capabilities import Capability, CapabilityDecision, Gat
 from entitlements.domain.care_access import decide_access
 from entitlements.domain.decisions import Decision, Principal, PrincipalKind, ReasonCode
 from entitlements.domain.enrollments import EnrollmentStatus, enroll
-from entitlements.domain.permissions import Scope
+from entitlements.domain.permissions import Grant, Scope
 from entitlements.domain.plans import Money
+from entitlements.domain.roles import BUILT_IN_ROLES, RoleBundle, RoleDefinition, patient_safe_role
 from entitlements.domain.service_plans import AccessGrant, PeriodUnit, PlanPeriod, ServicePlan, ServicePlanKind
 from entitlements.domain.tiers import Inclusion, OnUpgrade, TierTerms, check_tier
 from entitlements.service_layer.care import open_access
@@ -32,11 +34,11 @@ def terms(**changes) -> TierTerms:
 
 
 def test_a_well_formed_tier_breaks_no_rule():
-    assert check_tier("annual-premium", terms(), True, {CONSULTATION}) == []
+    assert check_tier("annual-premium", terms(), True, {CONSULTATION}, role_patient_safe=True) == []
 
 
 def test_a_tier_without_inclusions_is_a_role_only_tier():
-    assert check_tier("free", terms(inclusions=()), True, set()) == []
+    assert check_tier("free", terms(inclusions=()), True, set(), role_patient_safe=True) == []
 
 
 @pytest.mark.parametrize(("key", "changes", "role_known", "field"), [
@@ -44,14 +46,39 @@ def test_a_tier_without_inclusions_is_a_role_only_tier():
     ("premium", {"name": "  "}, True, "name"),
     ("premium", {}, False, "role_key"),
     ("premium", {"period": PlanPeriod(0, PeriodUnit.YEAR)}, True, "period.count"),
+    ("premium", {"period": PlanPeriod(101, PeriodUnit.YEAR)}, True, "period.count"),
+    ("premium", {"period": PlanPeriod(1201, PeriodUnit.MONTH)}, True, "period.count"),
+    ("premium", {"period": PlanPeriod(100_000, PeriodUnit.DAY)}, True, "period.count"),
     ("premium", {"price": Money(-1, "RON")}, True, "price.amount_minor"),
+    ("premium", {"price": Money(2**63, "RON")}, True, "price.amount_minor"),
     ("premium", {"inclusions": (Inclusion(uuid.uuid4(), 4),)}, True, "inclusions[0].plan_id"),
     ("premium", {"inclusions": (Inclusion(CONSULTATION, 0),)}, True, "inclusions[0].sessions"),
     ("premium", {"inclusions": (Inclusion(CONSULTATION, 1), Inclusion(CONSULTATION, 2))}, True,
      "inclusions[1].plan_id"),
 ])
 def test_a_tier_breaking_a_rule_is_told_which_field(key, changes, role_known, field):
-    assert [f for f, _ in check_tier(key, terms(**changes), role_known, {CONSULTATION})] == [field]
+    assert [f for f, _ in check_tier(key, terms(**changes), role_known, {CONSULTATION},
+                                     role_patient_safe=True)] == [field]
+
+
+def test_a_tier_may_not_map_to_a_role_a_patient_may_not_hold():
+    assert [f for f, _ in check_tier("premium", terms(), True, {CONSULTATION},
+                                     role_patient_safe=False)] == ["role_key"]
+
+
+@pytest.mark.parametrize(("key", "grants", "safe"), [
+    ("patient", (), True),
+    ("clinic_admin", (), False),
+    ("receptionist", (), False),
+    ("reader", (Grant("library.access", Scope.ANY), Grant("telerehab.access", Scope.ANY),
+                Grant("appointments.book", Scope.OWN)), True),
+    ("all-appointments", (Grant("appointments.read", Scope.ANY),), False),
+    ("catalog", (Grant("library.access", Scope.ANY), Grant("catalog.manage", Scope.ANY)), False),
+])
+def test_a_patient_safe_role_grants_only_what_a_patient_may_hold(key, grants, safe):
+    bundle = None if key in BUILT_IN_ROLES else RoleBundle.create(
+        uuid.uuid4(), key, RoleDefinition(key, grants), START)
+    assert patient_safe_role(key, bundle) is safe
 
 
 def test_joining_mid_period_grants_the_inclusion_in_full_by_default():
@@ -142,7 +169,7 @@ def test_the_access_open_to_a_patient_is_the_latest_end_over_their_open_enrollme
 
     month = bought((AccessGrant.TELEREHAB,), PlanPeriod(1, PeriodUnit.MONTH))
     quarter = bought((AccessGrant.TELEREHAB, AccessGrant.LIBRARY), PlanPeriod(3, PeriodUnit.MONTH))
-    cancelled = bought((AccessGrant.LIBRARY,), YEARLY).ended(EnrollmentStatus.CANCELED, START)
+    cancelled = replace(bought((AccessGrant.LIBRARY,), YEARLY), status=EnrollmentStatus.CANCELED, ended_at=START)
 
     assert open_access([month, quarter, cancelled], START + timedelta(days=1)) == (
         (AccessGrant.LIBRARY, datetime(2026, 4, 1, tzinfo=UTC)), (AccessGrant.TELEREHAB, datetime(2026, 4, 1, tzinfo=UTC)))

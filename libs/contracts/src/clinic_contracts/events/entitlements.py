@@ -407,3 +407,23 @@ class ReservationReleasedV1(ReservationEvent):
     producer: ClassVar[str] = "entitlements"
 
     reason: Literal["appointment_canceled", "appointment_expired", "reservation_expired", "undone"]
+
+
+class ReservationShortfallV1(Event):
+    """A paid appointment booked against an enrollment could take no session of it (its
+    reservation had lapsed and the enrollment had ended, was another patient's or had none left):
+    the clinic decides what the patient owes."""
+
+    event_type: ClassVar[str] = "entitlements.reservation.shortfall.v1"
+    producer: ClassVar[str] = "entitlements"
+
+    clinic_id: uuid.UUID
+    appointment_id: uuid.UUID
+    enrollment_id: uuid.UUID
+    patient_id: uuid.UUID
+    reason: Literal["unknown_enrollment", "other_patient", "ended", "not_started", "sessions_expired",
+                    "other_service", "no_sessions_left"]
+    occurred_at: AwareDatetime
+
+    def subject(self) -> str:
+        return f"{self.clinic_id}/{self.appointment_id}"

@@ -209,6 +209,16 @@ class AppointmentProviderChangedV1(AppointmentEvent):
     video: VideoMeeting | None
 
 
+class AppointmentVideoChangedV1(AppointmentEvent):
+    """The appointment's video meeting was replaced (the provider had lost the old one): the new
+    links replace any sent before."""
+
+    event_type: ClassVar[str] = "scheduling.appointment.video_changed.v1"
+    producer: ClassVar[str] = "scheduling"
+
+    video: VideoMeeting
+
+
 class AppointmentCompletedV1(AppointmentEvent):
     event_type: ClassVar[str] = "scheduling.appointment.completed.v1"
     producer: ClassVar[str] = "scheduling"
@@ -223,7 +233,8 @@ class AppointmentNoShowV1(AppointmentEvent):
 
 class AppointmentRefundDueV1(AppointmentEvent):
     """A payment arrived for an appointment that can no longer take place (its hold had expired
-    and the slot was taken meanwhile): billing refunds the payment in full."""
+    and the slot was taken meanwhile), or that this payment cannot pay (already paid, canceled,
+    or an amount or currency other than its price): billing refunds the payment in full."""
 
     event_type: ClassVar[str] = "scheduling.appointment.refund_due.v1"
     producer: ClassVar[str] = "scheduling"

@@ -95,14 +95,21 @@ class Enrollments(Protocol):
     def end(self, enrollment: Enrollment, status: EnrollmentStatus, at: datetime) -> Enrollment | None:
         """End an active enrollment; None when it is no longer active."""
 
+    def by_grant(self, clinic_id: uuid.UUID, grant_key: str) -> Enrollment | None:
+        """The enrollment granted for this tier inclusion and period, if any."""
+
+    def restore(self, enrollment: Enrollment) -> Enrollment | None:
+        """Make an ended enrollment active again, its counts as they were; None when it is active."""
+
     def take_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, at: datetime) -> bool:
         """Reserve one session if one remains and the enrollment is usable at `at`."""
 
     def commit_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> None:
         """A reserved session becomes used."""
 
-    def use_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> bool:
-        """Use one session at once (no reservation before) if one remains."""
+    def use_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, at: datetime) -> bool:
+        """Use one session at once (no reservation before) if one remains and the enrollment is
+        usable at `at`."""
 
     def return_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, status: ReservationStatus) -> None:
         """Give back a session that was reserved or used."""
@@ -119,6 +126,9 @@ class Reservations(Protocol):
 
     def settle(self, reservation: Reservation, status: ReservationStatus, at: datetime) -> bool:
         """Move it from its current status to `status`; False when someone else moved it first."""
+
+    def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
+        """Store `reservation` in place of the `released` one; False when it is no longer released."""
 
     def move(self, reservation: Reservation, appointment_id: uuid.UUID) -> bool: ...
 
@@ -285,6 +295,19 @@ class SqlEnrollments:
         ).values(status=str(status), ended_at=at, version=enrollments.c.version + 1).returning(*enrollments.c)).first()
         return None if row is None else _enrollment(row)
 
+    def by_grant(self, clinic_id: uuid.UUID, grant_key: str) -> Enrollment | None:
+        row = self._session.execute(select(enrollments).where(
+            enrollments.c.clinic_id == clinic_id, enrollments.c.grant_key == grant_key)).first()
+        return None if row is None else _enrollment(row)
+
+    def restore(self, enrollment: Enrollment) -> Enrollment | None:
+        row = self._session.execute(update(enrollments).where(
+            *_enrollment_key(enrollment.clinic_id, enrollment.id),
+            enrollments.c.status != str(EnrollmentStatus.ACTIVE),
+        ).values(status=str(EnrollmentStatus.ACTIVE), ended_at=None, version=enrollments.c.version + 1)
+            .returning(*enrollments.c)).first()
+        return None if row is None else _enrollment(row)
+
     def take_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, at: datetime) -> bool:
         return self._session.execute(update(enrollments).where(
             *_enrollment_key(clinic_id, enrollment_id), *_session_left(at),
@@ -297,10 +320,9 @@ class SqlEnrollments:
         ).values(sessions_reserved=enrollments.c.sessions_reserved - 1, sessions_used=enrollments.c.sessions_used + 1,
                  version=enrollments.c.version + 1))
 
-    def use_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> bool:
+    def use_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, at: datetime) -> bool:
         return self._session.execute(update(enrollments).where(
-            *_enrollment_key(clinic_id, enrollment_id),
-            enrollments.c.sessions_reserved + enrollments.c.sessions_used < enrollments.c.sessions_granted,
+            *_enrollment_key(clinic_id, enrollment_id), *_session_left(at),
         ).values(sessions_used=enrollments.c.sessions_used + 1, version=enrollments.c.version + 1)).rowcount == 1
 
     def return_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, status: ReservationStatus) -> None:
@@ -341,6 +363,15 @@ class SqlReservations:
             reservations.c.status == str(reservation.status),
         ).values(status=str(status), settled_at=at)).rowcount == 1
 
+    def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
+        return self._session.execute(update(reservations).where(
+            reservations.c.clinic_id == released.clinic_id,
+            reservations.c.appointment_id == released.appointment_id,
+            reservations.c.status == str(ReservationStatus.RELEASED),
+        ).values(enrollment_id=reservation.enrollment_id, patient_id=reservation.patient_id,
+                 status=str(reservation.status), reserved_at=reservation.reserved_at,
+                 expires_at=reservation.expires_at, settled_at=None)).rowcount == 1
+
     def move(self, reservation: Reservation, appointment_id: uuid.UUID) -> bool:
         return self._session.execute(update(reservations).where(
             reservations.c.clinic_id == reservation.clinic_id,
@@ -372,9 +403,14 @@ def _session_left(at: datetime) -> list:
 
 
 def _same_membership(membership: Membership) -> list:
+    # Not the version alone: a tier cancelled and set again starts over at version 1, and a
+    # renewal that read the old membership must not take the new one for it.
     return [tier_memberships.c.clinic_id == membership.clinic_id,
             tier_memberships.c.patient_id == membership.patient_id,
-            tier_memberships.c.version == membership.version]
+            tier_memberships.c.version == membership.version,
+            tier_memberships.c.tier_key == membership.tier_key,
+            tier_memberships.c.period_start == membership.period_start,
+            tier_memberships.c.since == membership.since]
 
 
 def _period_document(period: PlanPeriod | None) -> dict[str, object] | None:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from entitlements.adapters.orm import access_audit, role_assignments, roles
+from entitlements.adapters.orm import access_audit, patient_tiers, role_assignments, roles
 from entitlements.domain.assignments import Assignment
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.permissions import Grant, Scope, as_documents
@@ -34,6 +34,9 @@ class RoleRepository(Protocol):
 
     def save(self, bundle: RoleBundle, expected_version: int) -> bool:
         """Store a changed role if it is still at `expected_version`; False otherwise."""
+
+    def tier_keys(self, clinic_id: uuid.UUID, role_key: str) -> list[str]:
+        """The clinic's live patient tiers that map to the role."""
 
 
 class AssignmentRepository(Protocol):
@@ -68,6 +71,11 @@ class SqlRoleRepository:
     def list(self, clinic_id: uuid.UUID) -> list[RoleBundle]:
         rows = self._session.execute(select(roles).where(roles.c.clinic_id == clinic_id).order_by(roles.c.key))
         return [_to_bundle(row) for row in rows]
+
+    def tier_keys(self, clinic_id: uuid.UUID, role_key: str) -> list[str]:
+        return list(self._session.scalars(select(patient_tiers.c.key).where(
+            patient_tiers.c.clinic_id == clinic_id, patient_tiers.c.role_key == role_key,
+            patient_tiers.c.archived.is_(False)).order_by(patient_tiers.c.key)))
 
     def add(self, bundle: RoleBundle) -> bool:
         statement = _insert_unless_present(self._session, roles).values(

@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 from entitlements.adapters.orm import (
     care_patients,
     metered_entities,
-    patient_tiers,
     role_assignments,
     usage_pack_draws,
     video_minutes_used,
 )
-from entitlements.adapters.repository import _insert_unless_present
+from entitlements.adapters.repository import SqlRoleRepository, _insert_unless_present
+from entitlements.domain.roles import PATIENT_ROLE, patient_safe_role
 from entitlements.domain.subscriptions import BillingPeriod
-from entitlements.domain.usage import PATIENT_ROLE
 
 
 class UsageMeters(Protocol):
@@ -125,6 +124,7 @@ class SqlUsageMeters:
             clinic_id=clinic_id, item_id=item_id, appointment_id=appointment_id, period=str(period), minutes=minutes))
 
     def _patient_roles(self, clinic_id: uuid.UUID) -> set[str]:
-        """The roles that make a patient, not a staff user: the built-in one and every tier's."""
-        tiers = self._session.execute(select(patient_tiers.c.role_key).where(patient_tiers.c.clinic_id == clinic_id))
-        return {PATIENT_ROLE, *tiers.scalars()}
+        """The roles that make a patient, not a staff user: the built-in one and every clinic role
+        a patient may hold (the roles tiers may map to); holding any other makes a staff user."""
+        bundles = SqlRoleRepository(self._session).list(clinic_id)
+        return {PATIENT_ROLE, *(b.key for b in bundles if patient_safe_role(b.key, b))}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from entitlements.domain.service_plans import AccessGrant, ServicePlan
@@ -98,14 +98,6 @@ class Enrollment:
     def access_open_at(self, at: datetime) -> bool:
         return (self.status is EnrollmentStatus.ACTIVE and self.starts_at <= at
                 and (self.access_until is None or at < self.access_until))
-
-    def over_at(self, at: datetime) -> bool:
-        """Whether both its sessions and its access have lapsed at `at` (it then expires)."""
-        ends = [self.sessions_until, self.access_until]
-        return all(end is not None and end <= at for end in ends)
-
-    def ended(self, status: EnrollmentStatus, at: datetime) -> Enrollment:
-        return replace(self, status=status, ended_at=at, version=self.version + 1)
 
 
 def enroll(plan: ServicePlan, patient_id: uuid.UUID, enrollment_id: uuid.UUID, now: datetime,

@@ -75,6 +75,26 @@ BUILT_IN_ROLES: dict[str, Role] = {
 }
 
 
+PATIENT_ROLE = "patient"
+# Granted by a tier on top of what a patient may do anyway: the clinic's content and telerehab.
+_PATIENT_EXTRAS = frozenset({Grant("library.access", Scope.ANY), Grant("telerehab.access", Scope.ANY)})
+PATIENT_SAFE_GRANTS: frozenset[Grant] = frozenset(BUILT_IN_ROLES[PATIENT_ROLE].grants) | _PATIENT_EXTRAS
+
+
+def patient_safe(grants: Sequence[Grant]) -> bool:
+    """Whether a role with these grants may be held by a patient (a tier may map to it): every
+    grant is one the built-in patient role has (own-scoped ones only with scope own), or library
+    or telerehab access. A principal holding any other role is staff."""
+    return all(grant in PATIENT_SAFE_GRANTS for grant in grants)
+
+
+def patient_safe_role(key: str, bundle: RoleBundle | None) -> bool:
+    """Whether the role `key` (built in, or the clinic's `bundle`) is patient-safe."""
+    if key in BUILT_IN_ROLES:
+        return key == PATIENT_ROLE
+    return bundle is not None and patient_safe(bundle.definition.grants)
+
+
 @dataclass(frozen=True)
 class RoleDefinition:
     """What a clinic says a role is: its name and grants (checked, in canonical order)."""

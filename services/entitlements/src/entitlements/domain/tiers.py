@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from entitlements.domain.plans import Money
-from entitlements.domain.service_plans import PlanPeriod
+from entitlements.domain.service_plans import PeriodUnit, PlanPeriod
 
 KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,61}[a-z0-9]")
 NAME_MAX = 100
 SESSIONS_MAX = 1000
+AMOUNT_MINOR_MAX = 2**63 - 1  # what a BIGINT column holds
+# At most a hundred years a period, so its end stays a date any database and datetime can hold.
+PERIOD_COUNT_MAX = {PeriodUnit.DAY: 36_500, PeriodUnit.WEEK: 5_200, PeriodUnit.MONTH: 1_200, PeriodUnit.YEAR: 100}
 
 
 class OnRenewal(enum.StrEnum):
@@ -84,9 +87,12 @@ class Tier:
     updated_at: datetime
 
 
-def check_tier(key: str | None, terms: TierTerms, role_known: bool, plans_known: set[uuid.UUID]) -> list[tuple[str, str]]:
+def check_tier(key: str | None, terms: TierTerms, role_known: bool, plans_known: set[uuid.UUID], *,
+               role_patient_safe: bool) -> list[tuple[str, str]]:
     """(field, message) for every rule `terms` (and `key`, when creating) break. `role_known`:
-    the role is built in or a live role of the clinic; `plans_known`: the clinic's live service plans."""
+    the role is built in or a live role of the clinic; `role_patient_safe`: a patient may hold it
+    (`roles.patient_safe_role`), since every patient on the tier does; `plans_known`: the clinic's
+    live service plans."""
     problems = []
     if key is not None and not KEY.fullmatch(key):
         problems.append(("key", "use 2-63 lowercase letters, digits or hyphens, not starting or ending with one"))
@@ -94,10 +100,14 @@ def check_tier(key: str | None, terms: TierTerms, role_known: bool, plans_known:
         problems.append(("name", f"give a name of 1-{NAME_MAX} characters"))
     if not role_known:
         problems.append(("role_key", "name a built-in role or a live role of this clinic"))
-    if terms.period.count < 1:
-        problems.append(("period.count", "use a whole number of at least 1"))
-    if terms.price is not None and terms.price.amount_minor < 0:
-        problems.append(("price.amount_minor", "must not be negative"))
+    elif not role_patient_safe:
+        problems.append(("role_key", "every patient on the tier holds its role: name the patient role or a clinic "
+                                     "role granting only what a patient may hold, library and telerehab access"))
+    if not 1 <= terms.period.count <= PERIOD_COUNT_MAX[terms.period.unit]:
+        problems.append(("period.count",
+                         f"use a whole number from 1 to {PERIOD_COUNT_MAX[terms.period.unit]} (100 years)"))
+    if terms.price is not None and not 0 <= terms.price.amount_minor <= AMOUNT_MINOR_MAX:
+        problems.append(("price.amount_minor", f"use a whole number from 0 to {AMOUNT_MINOR_MAX}"))
     seen: set[uuid.UUID] = set()
     for n, inclusion in enumerate(terms.inclusions):
         if inclusion.plan_id not in plans_known:

@@ -11,8 +11,10 @@ Tiers (versioned: `ETag` is the version, changes need `If-Match`)
     GET  /tiers/<key>                  -> 200 Tier  (404)
     PUT  /tiers/<key>    TierTerms     -> 200 Tier  (412 stale-version, 409 tier-archived, 428 without If-Match)
     POST /tiers/<key>/archive          -> 200 Tier  (409 tier-in-use while patients are on it)
-  TierTerms = {"name", "role_key" (built-in or a live clinic role), "period": {"count", "unit":
-      day|week|month|year}, "price": {"amount_minor", "currency"} | null (informational),
+  TierTerms = {"name", "role_key" (patient, or a live clinic role granting only what a patient may
+      hold: the patient role's grants, library and telerehab access), "period": {"count" (up to 100
+      years), "unit": day|week|month|year}, "price": {"amount_minor" (0..2^63-1), "currency"} | null
+      (informational),
       "inclusions": [{"plan_id" (catalog service plan), "sessions" (per period),
       "on_renewal": "drop" (default, use it or lose it) | "carry",
       "on_upgrade": "full" (default) | "prorated"}]}
@@ -23,7 +25,9 @@ A patient's tier (patient_id is scheduling's patient id)
     PUT /patients/<patient_id>/tier  {"tier_key": str | null}
         -> 200 {"patient_id", "tier": Membership | null, "granted": [Enrollment]}
         null cancels the tier (its enrollments end softly). Moving to another tier expires the old
-        tier's enrollments and grants the new tier's inclusions. 404 unknown tier (type not-found),
+        tier's enrollments and grants the new tier's inclusions; back on a tier within a period it
+        was granted for, that grant is restored as it was. 404 (type not-found) unknown tier, or a
+        patient the clinic does not have or archived (one registered moments ago: retry),
         409 tier-archived, 409 tier-change-conflict when changed concurrently.
   Membership = {"tier_key", "tier_name", "role_key", "period_start", "period_end", "since"}
 
@@ -35,7 +39,8 @@ A patient's care (their own view, and the gateway's patient view by login)
 
 Enrollments
     POST /enrollments  {"patient_id", "plan_id"} -> 201 Enrollment (a direct purchase; Idempotency-Key
-         honoured; 422 when plan_id is not a live service plan of the clinic)
+         honoured; 422 when plan_id is not a live service plan of the clinic; 404 not-found when
+         the clinic has no such live patient)
     GET  /enrollments?patient_id=<id>            -> 200 {"enrollments": [Enrollment]}
     GET  /enrollments/<enrollment_id>            -> 200 Enrollment (404)
     POST /enrollments/<enrollment_id>/cancel     -> 200 Enrollment (409 enrollment-ended)
@@ -46,7 +51,8 @@ Enrollments
 
 Reservations (one per appointment)
     POST /enrollments/<enrollment_id>/reservations  {"appointment_id", "patient_id", "service_id" (optional)}
-        -> 201 Reservation; the same again for the same appointment -> 200 (unchanged)
+        -> 201 Reservation; the same again for the same appointment -> 200 (unchanged) while it is
+        reserved or committed; once released, a session is taken again (201, a new expires_at)
         404 unknown enrollment; 409 no-sessions-left; 409 enrollment-not-usable ("reason": other_patient,
         ended, not_started, sessions_expired, other_service); 409 reserved-elsewhere
     GET  /reservations/<appointment_id>          -> 200 Reservation (404)
@@ -307,6 +313,10 @@ def _refusals_as_problems() -> Iterator[None]:
     except tiers.ConcurrentTierChange:
         raise conflict("tier-change-conflict", "The patient's tier was changed at the same time; read it again.") \
             from None
+    except enrollment_cases.UnknownPatient:
+        raise Problem(404, "not-found", "Not found.",
+                      "No patient with this id here (or the patient is archived). A patient registered moments ago "
+                      "may not have reached entitlements yet: retry shortly.") from None
     except enrollment_cases.UnknownServicePlan:
         raise validation_problem([FieldError("plan_id", "name a live service plan of this clinic")]) from None
     except enrollment_cases.UnknownEnrollment:

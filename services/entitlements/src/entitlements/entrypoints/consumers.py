@@ -40,7 +40,8 @@ def on_service_plan(session: Session, event: catalog.PlanSnapshot, _envelope: En
 def on_appointment_confirmed(session: Session, event: scheduling.AppointmentConfirmedV1, _envelope: Envelope) -> None:
     appointment = event.appointment
     enrollments.commit(SqlCareUnitOfWork(session), event.clinic_id, appointment.appointment_id,
-                       appointment.enrollment_id, appointment.patient_id, event.occurred_at)
+                       appointment.enrollment_id, appointment.patient_id, appointment.service_id,
+                       event.occurred_at)
 
 
 @handlers.on(scheduling.AppointmentRescheduledV1)

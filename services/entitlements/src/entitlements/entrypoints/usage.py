@@ -46,7 +46,7 @@ def admit(clinic_id: uuid.UUID, limit: str):
     except use_cases.UnknownLimit:
         raise not_found(f"metered limit {limit!r}") from None
     except use_cases.InvalidCount:
-        raise validation_problem([FieldError("count", "use a whole number from 1")]) from None
+        raise validation_problem([FieldError("count", f"use a whole number from 1 to {use_cases.ADMISSION_MAX}")]) from None
     except LimitReached as reached:
         raise limit_reached(reached) from None
     return {**usage_representation(admission.usage), "plan": plan_representation(admission.plan)}

@@ -226,6 +226,11 @@ def _refusals_as_problems(key: str) -> Iterator[None]:
     except use_cases.RoleInUse as in_use:
         raise conflict("role-in-use", f"{in_use.holders} principal(s) hold {key}; revoke it from them first.") \
             from None
+    except use_cases.RoleHeldByPatients as held:
+        raise conflict("role-held-by-patients",
+                       f"Patient tiers {', '.join(held.tier_keys)} map to {key}, so every patient on them holds it; "
+                       "a patient may hold only the patient role's grants, library and telerehab access. Map those "
+                       "tiers to another role first.") from None
     except use_cases.StaleVersion as stale:
         raise Problem(412, "stale-version", "The role changed since you read it.",
                       f"It is now at version {stale.current}; read it again and retry.") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from clinic_contracts import uuid7
@@ -21,6 +22,7 @@ from clinic_contracts.events.entitlements import (
     EnrollmentSnapshot,
     ReservationCommittedV1,
     ReservationReleasedV1,
+    ReservationShortfallV1,
 )
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.enrollments import (
@@ -40,6 +42,10 @@ log = logging.getLogger(__name__)
 
 class UnknownEnrollment(Exception):
     pass
+
+
+class UnknownPatient(Exception):
+    """The clinic's patient read model (kept from scheduling's events) has no live patient with this id."""
 
 
 class UnknownServicePlan(Exception):
@@ -78,6 +84,7 @@ class EnrollmentEnded(Exception):
 def enroll_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, plan_id: uuid.UUID,
                    actor: uuid.UUID | None, now: datetime) -> Enrollment:
     """A direct purchase: the clinic was paid, staff enrol the patient in the plan."""
+    known_patient(uow, clinic_id, patient_id)
     plan = uow.service_plans.get(clinic_id, plan_id)
     if plan is None or plan.archived:
         raise UnknownServicePlan(str(plan_id))
@@ -88,6 +95,13 @@ def enroll_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.U
     uow.publish(EnrollmentGrantedV1(clinic_id=clinic_id, enrollment=enrollment_snapshot(enrollment),
                                     occurred_at=now, granted_by=actor), clinic_id=clinic_id)
     return enrollment
+
+
+def known_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> None:
+    """Refuse a patient the clinic does not have (or archived): nothing is written for them."""
+    patient = uow.patients.get(clinic_id, patient_id)
+    if patient is None or patient.archived:
+        raise UnknownPatient(str(patient_id))
 
 
 def existing_enrollment(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> Enrollment:
@@ -113,18 +127,16 @@ def cancel_enrollment(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: 
     return ended
 
 
-def expire_due(uow: CareUnitOfWork, now: datetime, limit: int) -> int:
-    """End the active enrollments whose sessions and access have both lapsed; how many ended."""
-    ended = 0
-    for enrollment in uow.enrollments.due(now, limit):
-        expired = uow.enrollments.end(enrollment, EnrollmentStatus.EXPIRED, now)
-        if expired is None:
-            continue
-        reason = "tier_period_ended" if expired.source is EnrollmentSource.TIER else "window_ended"
-        uow.publish(EnrollmentExpiredV1(clinic_id=expired.clinic_id, enrollment=enrollment_snapshot(expired),
-                                        occurred_at=now, reason=reason), clinic_id=expired.clinic_id)
-        ended += 1
-    return ended
+def expire(uow: CareUnitOfWork, enrollment: Enrollment, now: datetime) -> bool:
+    """End an active enrollment whose sessions and access have both lapsed (the worker found it
+    due); False when it had ended already."""
+    expired = uow.enrollments.end(enrollment, EnrollmentStatus.EXPIRED, now)
+    if expired is None:
+        return False
+    reason = "tier_period_ended" if expired.source is EnrollmentSource.TIER else "window_ended"
+    uow.publish(EnrollmentExpiredV1(clinic_id=expired.clinic_id, enrollment=enrollment_snapshot(expired),
+                                    occurred_at=now, reason=reason), clinic_id=expired.clinic_id)
+    return True
 
 
 # -- reservations -------------------------------------------------------------------------------
@@ -134,18 +146,26 @@ def reserve(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID,
             patient_id: uuid.UUID, service_id: uuid.UUID | None, now: datetime,
             hold: timedelta) -> tuple[Reservation, bool]:
     """Hold one session of the enrollment for the appointment until `now + hold`; (the
-    reservation, whether it is new). Asking again for the same appointment answers the same."""
+    reservation, whether it is new). Asking again for the same appointment answers the same while
+    it is reserved or committed; once released, asking again takes a session again."""
     enrollment = existing_enrollment(uow, clinic_id, enrollment_id)
     held = uow.reservations.get(clinic_id, appointment_id)
-    if held is not None:
+    if held is not None and held.status is not ReservationStatus.RELEASED:
         return _same_reservation(held, enrollment_id), False
     refusal = enrollment.refusal(patient_id, service_id, now)
     if refusal is not None:
         raise EnrollmentNotUsable(refusal)
-    reservation = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
-                              ReservationStatus.RESERVED, now, now + hold, None)
-    if not uow.reservations.add(reservation):
-        # A concurrent request for the same appointment stored its reservation first.
+    if held is None:
+        reservation = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
+                                  ReservationStatus.RESERVED, now, now + hold, None)
+        stored = uow.reservations.add(reservation)
+    else:
+        reservation = replace(held, enrollment_id=enrollment_id, patient_id=patient_id,
+                              status=ReservationStatus.RESERVED, reserved_at=now, expires_at=now + hold,
+                              settled_at=None)
+        stored = uow.reservations.reserve_again(held, reservation)
+    if not stored:
+        # A concurrent request for the same appointment stored (or revived) its reservation first.
         return _same_reservation(uow.reservations.get(clinic_id, appointment_id), enrollment_id), False  # type: ignore[arg-type]
     if not uow.enrollments.take_session(clinic_id, enrollment_id, now):
         raise NoSessionsLeft(enrollment)
@@ -159,10 +179,13 @@ def _same_reservation(held: Reservation, enrollment_id: uuid.UUID) -> Reservatio
 
 
 def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
-           enrollment_id: uuid.UUID | None, patient_id: uuid.UUID, now: datetime) -> Reservation | None:
+           enrollment_id: uuid.UUID | None, patient_id: uuid.UUID, service_id: uuid.UUID | None,
+           now: datetime) -> Reservation | None:
     """The appointment was paid (or needed no payment): its session is used. An appointment
     booked against an enrollment without a reservation (staff booking at scheduling) takes its
-    session now, as does one whose reservation had lapsed, while one remains."""
+    session now, as does one whose reservation had lapsed, if the enrollment is still usable by
+    this appointment then and a session remains; if not, a shortfall is published for the clinic
+    to settle with the patient."""
     held = uow.reservations.get(clinic_id, appointment_id)
     if held is not None and held.status is ReservationStatus.COMMITTED:
         return None
@@ -175,9 +198,14 @@ def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
         enrollment_id = held.enrollment_id if held is not None else enrollment_id
         if enrollment_id is None:
             return None
-        if not uow.enrollments.use_session(clinic_id, enrollment_id):
-            log.warning("a paid appointment found no session left in its enrollment",
-                        extra={"appointment_id": str(appointment_id), "enrollment_id": str(enrollment_id)})
+        shortfall = _use_session(uow, clinic_id, enrollment_id, patient_id, service_id, now)
+        if shortfall is not None:
+            log.warning("a paid appointment could take no session of its enrollment",
+                        extra={"appointment_id": str(appointment_id), "enrollment_id": str(enrollment_id),
+                               "reason": shortfall})
+            uow.publish(ReservationShortfallV1(
+                clinic_id=clinic_id, appointment_id=appointment_id, enrollment_id=enrollment_id,
+                patient_id=patient_id, reason=shortfall, occurred_at=now), clinic_id=clinic_id)
             return None
         if held is None:
             committed = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
@@ -188,6 +216,21 @@ def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
             committed = held
     _publish_settled(uow, committed, now, ReservationCommittedV1)
     return committed
+
+
+def _use_session(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, patient_id: uuid.UUID,
+                 service_id: uuid.UUID | None, now: datetime) -> str | None:
+    """Use one session of the enrollment for the patient's appointment; why not, when it cannot."""
+    enrollment = uow.enrollments.get(clinic_id, enrollment_id)
+    if enrollment is None:
+        return "unknown_enrollment"
+    refusal = enrollment.refusal(patient_id, service_id, now)
+    if refusal is not None:
+        return str(refusal)
+    # The UPDATE re-checks status, window and count, in case the enrollment changed since read.
+    if not uow.enrollments.use_session(clinic_id, enrollment_id, now):
+        return "no_sessions_left"
+    return None
 
 
 def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, reason: ReleaseReason,
@@ -213,13 +256,10 @@ def move(uow: CareUnitOfWork, clinic_id: uuid.UUID, previous_appointment_id: uui
     return uow.reservations.move(held, appointment_id)
 
 
-def release_lapsed(uow: CareUnitOfWork, now: datetime, limit: int) -> int:
-    """Release the reservations nobody committed by their expiry; how many were released."""
-    released = 0
-    for held in uow.reservations.due(now, limit):
-        if release(uow, held.clinic_id, held.appointment_id, ReleaseReason.RESERVATION_EXPIRED, now) is not None:
-            released += 1
-    return released
+def release_lapsed(uow: CareUnitOfWork, held: Reservation, now: datetime) -> bool:
+    """Release a reservation nobody committed by its expiry (the worker found it due); False when
+    it was settled meanwhile."""
+    return release(uow, held.clinic_id, held.appointment_id, ReleaseReason.RESERVATION_EXPIRED, now) is not None
 
 
 def _publish_settled(uow: CareUnitOfWork, reservation: Reservation, now: datetime, event_type, **fields) -> None:

@@ -37,6 +37,7 @@ from entitlements.domain.roles import (
     check_definition,
     check_key,
     define,
+    patient_safe,
 )
 from entitlements.service_layer.unit_of_work import UnitOfWork
 
@@ -45,6 +46,14 @@ class InvalidRole(Exception):
     def __init__(self, problems: list[RoleRuleBroken]) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+
+
+class RoleHeldByPatients(Exception):
+    """The change would give every patient on these tiers a grant a patient may not hold."""
+
+    def __init__(self, tier_keys: list[str]) -> None:
+        super().__init__(f"patient tiers {', '.join(tier_keys)} map to the role")
+        self.tier_keys = tier_keys
 
 
 class RoleExists(Exception):
@@ -104,12 +113,18 @@ def change_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, change: RoleCha
     problems = check_definition(change.name, change.grants)
     if problems:
         raise InvalidRole(problems)
-    bundle = _existing(uow, clinic_id, key)
+    # Locked, as a tier being mapped to it locks it: either that tier sees these grants, or this
+    # change sees that tier.
+    bundle = _existing(uow, clinic_id, key, lock=True)
     if bundle.version != change.expected_version:
         raise StaleVersion(bundle.version)
     changed = bundle.change(define(change.name, change.grants), now)
     if changed is bundle:
         return bundle
+    if not patient_safe(changed.definition.grants):
+        tier_keys = uow.roles.tier_keys(clinic_id, key)
+        if tier_keys:
+            raise RoleHeldByPatients(tier_keys)
     _save(uow, changed, bundle)
     _record(uow, clinic_id, actor, now, AuditAction.ROLE_CHANGED, role_subject(key),
             role_state(bundle), role_state(changed))

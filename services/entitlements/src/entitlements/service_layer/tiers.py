@@ -5,6 +5,12 @@ A patient's tier role is not copied anywhere: decisions look it up through the p
 so changing a tier's role changes it for every patient on it at once. A tier's inclusions are
 granted as enrollments for each period; changing them takes effect at each patient's next
 renewal (or tier change), so a period's grant never changes under a patient's feet.
+
+A tier's inclusion is granted once per patient and period (its grant key). A patient who comes
+back to a tier within a period they were granted for (Premium -> Basic -> Premium, or a tier
+cancelled and set again) resumes that period, whatever the other tier's period, and gets that
+grant back as it was: active again, its sessions used and reserved as they were. Flipping tiers
+never yields fresh sessions; only a new period does.
 """
 
 from __future__ import annotations
@@ -29,10 +35,10 @@ from clinic_contracts.events.entitlements import (
 )
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.enrollments import Enrollment, EnrollmentSource, EnrollmentStatus, grant_for_tier
-from entitlements.domain.roles import BUILT_IN_ROLES
+from entitlements.domain.roles import BUILT_IN_ROLES, patient_safe_role
 from entitlements.domain.tiers import Membership, OnRenewal, Tier, TierArchived, TierTerms, check_tier
 from entitlements.service_layer.care_unit_of_work import CareUnitOfWork
-from entitlements.service_layer.enrollments import enrollment_snapshot
+from entitlements.service_layer.enrollments import enrollment_snapshot, known_patient
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +136,11 @@ def archive_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, expected_v
 
 
 def _check(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str | None, terms: TierTerms) -> None:
-    role = uow.roles.get(clinic_id, terms.role_key)
+    # Locked, as change_role locks it: a role change and a tier mapping to it see each other.
+    role = uow.roles.get(clinic_id, terms.role_key, lock=terms.role_key not in BUILT_IN_ROLES)
     role_known = terms.role_key in BUILT_IN_ROLES or (role is not None and not role.archived)
-    problems = check_tier(key, terms, role_known, uow.service_plans.live_ids(clinic_id))
+    problems = check_tier(key, terms, role_known, uow.service_plans.live_ids(clinic_id),
+                          role_patient_safe=patient_safe_role(terms.role_key, role))
     if problems:
         raise InvalidTier(problems)
 
@@ -153,10 +161,11 @@ class TierChange:
 def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, tier_key: str | None,
                      actor: uuid.UUID | None, now: datetime) -> TierChange:
     """Put the patient on a tier ("this patient is now Premium"), move them to another, or cancel
-    their tier (`tier_key` None). Their role follows at once. Moving keeps the current period
-    when both tiers' periods are alike (the new tier's inclusions are granted for the rest of it,
-    in full unless an inclusion says prorated); otherwise a new period starts now. The previous
-    tier's enrollments expire; cancelling ends them softly."""
+    their tier (`tier_key` None). Their role follows at once. Coming back to a tier within a
+    period of it they were granted for resumes that period and its grants. Otherwise moving keeps
+    the current period when both tiers' periods are alike (the new tier's inclusions are granted
+    for the rest of it, in full unless an inclusion says prorated), or a new period starts now.
+    The previous tier's enrollments expire; cancelling ends them softly."""
     current = uow.memberships.get(clinic_id, patient_id, lock=True)
     if tier_key is None:
         if current is not None:
@@ -164,11 +173,17 @@ def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid
         return TierChange(None, ())
     if current is not None and current.tier_key == tier_key:
         return TierChange(current, ())
-    tier = existing_tier(uow, clinic_id, tier_key)
+    known_patient(uow, clinic_id, patient_id)
+    # Locked, as archive_tier locks it to count its members: either that archive waits for this
+    # patient to be counted, or this change finds the tier archived.
+    tier = existing_tier(uow, clinic_id, tier_key, lock=True)
     if tier.archived:
         raise TierArchived(tier_key)
     previous_tier = None if current is None else uow.tiers.get(clinic_id, current.tier_key)
-    if current is not None and previous_tier is not None and previous_tier.terms.period == tier.terms.period:
+    open_period = _open_period(uow, clinic_id, patient_id, tier_key, now)
+    if open_period is not None:
+        start, end = open_period
+    elif current is not None and previous_tier is not None and previous_tier.terms.period == tier.terms.period:
         start, end = current.period_start, current.period_end
     else:
         start, end = now, tier.terms.period.after(now)
@@ -187,6 +202,17 @@ def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid
         previous_tier_key=None if current is None else current.tier_key, period_start=start, period_end=end,
         changed_by=actor, changed_at=now), clinic_id=clinic_id)
     return TierChange(membership, granted)
+
+
+def _open_period(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, tier_key: str,
+                 now: datetime) -> tuple[datetime, datetime] | None:
+    """The period of this tier the patient was granted for and that is still running at `now`
+    (they were on the tier earlier in it), if any: coming back resumes it."""
+    for enrollment in reversed(uow.enrollments.of_patient(clinic_id, patient_id)):
+        if (enrollment.source is EnrollmentSource.TIER and enrollment.tier_key == tier_key
+                and enrollment.sessions_until is not None and enrollment.starts_at <= now < enrollment.sessions_until):
+            return enrollment.starts_at, enrollment.sessions_until
+    return None
 
 
 def _cancel(uow: CareUnitOfWork, current: Membership, actor: uuid.UUID | None, now: datetime) -> None:
@@ -242,7 +268,12 @@ def _grant_inclusions(uow: CareUnitOfWork, tier: Tier, membership: Membership, n
         enrollment = grant_for_tier(plan, membership.patient_id, uuid7(), tier.key, sessions + carried_over,
                                     membership.period_start, membership.period_end, now, actor)
         if not uow.enrollments.add(enrollment):
-            continue  # this inclusion was already granted for this period
+            # Granted already for this period (a patient back on the tier within it, or a second
+            # run): the grant is theirs again as it was, never a fresh one.
+            restored = _restore_grant(uow, tier.clinic_id, enrollment.grant_key)  # type: ignore[arg-type]
+            if restored is None:
+                continue
+            enrollment = restored
         granted.append(enrollment)
         snapshot = enrollment_snapshot(enrollment)
         if joining:
@@ -254,6 +285,14 @@ def _grant_inclusions(uow: CareUnitOfWork, tier: Tier, membership: Membership, n
                                         carried_over=carried_over)
         uow.publish(event, clinic_id=tier.clinic_id)
     return granted
+
+
+def _restore_grant(uow: CareUnitOfWork, clinic_id: uuid.UUID, grant_key: str) -> Enrollment | None:
+    """The grant, active again with its counts as they were; None when it is active already."""
+    existing = uow.enrollments.by_grant(clinic_id, grant_key)
+    if existing is None or existing.status is EnrollmentStatus.ACTIVE:
+        return None
+    return uow.enrollments.restore(existing)
 
 
 # -- renewal (the worker's timer) -------------------------------------------------------------------

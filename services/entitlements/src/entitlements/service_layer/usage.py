@@ -40,8 +40,11 @@ class UnknownLimit(Exception):
     """Not a metered limit."""
 
 
+ADMISSION_MAX = 1_000_000  # far beyond any real addition, well inside what any count column holds
+
+
 class InvalidCount(Exception):
-    """An admission asks for a whole number from 1."""
+    """An admission asks for a whole number from 1 to ADMISSION_MAX."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def admit(uow: UsageUnitOfWork, clinic_id: uuid.UUID, limit: str, count: int, at
     followed by a write in the same transaction are taken one at a time."""
     if limit not in METERED:
         raise UnknownLimit(limit)
-    if count < 1:
+    if not 1 <= count <= ADMISSION_MAX:
         raise InvalidCount(str(count))
     subscription = uow.subscriptions.get(clinic_id, lock=lock)
     usage = _usage(uow, clinic_id, limit, subscription, _overrides(uow, clinic_id, at), at)
