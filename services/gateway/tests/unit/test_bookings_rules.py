@@ -14,6 +14,7 @@ from gateway.domain.bookings import (
     appointment_id_for,
     booking_token_expiry,
     payment_of,
+    shown_to,
     video_for_patient,
 )
 from gateway.domain.principal import AccountKind
@@ -95,6 +96,17 @@ def test_the_patient_gets_the_join_link_once_paid_and_never_the_host_link():
     assert video_for_patient({"status": "paid", "video": None}) is None
 
 
+def test_only_the_appointments_own_specialist_gets_the_host_link():
+    sams, sofias = uuid.uuid4(), uuid.uuid4()
+    appointment = {"provider_id": str(sams), "status": "paid", "video": VIDEO}
+
+    assert shown_to(appointment, sams) == appointment
+    for someone_else in (sofias, None):
+        assert shown_to(appointment, someone_else)["video"] == {
+            name: value for name, value in VIDEO.items() if name != "host_url"}
+    assert shown_to({**appointment, "video": None}, None)["video"] is None
+
+
 def test_payment_awaits_billing_with_the_price_to_pay():
     assert payment_of({"price": PRICE}) == {"status": "awaiting_billing", "amount": PRICE}
 
@@ -131,9 +143,12 @@ class FakeScheduling:
 
 
 class FakeReservations:
-    def __init__(self, refuse: bool = False, release_fails: bool = False) -> None:
+    def __init__(self, refuse: bool = False, release_fails: bool = False, replayed: bool = False,
+                 status: str = "reserved") -> None:
         self.refuse = refuse
+        self.status = status  # of the reservation entitlements answers with
         self.release_fails = release_fails
+        self.replayed = replayed  # a reservation for the appointment existed: entitlements answers 200
         self.reserved: list[tuple[uuid.UUID, ...]] = []
         self.released: list[uuid.UUID] = []
 
@@ -141,7 +156,7 @@ class FakeReservations:
         if self.refuse:
             raise Refused("entitlements", Reply(409, {"type": "https://errors.clinic.example/no-sessions-left"}))
         self.reserved.append((enrollment_id, appointment_id, patient_id, service_id))
-        return Reply(201, {"status": "reserved"})
+        return Reply(200 if self.replayed else 201, {"status": self.status})
 
     def release(self, clinic_id, appointment_id) -> None:
         if self.release_fails:
@@ -212,6 +227,17 @@ def test_when_no_session_is_left_nothing_is_held():
     assert scheduling.holds == []
 
 
+def test_a_reservation_answered_as_released_holds_nothing():
+    scheduling = FakeScheduling()
+
+    with pytest.raises(Refused) as refused:
+        book(scheduling, FakeReservations(replayed=True, status="released"), hold())
+
+    assert refused.value.reply.status == 409
+    assert refused.value.reply.body["type"].endswith("/reservation-not-held")
+    assert scheduling.holds == []
+
+
 def test_a_refused_hold_releases_the_reservation():
     reservations = FakeReservations()
 
@@ -262,3 +288,24 @@ def test_without_a_key_a_taken_slot_is_never_taken_for_ones_own():
 
     with pytest.raises(Refused):
         book(FakeScheduling(slot_taken(), held={**BODY}), FakeReservations(), request)
+
+
+def test_a_refusal_that_the_appointment_exists_never_releases_its_reservation():
+    """Two requests with one key and different bodies: the loser's refusal must not free the
+    winner's session (the appointment id, and the reservation, are the winner's)."""
+    exists = Refused("scheduling", Reply(409, {"type": "https://errors.clinic.example/appointment-exists"}))
+    reservations = FakeReservations()
+
+    with pytest.raises(Refused):
+        book(FakeScheduling(exists), reservations, hold())
+
+    assert reservations.released == []
+
+
+def test_a_reservation_this_call_did_not_make_is_not_released_by_it():
+    reservations = FakeReservations(replayed=True)
+
+    with pytest.raises(Refused):
+        book(FakeScheduling(slot_taken()), reservations, hold())
+
+    assert reservations.released == []

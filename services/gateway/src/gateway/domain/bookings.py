@@ -10,6 +10,9 @@
   amount to pay. Billing fills it in (its own status and the processor's client secret) when it
   arrives.
 - What the patient sees: the video link to join once the appointment is paid, never the host's.
+- The host link (`video.host_url`) starts the meeting as its host: it is for the appointment's own
+  specialist alone (the caller whose provider is the appointment's `provider_id`). Everyone else
+  who reads an appointment (receptionists, admins, other specialists) sees its video without it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,20 @@ def booking_token_expiry(appointment_end: datetime) -> datetime:
 def payment_of(appointment: dict[str, Any]) -> dict[str, Any]:
     """The payment part of a booking until billing exists: nothing to pay through it yet."""
     return {"status": AWAITING_BILLING, "amount": appointment.get("price")}
+
+
+def hosted(appointment: dict[str, Any]) -> bool:
+    """Whether the appointment carries a host link."""
+    video = appointment.get("video")
+    return isinstance(video, dict) and "host_url" in video
+
+
+def shown_to(appointment: dict[str, Any], provider_id: uuid.UUID | None) -> dict[str, Any]:
+    """The appointment as the caller who is `provider_id` (None: no specialist) may see it."""
+    if not hosted(appointment) or (provider_id is not None and appointment.get("provider_id") == str(provider_id)):
+        return appointment
+    video = {name: value for name, value in appointment["video"].items() if name != "host_url"}
+    return {**appointment, "video": video}
 
 
 def video_for_patient(appointment: dict[str, Any]) -> dict[str, Any] | None:

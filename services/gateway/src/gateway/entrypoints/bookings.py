@@ -6,10 +6,15 @@
          -> 201 {"booking_id", "status", "hold_expires_at", "price", "payment", "access_token", ...}
     GET  /v1/bookings/<booking_id>              (Authorization: Bearer <the booking's access_token>)
 
-No login is needed to book. A patient signed in to this clinic books as themselves (their
-account is on the patient record, and only they may book against their enrollments); any other
-signed-in principal is refused here (staff book by phone through the admin route). Each route is
-rate limited per client address.
+No login is needed to book. A patient signed in to this clinic always books as the patient record
+linked to their account: the gateway looks it up first and, when there is one, books for it by id
+(contact details in the body then change nothing, and only that record's enrollments can be
+used); when there is none yet, the details are sent and scheduling registers a new record linked
+to the account. Any other signed-in principal is refused here (staff book by phone through the
+admin route). Each route is rate limited per client address.
+
+A guest's booking answer carries no `patient_id`: it would tell anyone whether a person with
+given details is a patient of the clinic. Signed-in patients (their own record) and staff get it.
 
 `access_token` is a booking token (gateway.domain.tokens): it names the booking and its clinic,
 reads that booking (and the appointments it was rescheduled to) only, and expires 30 days after
@@ -129,16 +134,18 @@ def book(clinic_slug: str):
     # A guest is a patient without an account: scheduling finds or makes the patient record.
     actor = {"kind": "patient", "account_id": str(patient.account_id) if patient else None}
     patient_id = None
-    if patient is not None and (body.enrollment_id is not None or body.patient is None):
+    if patient is not None:
+        # The account's own record, whatever details are sent (see the module's description).
         patient_id = patient_of_account(clinic_id, patient.account_id)
         if patient_id is None and body.patient is None:
             raise validation_problem([FieldError("patient", "give your name, email and mobile for your first booking")])
-        if patient_id is None:
+        if patient_id is None and body.enrollment_id is not None:
             raise validation_problem([FieldError("enrollment_id", "this plan is not yours")])
-    # Once looked up, the account's own patient record is the one booked (an enrollment is that
-    # record's): contact details sent along do not make another.
-    return place_booking(clinic_id, body, actor, str(patient.account_id) if patient else "", patient_id=patient_id,
-                         booking_patient_id=patient_id)
+    answer, status, headers = place_booking(clinic_id, body, actor, str(patient.account_id) if patient else "",
+                                            patient_id=patient_id, booking_patient_id=patient_id)
+    if patient is None:
+        del answer["patient_id"]
+    return answer, status, headers
 
 
 @bookings.get("/v1/bookings/<uuid:booking_id>")

@@ -16,7 +16,11 @@
                    changes, audit.read
 
 Scheduling owns every rule: the gateway checks who calls, names the actor, relays the request and
-scheduling's answer (bodies, status, ETag, Location rewritten to these paths, problems).
+scheduling's answer (bodies, status, ETag, Location rewritten to these paths, problems), with one
+exception: an appointment's host video link (`video.host_url`) is shown only to the appointment's
+own specialist (the caller who is its provider, as below); every other caller, whatever their
+permissions, gets the video without it, in every answer that carries appointments (lists, a read,
+the commands, my schedule).
 
 "Own" grants (a specialist's): a specialist is the catalog provider of the clinic whose email is
 their account's email (exactly one such active provider; none or several and they own nothing).
@@ -31,11 +35,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from clinic_runtime.problems import FieldError, Problem, validation_problem
 from clinic_runtime.web import idempotent, json_body
 from gateway.adapters.upstream import Refused, Reply
+from gateway.domain import bookings as rules
 from gateway.domain.principal import AccountKind
 from gateway.entrypoints.access import Access, access_control, requires
 from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
@@ -157,7 +162,7 @@ def list_appointments(access: Access):
         if own is None or filters.get("provider_id", str(own)) != str(own):
             return {"appointments": [], "next_cursor": None}
         filters["provider_id"] = str(own)
-    return relay(access, scheduling().read(access.clinic_id, "/appointments", filters))
+    return relay(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
 
 
 @scheduling_admin.post("/appointments")
@@ -183,7 +188,7 @@ def book_by_phone(access: Access):
 def read_appointment(access: Access, appointment_id: uuid.UUID):
     if access.only_own:
         _own_appointment(access, appointment_id)
-    return relay(access, scheduling().read(access.clinic_id, f"/appointments/{appointment_id}"))
+    return relay(access, _shown(access, scheduling().read(access.clinic_id, f"/appointments/{appointment_id}")))
 
 
 @scheduling_admin.post(f"{APPOINTMENT}/cancel")
@@ -225,7 +230,7 @@ def my_schedule(access: Access):
     if own is None:
         return {"appointments": [], "next_cursor": None}
     filters = {**query("from", "to", "status", *LISTING), "provider_id": str(own)}
-    return relay(access, scheduling().read(access.clinic_id, "/appointments", filters))
+    return relay(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
 
 
 @scheduling_admin.get("/scheduling-audit")
@@ -243,8 +248,23 @@ def _command(access: Access, appointment_id: uuid.UUID, command: str):
         _own_appointment(access, appointment_id)
     body = json_body(JsonObject).root if request.content_length else {}
     body["actor"] = _actor(access)
-    return relay(access, scheduling().create(access.clinic_id, f"/appointments/{appointment_id}/{command}", body,
-                                             forwarded_idempotency_key(access), request.headers.get("If-Match")))
+    return relay(access, _shown(access, scheduling().create(
+        access.clinic_id, f"/appointments/{appointment_id}/{command}", body, forwarded_idempotency_key(access),
+        request.headers.get("If-Match"))))
+
+
+def _shown(access: Access, reply: Reply) -> Reply:
+    """Scheduling's appointment, or page of them, as the caller may see it: the host link only on
+    their own appointments as a specialist."""
+    if not isinstance(reply.body, dict):
+        return reply
+    listed = reply.body.get("appointments")
+    appointments = [reply.body] if listed is None else listed
+    if not any(rules.hosted(appointment) for appointment in appointments):
+        return reply
+    own = None if access.principal.kind is AccountKind.PATIENT else _specialist(access)
+    shown = [rules.shown_to(appointment, own) for appointment in appointments]
+    return Reply(reply.status, shown[0] if listed is None else {**reply.body, "appointments": shown}, reply.headers)
 
 
 def _actor(access: Access) -> dict[str, str]:
@@ -301,8 +321,14 @@ def _own_patient(access: Access, patient_id: uuid.UUID) -> None:
 
 def _specialist(access: Access) -> uuid.UUID | None:
     """The provider the caller is: the clinic's one active catalog provider with the email of
-    the caller's account (see the module's description)."""
+    the caller's account (see the module's description); looked up once per request."""
     _refuse_patient(access)
+    if "specialist" not in g:
+        g.specialist = _provider_of_account(access)
+    return g.specialist
+
+
+def _provider_of_account(access: Access) -> uuid.UUID | None:
     account = accounts.get_account(request_uow(), access.clinic_id, access.principal.account_id)
     if account is None:
         return None

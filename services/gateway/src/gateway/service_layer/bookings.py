@@ -6,7 +6,11 @@
    `hold_expires_at` (409 `slot-taken` when the time is not free: the database decides races).
 3. When scheduling refuses the hold, the reservation is released at once, unless the refusal is
    a 409 and the appointment exists: with an Idempotency-Key its id is the key's own, so a
-   request with the same key racing this one made it, and it is the answer. When scheduling gives
+   request with the same key racing this one made it, and it is the answer. A reservation is
+   released only by the call that made it (entitlements answered 201; a 200 replays the
+   reservation of a request with the same key, which is that request's to keep), and never on a
+   refusal `appointment-exists` (the appointment id is another request's, with another body,
+   and the reservation is that appointment's). When scheduling gives
    no answer (a timeout) the hold may exist, so the reservation is kept: it is committed by the
    appointment's confirmation, released by its expiry, or released by entitlements' own timer
    after its `expires_at` if no appointment ever used it.
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clinic_runtime.problems import TYPE_BASE
 from gateway.adapters.entitlements import Entitlements
 from gateway.adapters.scheduling import Reservations, Scheduling
 from gateway.adapters.upstream import Refused, Reply, ServiceUnavailable
@@ -81,11 +86,17 @@ class RoomForPatients:
 
 def book(scheduling: Scheduling, reservations: Reservations, hold: Hold) -> Reply:
     """Scheduling's answer (the appointment); `Refused` or `ServiceUnavailable` as they came."""
+    reserved: Reply | None = None
     if hold.enrollment_id is not None:
         if hold.patient_id is None:
             raise ValueError("a booking against an enrollment names its patient")
-        reservations.reserve(hold.clinic_id, hold.enrollment_id, hold.appointment_id, hold.patient_id,
-                             uuid.UUID(hold.body["service_id"]))
+        reserved = reservations.reserve(hold.clinic_id, hold.enrollment_id, hold.appointment_id, hold.patient_id,
+                                        uuid.UUID(hold.body["service_id"]))
+        if not isinstance(reserved.body, dict) or reserved.body.get("status") not in ("reserved", "committed"):
+            # A session that is not held for this appointment pays for nothing: no hold without one.
+            raise Refused("entitlements", Reply(409, {
+                "type": TYPE_BASE + "reservation-not-held", "title": "No session is held for this booking.",
+                "status": 409, "detail": "The enrollment's session for this appointment was released; book again."}))
     try:
         held = scheduling.create(hold.clinic_id, "/appointments", hold.body, hold.idempotency_key)
     except Refused as refused:
@@ -94,7 +105,7 @@ def book(scheduling: Scheduling, reservations: Reservations, hold: Hold) -> Repl
             made = _held_already(scheduling, hold)
             if made is not None:
                 return made
-        if hold.enrollment_id is not None:
+        if _ours_to_release(reserved, refused):
             _release(reservations, hold)
         raise
     return _settled_if_nothing_to_pay(scheduling, hold, held)
@@ -125,6 +136,15 @@ def _held_already(scheduling: Scheduling, hold: Hold) -> Reply | None:
     if (made.body["service_id"], datetime.fromisoformat(made.body["start"])) != asked:
         return None
     return made
+
+
+def _ours_to_release(reserved: Reply | None, refused: Refused) -> bool:
+    """Only a reservation this call made (201, not a 200 replay of one a request with the same key
+    made), and never on `appointment-exists` (the appointment, and its reservation, are another's)."""
+    if reserved is None or reserved.status != 201:
+        return False
+    body = refused.reply.body if isinstance(refused.reply.body, dict) else {}
+    return not str(body.get("type", "")).endswith("/appointment-exists")
 
 
 def _release(reservations: Reservations, hold: Hold) -> None:

@@ -84,15 +84,18 @@ class AppointmentRepository(Protocol):
     def overdue_holds(self, now: datetime, limit: int) -> list[Appointment]:
         """Holds past their expiry in any clinic, locked; rows another worker holds are skipped."""
 
-    def claim_meeting_work(self, now: datetime, lease: timedelta, limit: int) -> list[Appointment]:
-        """Appointments whose video meeting needs work, claimed for `lease` (any clinic)."""
+    def claim_meeting_work(self, now: datetime, lease: timedelta, claim: uuid.UUID, limit: int) -> list[Appointment]:
+        """Appointments whose video meeting needs work, claimed under `claim` for `lease` (any clinic)."""
 
-    def release_meeting_claim(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> None: ...
+    def release_meeting_claim(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID, claim: uuid.UUID) -> bool:
+        """Ends the claim; False when the appointment is no longer under `claim` (its lease ran
+        out and another run claimed it)."""
 
     def record(self, entry: AuditEntry) -> None: ...
 
-    def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None,
-              patient_id: uuid.UUID | None) -> list[AuditEntry]: ...
+    def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None, patient_id: uuid.UUID | None,
+              after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """Oldest first (by time, then id), after `after`."""
 
 
 class SqlAppointments:
@@ -189,7 +192,7 @@ class SqlAppointments:
         ).order_by(appointments.c.hold_expires_at).limit(limit).with_for_update(skip_locked=True)).mappings()
         return [appointment_of(row) for row in rows]
 
-    def claim_meeting_work(self, now: datetime, lease: timedelta, limit: int) -> list[Appointment]:
+    def claim_meeting_work(self, now: datetime, lease: timedelta, claim: uuid.UUID, limit: int) -> list[Appointment]:
         c = appointments.c
         rows = self._session.execute(select(appointments).where(
             c.meeting_due.is_not(None), or_(c.meeting_claimed_until.is_(None), c.meeting_claimed_until <= now),
@@ -197,13 +200,15 @@ class SqlAppointments:
         for row in rows:
             self._session.execute(update(appointments).where(
                 c.clinic_id == row["clinic_id"], c.appointment_id == row["appointment_id"],
-            ).values(meeting_claimed_until=now + lease))
+            ).values(meeting_claimed_until=now + lease, meeting_claim=claim))
         return [appointment_of(row) for row in rows]
 
-    def release_meeting_claim(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> None:
-        self._session.execute(update(appointments).where(
+    def release_meeting_claim(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID, claim: uuid.UUID) -> bool:
+        released = self._session.execute(update(appointments).where(
             appointments.c.clinic_id == clinic_id, appointments.c.appointment_id == appointment_id,
-        ).values(meeting_claimed_until=None))
+            appointments.c.meeting_claim == claim,
+        ).values(meeting_claimed_until=None, meeting_claim=None))
+        return released.rowcount == 1
 
     def record(self, entry: AuditEntry) -> None:
         self._session.execute(insert(audit_entries).values(
@@ -211,18 +216,22 @@ class SqlAppointments:
             patient_id=entry.patient_id, actor_kind=entry.actor.kind, actor_account_id=entry.actor.account_id,
             action=entry.action, before=entry.before, after=entry.after, occurred_at=entry.occurred_at))
 
-    def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None,
-              patient_id: uuid.UUID | None) -> list[AuditEntry]:
+    def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None, patient_id: uuid.UUID | None,
+              after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None) -> list[AuditEntry]:
         c = audit_entries.c
         statement = select(audit_entries).where(c.clinic_id == clinic_id)
         if appointment_id is not None:
             statement = statement.where(c.appointment_id == appointment_id)
         if patient_id is not None:
             statement = statement.where(c.patient_id == patient_id)
+        if after is not None:
+            statement = statement.where(or_(c.occurred_at > after[0],
+                                            and_(c.occurred_at == after[0], c.entry_id > after[1])))
+        statement = statement.order_by(c.occurred_at, c.entry_id).limit(limit)
         return [AuditEntry(row["clinic_id"], row["entry_id"], row["appointment_id"], row["patient_id"],
                            Actor(row["actor_kind"], row["actor_account_id"]), row["action"], row["before"],
                            row["after"], row["occurred_at"])
-                for row in self._session.execute(statement.order_by(c.occurred_at, c.entry_id)).mappings()]
+                for row in self._session.execute(statement).mappings()]
 
 
 def _row(appointment: Appointment) -> dict[str, Any]:

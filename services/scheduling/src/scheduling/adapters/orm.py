@@ -204,6 +204,7 @@ appointments = Table(
     Column("video_host_url", Text, nullable=True),
     Column("meeting_due", String(8), nullable=True),
     Column("meeting_claimed_until", UtcDateTime, nullable=True),
+    Column("meeting_claim", Uuid, nullable=True),  # which run of the meetings job holds the lease
     Column("cancellation_reason", Text, nullable=True),
     Column("canceled_by_kind", String(16), nullable=True),
     Column("canceled_by_account_id", Uuid, nullable=True),

@@ -13,6 +13,11 @@ changed appointment (a new version), or raises `TransitionRefused`.
                                            and video meeting)
     pending_payment | paid -> the same, with another specialist (provider change)
 
+A hold past `hold_expires_at` is over even before anyone expires it: rescheduling it or changing
+its specialist is refused (HoldExpired, 409 `hold-expired`), and canceling it expires it instead
+(the service layer: reason `hold_expired`, `scheduling.appointment.expired.v1`), so nothing acts
+on a hold as if it still held its slot.
+
 Time held. An appointment occupies its specialist from `start - buffer_before` to
 `end + buffer_after` while it is pending_payment (until `hold_expires_at`), paid, completed or a
 no-show (the last two are history: their time is past, and keeping them occupied keeps a
@@ -49,6 +54,14 @@ class TransitionRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class HoldExpired(TransitionRefused):
+    """A pending booking whose hold is over (even if no one has expired it yet): it can only
+    expire, or be paid by a payment that arrives late."""
+
+    def __init__(self) -> None:
+        super().__init__("the hold expired: book again")
 
 
 class SlotTaken(Exception):
@@ -156,6 +169,7 @@ class Appointment:
         """The old appointment (now `rescheduled`) and its successor at `start`: same length,
         specialist, status, payment, enrollment and meeting (to be moved)."""
         self._require("reschedule", "pending_payment", "paid")
+        self._hold_alive(now)
         moved = replace(
             self, appointment_id=new_id, start=start, end=start + (self.end - self.start), rescheduled_from=self.appointment_id,
             rescheduled_to=None, version=1, created_at=now, updated_at=now,
@@ -164,6 +178,7 @@ class Appointment:
 
     def change_provider(self, provider_id: uuid.UUID, now: datetime) -> Appointment:
         self._require("change the specialist of", "pending_payment", "paid")
+        self._hold_alive(now)
         if provider_id == self.provider_id:
             raise TransitionRefused("the appointment is already with this specialist")
         return self._next(now, provider_id=provider_id,
@@ -187,6 +202,10 @@ class Appointment:
         if self.status not in statuses:
             raise TransitionRefused(f"a {self.status.replace('_', ' ')} appointment cannot {action} "
                                     f"(only {' or '.join(s.replace('_', ' ') for s in statuses)})")
+
+    def _hold_alive(self, now: datetime) -> None:
+        if self.hold_overdue(now):
+            raise HoldExpired()
 
     def _started(self, now: datetime) -> None:
         if now < self.start:

@@ -5,6 +5,8 @@
   number of a real country, and is kept in E.164. A number without a country prefix is read as
   a number of the clinic's country (its locale's region), so `0712 345 678` in a ro-RO clinic
   is `+40712345678`.
+- No field holds a control character (scheduling.domain.text): a NUL or an escape in a name,
+  email, mobile number or consent wording version is refused like any other broken rule.
 - SMS consent is recorded with the time it was given or withdrawn and the version of the
   wording the patient was shown; changing only other details keeps the recorded consent.
 - Every change raises the version by one; an archived patient keeps their history and takes no
@@ -21,6 +23,7 @@ from datetime import datetime
 import phonenumbers
 
 from scheduling.domain.errors import RuleBroken
+from scheduling.domain.text import check_text
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -83,7 +86,10 @@ def new_patient(clinic_id: uuid.UUID, patient_id: uuid.UUID, contact: Contact, *
 def check_contact(name: str, email: str, mobile: str | None, *, region: str | None,
                   prefix: str = "") -> tuple[Contact, list[RuleBroken]]:
     """The contact details as kept, and every rule they break (fields named under `prefix`)."""
-    problems = []
+    problems = [*check_text(f"{prefix}name", name), *check_text(f"{prefix}email", email),
+                *check_text(f"{prefix}mobile", mobile or "")]
+    if problems:
+        return Contact(name, email, None), problems
     name = name.strip()
     if not 1 <= len(name) <= 200:
         problems.append(RuleBroken(f"{prefix}name", "give the patient's name (at most 200 characters)"))
@@ -97,6 +103,16 @@ def check_contact(name: str, email: str, mobile: str | None, *, region: str | No
         except RuleBroken as broken:
             problems.append(RuleBroken(f"{prefix}mobile", broken.message))
     return Contact(name, email, e164), problems
+
+
+def check_consent(consent: tuple[bool, str] | None, *, prefix: str = "") -> list[RuleBroken]:
+    """The rules a consent's wording version breaks (1-64 characters, trimmed, no control characters)."""
+    if consent is None:
+        return []
+    text_version = consent[1]
+    if not 1 <= len(text_version.strip()) <= 64:
+        return [RuleBroken(f"{prefix}sms_consent.text_version", "give the version of the wording shown (1-64 characters)")]
+    return check_text(f"{prefix}sms_consent.text_version", text_version)
 
 
 def mobile_number(text: str, region: str | None) -> str:

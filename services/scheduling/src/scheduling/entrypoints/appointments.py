@@ -50,8 +50,15 @@ Appointments
   "created_at", "updated_at"}`. The host link is for the specialist only: the gateway must not
   show it to the patient.
 
-Audit: `GET /audit?appointment_id=&patient_id=` -> `{"entries": [{"entry_id", "appointment_id",
-"patient_id", "actor", "action", "before", "after", "occurred_at"}]}`, oldest first.
+Audit: `GET /audit?appointment_id=&patient_id=&limit=1..100 (50)&cursor=` -> `{"entries":
+[{"entry_id", "appointment_id", "patient_id", "actor", "action", "before", "after",
+"occurred_at"}], "next_cursor"}`, oldest first; `next_cursor` (null on the last page) fetches the
+next page.
+
+Bad parameters are 422: a `from`/`to` day or instant outside the years 1-9999 once in UTC, a
+cursor not given back as received (one whose time lost its offset), a booking start before now or
+past the booking horizon, control characters in a patient's details, a consent's text_version or
+a cancel reason, and a reason or text_version that is blank once trimmed.
 """
 
 from __future__ import annotations
@@ -61,21 +68,20 @@ import binascii
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from flask import Blueprint, Response, current_app, request
-from pydantic import AwareDatetime, BaseModel, Field
+from flask import Blueprint, current_app, request
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from clinic_runtime.db import utcnow
-from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
-from clinic_runtime.web import db, etag, expected_version, idempotent, json_body, problem_response
+from clinic_runtime.problems import FieldError, validation_problem
+from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
-from scheduling.domain.appointments import STATUSES, Actor, Appointment, SlotTaken
+from scheduling.domain.appointments import STATUSES, Actor, Appointment
 from scheduling.domain.patients import Patient
 from scheduling.domain.wall_clock import is_time_zone, zone
 from scheduling.service_layer import appointments as use_cases
 from scheduling.service_layer import patients as patient_cases
-from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 from scheduling.settings import Settings
 
@@ -98,9 +104,13 @@ class ActorBody(BaseModel):
         return Actor(self.kind, self.account_id)
 
 
+# Trimmed before the length is checked: "   " is no reason and no wording version.
+Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
 class ConsentBody(BaseModel):
     given: bool
-    text_version: str = Field(min_length=1, max_length=64)
+    text_version: Trimmed = Field(min_length=1, max_length=64)
 
 
 class PatientBody(BaseModel):
@@ -134,7 +144,7 @@ class BookingBody(BaseModel):
 
 
 class CancelBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Trimmed = Field(min_length=1, max_length=2000)
     actor: ActorBody
 
 
@@ -153,7 +163,7 @@ class ActorOnlyBody(BaseModel):
 
 
 def _consent(body: ConsentBody | None) -> tuple[bool, str] | None:
-    return (body.given, body.text_version.strip()) if body else None
+    return (body.given, body.text_version) if body else None
 
 
 # -- patients ---------------------------------------------------------------------------------
@@ -237,13 +247,17 @@ def book(clinic_id: uuid.UUID):
     if (body.patient is None) == (body.patient_id is None):
         raise validation_problem([FieldError("patient", "give either the patient's details or a patient_id")])
     settings: Settings = current_app.config["settings"]
-    appointment = use_cases.book(SqlUnitOfWork(db()), use_cases.Booking(
-        clinic_id=clinic_id, service_id=body.service_id, start=body.start, actor=body.actor.actor(),
-        provider_id=body.provider_id, calendar_id=body.calendar_id, patient_id=body.patient_id,
-        patient=body.patient.details() if body.patient else None, sms_consent=_consent(body.sms_consent),
-        enrollment_id=body.enrollment_id, appointment_id=body.appointment_id,
-        new_patient_allowed=body.new_patient_allowed,
-    ), hold=timedelta(minutes=settings.hold_minutes), now=utcnow())
+    try:
+        appointment = use_cases.book(SqlUnitOfWork(db()), use_cases.Booking(
+            clinic_id=clinic_id, service_id=body.service_id, start=body.start, actor=body.actor.actor(),
+            provider_id=body.provider_id, calendar_id=body.calendar_id, patient_id=body.patient_id,
+            patient=body.patient.details() if body.patient else None, sms_consent=_consent(body.sms_consent),
+            enrollment_id=body.enrollment_id, appointment_id=body.appointment_id,
+            new_patient_allowed=body.new_patient_allowed,
+        ), hold=timedelta(minutes=settings.hold_minutes), now=utcnow())
+    except use_cases.RetriedBooking as retried:
+        db().rollback()
+        appointment = retried.appointment
     return _created(appointment)
 
 
@@ -285,7 +299,7 @@ def list_appointments(clinic_id: uuid.UUID):
 def cancel(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     version = _optional_version()
     body = json_body(CancelBody)
-    appointment = use_cases.cancel(SqlUnitOfWork(db()), clinic_id, appointment_id, reason=body.reason.strip(),
+    appointment = use_cases.cancel(SqlUnitOfWork(db()), clinic_id, appointment_id, reason=body.reason,
                                    actor=body.actor.actor(), expected_version=version, now=utcnow())
     return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
 
@@ -373,10 +387,18 @@ def read_audit(clinic_id: uuid.UUID):
     errors: list[FieldError] = []
     appointment_id = _id_arg("appointment_id", errors)
     patient_id = _id_arg("patient_id", errors)
+    limit = _limit(errors)
+    after = _time_cursor(errors)
     if errors:
         raise validation_problem(errors)
-    entries = SqlUnitOfWork(db()).appointments.audit(clinic_id, appointment_id=appointment_id, patient_id=patient_id)
-    return {"entries": [_entry(entry) for entry in entries]}
+    entries = SqlUnitOfWork(db()).appointments.audit(clinic_id, appointment_id=appointment_id, patient_id=patient_id,
+                                                     after=after, limit=limit + 1)
+    cursor = None
+    if len(entries) > limit:
+        entries = entries[:limit]
+        last = entries[-1]
+        cursor = _encode(f"{last.occurred_at.isoformat()}|{last.entry_id}".encode())
+    return {"entries": [_entry(entry) for entry in entries], "next_cursor": cursor}
 
 
 def _entry(entry: AuditEntry) -> dict[str, object]:
@@ -425,7 +447,7 @@ def _bound(name: str, tz: str, errors: list[FieldError], *, day_end: bool) -> da
         instant = datetime.fromisoformat(value)
         if instant.tzinfo is not None:
             return instant.astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a day past 9999-12-31 or before year 1 in UTC
         pass
     errors.append(FieldError(name, "must be a day YYYY-MM-DD or an instant with its offset (RFC 3339)"))
     return None
@@ -458,10 +480,13 @@ def _time_cursor(errors: list[FieldError]) -> tuple[datetime, uuid.UUID] | None:
     raw = _decode(request.args["cursor"])
     try:
         start, appointment_id = raw.decode().split("|")
-        return datetime.fromisoformat(start), uuid.UUID(appointment_id)
-    except (AttributeError, UnicodeDecodeError, ValueError):
-        errors.append(FieldError("cursor", "send the next_cursor of the previous page as it was given"))
-        return None
+        instant = datetime.fromisoformat(start)
+        if instant.tzinfo is not None:  # a start without its offset cannot be compared with stored ones
+            return instant.astimezone(UTC), uuid.UUID(appointment_id)
+    except (AttributeError, UnicodeDecodeError, ValueError, OverflowError):
+        pass
+    errors.append(FieldError("cursor", "send the next_cursor of the previous page as it was given"))
+    return None
 
 
 def _str(value: uuid.UUID | None) -> str | None:
@@ -474,33 +499,3 @@ def _instant(value: datetime | None) -> str | None:
 
 def _actor(actor: Actor | None) -> dict[str, object] | None:
     return {"kind": actor.kind, "account_id": _str(actor.account_id)} if actor else None
-
-
-# -- refusals ---------------------------------------------------------------------------------
-
-
-@blueprint.errorhandler(Invalid)
-def _invalid(refused: Invalid) -> Response:
-    return problem_response(validation_problem([FieldError(p.field, p.message) for p in refused.problems]))
-
-
-@blueprint.errorhandler(NotFound)
-def _unknown(refused: NotFound) -> Response:
-    return problem_response(not_found(refused.what))
-
-
-@blueprint.errorhandler(StaleVersion)
-def _stale(refused: StaleVersion) -> Response:
-    return problem_response(Problem(412, "stale-version", "It changed since you read it.",
-                                    f"It is now at version {refused.current}; read it again and retry."))
-
-
-@blueprint.errorhandler(Conflict)
-def _conflict(refused: Conflict) -> Response:
-    return problem_response(conflict(refused.kind, refused.message))
-
-
-@blueprint.errorhandler(SlotTaken)
-def _taken(_refused: SlotTaken) -> Response:
-    return problem_response(Problem(409, "slot-taken", "This time is no longer free.",
-                                    "Another booking holds it. Ask for the slots again and pick another."))

@@ -16,12 +16,11 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, Field, StrictInt
 
 from clinic_runtime.db import utcnow
-from clinic_runtime.problems import FieldError, Problem, not_found, validation_problem
-from clinic_runtime.web import db, etag, expected_version, idempotent, json_body, problem_response
+from clinic_runtime.problems import FieldError, validation_problem
+from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
 from scheduling.adapters.busy_times import AppointmentsBusyTimes
 from scheduling.domain.availability import AwayRange, DayOverride, ProviderAvailability, WeeklyRule
 from scheduling.service_layer import availability as use_cases
-from scheduling.service_layer.errors import Invalid, NotFound, StaleVersion
 from scheduling.service_layer.slots import SlotQuery, slots_of_service
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 
@@ -190,22 +189,3 @@ def _slot_query(clinic_id: uuid.UUID, service_id: uuid.UUID) -> SlotQuery:
         raise validation_problem(errors)
     return SlotQuery(clinic_id, service_id, days["from"], days["to"], timezone, ids["provider_id"],
                      ids["calendar_id"])
-
-
-# -- refusals ---------------------------------------------------------------------------------
-
-
-@blueprint.errorhandler(Invalid)
-def _invalid(refused: Invalid) -> Response:
-    return problem_response(validation_problem([FieldError(p.field, p.message) for p in refused.problems]))
-
-
-@blueprint.errorhandler(NotFound)
-def _unknown(refused: NotFound) -> Response:
-    return problem_response(not_found(refused.what))
-
-
-@blueprint.errorhandler(StaleVersion)
-def _stale(refused: StaleVersion) -> Response:
-    return problem_response(Problem(412, "stale-version", "The availability changed since you read it.",
-                                    f"It is now at version {refused.current}; read it again and retry."))

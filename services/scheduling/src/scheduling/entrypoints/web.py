@@ -16,6 +16,7 @@ from clinic_runtime.web import create_web_app, db
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.entrypoints import appointments, availability
+from scheduling.entrypoints.refusals import refusals
 from scheduling.settings import Settings
 
 # What scheduling knows of catalog (its read models, kept from catalog's events), served so that
@@ -72,7 +73,7 @@ def _plain(value: Any) -> Any:
 def create_app() -> Flask:
     settings = Settings()
     return create_web_app(settings, make_engine(settings.resolved_database_url()),
-                          [read_models, availability.blueprint, appointments.blueprint])
+                          [read_models, availability.blueprint, appointments.blueprint, refusals])
 
 
 def main() -> None:

@@ -28,12 +28,21 @@ Payment outcomes (billing's events):
   checked again: the patient booked a slot that was offered, and paid for it.
 - succeeded for an appointment that can no longer be paid (canceled, or already paid by another
   payment): refund due (appointment_no_longer_payable). The same payment again changes nothing.
+- succeeded with an amount or currency other than the appointment's price: refund due
+  (appointment_no_longer_payable: the contract has no more precise reason yet, and adding one
+  would break its consumers), and the appointment is left as it is (it may still be paid right).
 - a payment for an appointment since rescheduled applies to its successor.
 - failed: a pending_payment appointment is `expired` (payment_failed) and its slot freed;
   otherwise nothing changes.
 
 A booking with nothing to pay (an enrollment's session, or a price of zero) is settled by the
 gateway with `settle_without_payment` instead, and goes on as paid (confirmed without payment_id).
+
+A start before now or past the booking horizon is Invalid before the slot engine runs.
+
+Overdue holds (scheduling.domain.appointments): reschedule and provider change are 409
+`hold-expired`; canceling one expires it (reason hold_expired, its `expired` event) and answers
+with it expired. A cancel reason holds no control characters (line breaks aside).
 
 Later commands (cancel, reschedule, provider change, complete, no-show) take the appointment's
 version when the caller sends one (If-Match), publish their event, and are recorded in the audit
@@ -53,13 +62,22 @@ from clinic_contracts.events import catalog as catalog_events
 from clinic_contracts.events import scheduling as events
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
 from scheduling.adapters.busy_times import AppointmentsBusyTimes
-from scheduling.domain.appointments import Actor, AlreadyBooked, Appointment, SlotTaken, TransitionRefused
+from scheduling.domain.appointments import (
+    Actor,
+    AlreadyBooked,
+    Appointment,
+    HoldExpired,
+    SlotTaken,
+    TransitionRefused,
+)
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import Money, ServiceSnapshot
 from scheduling.domain.slots import Busy
+from scheduling.domain.text import check_text
+from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
-from scheduling.service_layer.slots import SlotQuery, slots_of_service
+from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, slots_of_service
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -94,12 +112,16 @@ class _Nobody:
 
 def book(uow: UnitOfWork, booking: Booking, *, hold: timedelta, now: datetime) -> Appointment:
     service = _service(uow, booking.clinic_id, booking.service_id)
-    start = booking.start.astimezone(UTC)
+    start = _in_utc(booking.start)
     if booking.appointment_id is not None:
         existing = uow.appointments.get(booking.clinic_id, booking.appointment_id)
         if existing is not None:
             return _same_booking(existing, booking, start)
-    free = _offered(uow, service, start, booking.provider_id, booking.calendar_id, now, ignoring=())
+    try:
+        free = _offered(uow, service, start, booking.provider_id, booking.calendar_id, now, ignoring=())
+    except SlotTaken:
+        _answer_if_retried(uow, booking, start)
+        raise
     patient = patient_for_booking(uow, booking.clinic_id, patient_id=booking.patient_id, details=booking.patient,
                                   consent=booking.sms_consent, actor=booking.actor, now=now,
                                   new_patient_allowed=booking.new_patient_allowed)
@@ -120,16 +142,29 @@ def book(uow: UnitOfWork, booking: Booking, *, hold: timedelta, now: datetime) -
             _clear_time(uow, appointment, now)
             uow.appointments.add(appointment)
         except (SlotTaken, AlreadyBooked):
-            # The same booking, retried while the first attempt was in flight, may have won.
-            if booking.appointment_id is not None and (
-                    won := uow.appointments.get(booking.clinic_id, appointment_id)) is not None:
-                return _same_booking(won, booking, start)
+            _answer_if_retried(uow, booking, start)
             continue
         uow.publish(events.AppointmentHeldV1(**_event_fields(appointment, booking.actor, now),
                                              hold_expires_at=appointment.hold_expires_at), clinic_id=booking.clinic_id)
         _audit(uow, booking.actor, "appointment.booked", None, appointment, now)
         return appointment
     raise SlotTaken()
+
+
+class RetriedBooking(Exception):  # noqa: N818 - an outcome, not a failure
+    """The same booking, retried while its first attempt was in flight, won the time: the answer
+    is that appointment, and whatever this attempt wrote (a patient it registered) is dropped."""
+
+    def __init__(self, appointment: Appointment) -> None:
+        super().__init__("the booking was made by an earlier attempt")
+        self.appointment = appointment
+
+
+def _answer_if_retried(uow: UnitOfWork, booking: Booking, start: datetime) -> None:
+    """RetriedBooking when the time went to this booking's own appointment id."""
+    if booking.appointment_id is not None and (
+            won := uow.appointments.get(booking.clinic_id, booking.appointment_id)) is not None:
+        raise RetriedBooking(_same_booking(won, booking, start))
 
 
 def _same_booking(existing: Appointment, booking: Booking, start: datetime) -> Appointment:
@@ -141,10 +176,21 @@ def _same_booking(existing: Appointment, booking: Booking, start: datetime) -> A
     raise Conflict("appointment-exists", "another booking has this appointment id")
 
 
+def _in_utc(start: datetime) -> datetime:
+    try:
+        return start.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 at +14:00 is before year 1 in UTC
+        raise Invalid([RuleBroken("start", "is not a slot of this service: it is outside the calendar")]) from None
+
+
 def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provider_id: uuid.UUID | None,
              calendar_id: uuid.UUID | None, now: datetime, *, ignoring: list[uuid.UUID]) -> list[uuid.UUID]:
     """The specialists the engine offers `start` with, by id; SlotTaken when only other
     appointments are in the way, Invalid when it is no slot of the service at all."""
+    if not now <= start <= now + BOOKING_HORIZON:
+        # Checked before the engine, whose days around a start in year 1 or 9999 do not exist.
+        raise Invalid([RuleBroken("start", "is not a slot of this service: it must lie between now and the "
+                                           "booking horizon")])
     query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
                       calendar_id)
 
@@ -189,6 +235,11 @@ def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uui
         log.warning("payment for an appointment scheduling does not know", extra={"appointment_id": str(appointment_id)})
         return None
     if appointment.payment_id == payment_id:
+        return appointment
+    if appointment.status in ("pending_payment", "expired") and amount != appointment.price:
+        log.warning("payment amount differs from the appointment's price; refund due",
+                    extra={"appointment_id": str(appointment_id), "payment_id": str(payment_id)})
+        _refund_due(uow, appointment, payment_id, amount, "appointment_no_longer_payable", now)
         return appointment
     if appointment.status == "pending_payment":
         paid = appointment.pay(payment_id, now)
@@ -254,7 +305,13 @@ def expire_overdue_holds(uow: UnitOfWork, now: datetime, limit: int = 100) -> in
 
 def cancel(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, reason: str, actor: Actor,
            expected_version: int | None, now: datetime) -> Appointment:
+    if problems := check_text("reason", reason, multi_line=True):
+        raise Invalid(problems)
     held = _held(uow, clinic_id, appointment_id, expected_version)
+    if held.hold_overdue(now):
+        expired = _expire(uow, held, "hold_expired", now)
+        _audit(uow, actor, "appointment.expired", held, expired, now)
+        return expired
     canceled = _apply(lambda: held.cancel(reason, actor, _cancellation_window(uow, held), now))
     uow.appointments.save(canceled)
     uow.publish(events.AppointmentCanceledV1(
@@ -268,7 +325,7 @@ def reschedule(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
                expected_version: int | None, now: datetime) -> tuple[Appointment, Appointment]:
     """The old appointment (rescheduled) and the new one."""
     held = _held(uow, clinic_id, appointment_id, expected_version)
-    start = start.astimezone(UTC)
+    start = _in_utc(start)
     old, new = _apply(lambda: held.reschedule(uuid7(), start, now))
     service = _service(uow, clinic_id, held.service_id)
     _offered(uow, service, start, held.provider_id, held.calendar_id, now, ignoring=[held.appointment_id])
@@ -380,6 +437,8 @@ def _held(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
 def _apply(transition):
     try:
         return transition()
+    except HoldExpired as expired:
+        raise Conflict("hold-expired", expired.message) from None
     except TransitionRefused as refused:
         raise Conflict("invalid-transition", refused.message) from None
 
@@ -422,9 +481,10 @@ def _event_fields(appointment: Appointment, actor: Actor, now: datetime) -> dict
 
 
 def _video(appointment: Appointment) -> events.VideoMeeting | None:
-    video = appointment.video
-    if video is None:
-        return None
+    return video_event(appointment.video) if appointment.video is not None else None
+
+
+def video_event(video: VideoMeeting) -> events.VideoMeeting:
     return events.VideoMeeting(provider=video.provider, meeting_id=video.meeting_id, join_url=video.join_url,
                                host_url=video.host_url)
 

@@ -5,11 +5,19 @@
 - Every change publishes `scheduling.patient.upserted.v1` (archiving: `.archived.v1`) with the
   new version; a change that changes nothing publishes nothing.
 - A change by staff (or a specialist) goes into the audit trail with before and after.
-- A booking names its patient by id or by contact details; details that match a patient of the
-  clinic (same email and name, ignoring case; not archived) book for that patient, updating the
-  mobile number and consent given with the booking; otherwise a new patient is registered,
-  unless the caller said the clinic has no room for another (its plan's patient limit, which
-  entitlements keeps): then the booking is a Conflict `new-patient-not-allowed`.
+- A booking names its patient by id or by contact details. By contact details, who books decides
+  (nobody may take over a record they have not proved is theirs):
+  - a signed-in patient (actor `patient` with an account_id) books for the record linked to their
+    account (its mobile and consent updated from the booking); with none linked, a NEW record
+    linked to the account is registered: an unlinked record with the same name and email is
+    never linked to the account, nor changed;
+  - a guest (no account) whose details match a patient of the clinic (same email and name,
+    ignoring case; not archived) books for that patient WITHOUT changing anything on the record
+    (mobile, consent, account): the request is unverified; otherwise a new patient is registered;
+  - staff (or a specialist) booking for a matching patient updates the mobile number and consent
+    given with the booking, as they may edit the record anyway.
+  A new patient is refused when the caller said the clinic has no room for another (its plan's
+  patient limit, which entitlements keeps): the booking is a Conflict `new-patient-not-allowed`.
 """
 
 from __future__ import annotations
@@ -23,7 +31,15 @@ from clinic_contracts.events import scheduling as events
 from scheduling.adapters.appointments import AuditEntry
 from scheduling.domain.appointments import Actor
 from scheduling.domain.errors import RuleBroken
-from scheduling.domain.patients import Contact, Patient, check_contact, new_patient, region_of, same_person
+from scheduling.domain.patients import (
+    Contact,
+    Patient,
+    check_consent,
+    check_contact,
+    new_patient,
+    region_of,
+    same_person,
+)
 from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
@@ -46,9 +62,17 @@ def contact_of(uow: UnitOfWork, clinic_id: uuid.UUID, details: PatientDetails, p
     return checked
 
 
+def _check_consent(consent: tuple[bool, str] | None) -> tuple[bool, str] | None:
+    """The consent as kept (its wording version trimmed); Invalid when it breaks a rule."""
+    if problems := check_consent(consent):
+        raise Invalid(problems)
+    return (consent[0], consent[1].strip()) if consent is not None else None
+
+
 def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, details: PatientDetails, *,
                      account_id: uuid.UUID | None, consent: tuple[bool, str] | None, actor: Actor,
                      now: datetime) -> Patient:
+    consent = _check_consent(consent)
     patient = new_patient(clinic_id, uuid7(), contact_of(uow, clinic_id, details), account_id=account_id,
                           consent=consent, now=now)
     uow.patients.add(patient)
@@ -59,6 +83,7 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, details: PatientDeta
 def change_patient(uow: UnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, details: PatientDetails, *,
                    account_id: uuid.UUID | None, consent: tuple[bool, str] | None, expected_version: int,
                    actor: Actor, now: datetime) -> Patient:
+    consent = _check_consent(consent)
     held = _held(uow, clinic_id, patient_id)
     if held.version != expected_version:
         raise StaleVersion(held.version)
@@ -87,6 +112,7 @@ def patient_for_booking(uow: UnitOfWork, clinic_id: uuid.UUID, *, patient_id: uu
                         details: PatientDetails | None, consent: tuple[bool, str] | None, actor: Actor,
                         now: datetime, new_patient_allowed: bool = True) -> Patient:
     """The patient a booking is for (see the module's docstring)."""
+    consent = _check_consent(consent)
     if patient_id is not None:
         held = uow.patients.held_for_change(clinic_id, patient_id)
         if held is None:
@@ -99,15 +125,40 @@ def patient_for_booking(uow: UnitOfWork, clinic_id: uuid.UUID, *, patient_id: uu
     if details is None:
         raise Invalid([RuleBroken("patient", "give the patient's name, email and mobile, or a patient_id")])
     wanted = contact_of(uow, clinic_id, details, prefix="patient.")
-    account_id = actor.account_id if actor.kind == "patient" else None
+    if actor.kind == "patient" and actor.account_id is not None:
+        return _own_record(uow, clinic_id, wanted, consent=consent, actor=actor, now=now,
+                           new_patient_allowed=new_patient_allowed)
     for known in uow.patients.with_email(clinic_id, wanted.email):
         if same_person(known, wanted):
-            held = uow.patients.held_for_change(clinic_id, known.patient_id) or known
-            mobile = wanted.mobile or held.mobile
-            changed = held.changed(Contact(held.name, held.email, mobile),
-                                   account_id=account_id if held.account_id is None else None,
-                                   consent=consent, now=now)
-            return _store(uow, held, changed, actor, now)
+            if actor.kind in AUDITED:
+                held = uow.patients.held_for_change(clinic_id, known.patient_id) or known
+                changed = held.changed(Contact(held.name, held.email, wanted.mobile or held.mobile),
+                                       account_id=None, consent=consent, now=now)
+                return _store(uow, held, changed, actor, now)
+            # An unverified request (a guest's) books for the record it names, but edits none of it.
+            return known
+    return _register_for_booking(uow, clinic_id, wanted, account_id=None, consent=consent, actor=actor, now=now,
+                                 new_patient_allowed=new_patient_allowed)
+
+
+def _own_record(uow: UnitOfWork, clinic_id: uuid.UUID, wanted: Contact, *, consent: tuple[bool, str] | None,
+                actor: Actor, now: datetime, new_patient_allowed: bool) -> Patient:
+    """A signed-in patient books for the record linked to their account, or a new one linked to it:
+    never for an unlinked record found by name and email (that would hand someone's record over)."""
+    linked = [patient for patient in uow.patients.page(clinic_id, query=None, account_id=actor.account_id,
+                                                       after=None, limit=10) if not patient.archived]
+    if not linked:
+        return _register_for_booking(uow, clinic_id, wanted, account_id=actor.account_id, consent=consent,
+                                     actor=actor, now=now, new_patient_allowed=new_patient_allowed)
+    held = uow.patients.held_for_change(clinic_id, linked[0].patient_id) or linked[0]
+    changed = held.changed(Contact(held.name, held.email, wanted.mobile or held.mobile), account_id=None,
+                           consent=consent, now=now)
+    return _store(uow, held, changed, actor, now)
+
+
+def _register_for_booking(uow: UnitOfWork, clinic_id: uuid.UUID, wanted: Contact, *, account_id: uuid.UUID | None,
+                          consent: tuple[bool, str] | None, actor: Actor, now: datetime,
+                          new_patient_allowed: bool) -> Patient:
     if not new_patient_allowed:
         raise Conflict("new-patient-not-allowed", "the clinic has no room for another patient under its plan")
     return register_patient(uow, clinic_id, PatientDetails(wanted.name, wanted.email, wanted.mobile),

@@ -100,10 +100,11 @@ def published(sessions) -> Callable[[str], list[dict]]:
 def pay(sessions) -> Callable:
     """Deliver billing's outcome of a payment for an appointment; the payment's id."""
 
-    def deliver(appointment_id: str, *, succeeded: bool = True, payment_id: uuid.UUID | None = None) -> uuid.UUID:
+    def deliver(appointment_id: str, *, succeeded: bool = True, payment_id: uuid.UUID | None = None,
+                amount: dict | None = None) -> uuid.UUID:
         payment_id = payment_id or uuid.uuid4()
         fields = {"clinic_id": uuid.UUID(CLINIC), "payment_id": payment_id, "appointment_id": uuid.UUID(appointment_id),
-                  "amount": {"amount_minor": 20000, "currency": "RON"}, "processor": "sandbox",
+                  "amount": amount or {"amount_minor": 20000, "currency": "RON"}, "processor": "sandbox",
                   "processor_payment_id": f"sbx_{payment_id.hex[:12]}"}
         event = (billing.PaymentSucceededV1(**fields, succeeded_at=datetime.now(UTC)) if succeeded else
                  billing.PaymentFailedV1(**fields, failure_code="card_declined",

@@ -255,7 +255,7 @@ def test_what_patients_do_themselves_is_not_a_staff_change(book, client):
 
     response = client.get(f"/clinics/{CLINIC}/audit", query_string={"appointment_id": appointment["appointment_id"]})
 
-    assert response.get_json() == {"entries": []}
+    assert response.get_json() == {"entries": [], "next_cursor": None}
 
 
 # -- the list ---------------------------------------------------------------------------------

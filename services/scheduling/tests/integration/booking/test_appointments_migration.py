@@ -43,3 +43,17 @@ def test_postgresql_keeps_a_specialists_time_holding_appointments_apart(postgres
 
     assert definition.startswith("EXCLUDE USING gist (clinic_id WITH =, provider_id WITH =, tstzrange(")
     assert "'pending_payment'" in definition and "'paid'" in definition and "'canceled'" not in definition
+
+
+def test_0005_adds_the_meeting_claim_and_its_downgrade_removes_it(database_url):
+    def columns(c):
+        return {column["name"] for column in sa.inspect(c).get_columns("appointments")}
+
+    upgrade(MIGRATIONS, database_url)
+    assert "meeting_claim" in inspect(database_url, columns)
+
+    command.downgrade(alembic_config(MIGRATIONS, database_url), "0004")
+    assert "meeting_claim" not in inspect(database_url, columns)
+
+    upgrade(MIGRATIONS, database_url)
+    assert "meeting_claim" in inspect(database_url, columns)

@@ -78,7 +78,8 @@ def test_many_bookings_for_any_specialist_at_once_take_each_free_specialist_once
     assert len(held(sessions)) == 2
 
 
-def test_one_booking_retried_at_once_with_its_appointment_id_books_once(scheduling_database, specialists, sessions):
+def test_one_booking_retried_at_once_with_its_appointment_id_books_once_for_one_patient(
+        scheduling_database, specialists, sessions):
     chosen = "0190f3a9-0000-7000-8000-000000000003"
 
     responses = race(scheduling_database, [at(next_monday(), "09:00")] * 8, appointment_id=chosen)
@@ -86,6 +87,9 @@ def test_one_booking_retried_at_once_with_its_appointment_id_books_once(scheduli
     assert [response.status_code for response in responses] == [201] * 8
     assert {response.get_json()["appointment_id"] for response in responses} == {chosen}
     assert len(held(sessions)) == 1
+    with sessions() as session:
+        # The attempts that lost to their own first try registered nothing that stayed.
+        assert session.execute(sa.text("SELECT count(*) FROM patients")).scalar_one() == 1
 
 
 def test_the_database_itself_refuses_an_overlapping_appointment_the_code_did_not_check(sessions):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from threading import Barrier
 
 import pytest
+import sqlalchemy as sa
 
 from clinic_runtime.db import transaction
+from scheduling.adapters.orm import appointments
 from scheduling.adapters.video import SandboxMeetings, VideoUnavailable
 from scheduling.entrypoints.consumers import handlers
 from scheduling.service_layer.appointments import expire_overdue_holds
@@ -97,8 +99,10 @@ def test_a_video_outage_leaves_the_meeting_due_and_it_is_made_once_the_provider_
 
     assert meetings(video) == 0
     assert published(CONFIRMED) == [] and read(hold["appointment_id"])["status"] == "paid"
-    with meetings.unit() as uow:  # the lease ends
-        uow.appointments.release_meeting_claim(uuid.UUID(CLINIC), uuid.UUID(hold["appointment_id"]))
+    with sessions.begin() as session:  # the lease ends
+        session.execute(sa.update(appointments).where(
+            appointments.c.appointment_id == uuid.UUID(hold["appointment_id"]),
+        ).values(meeting_claimed_until=datetime.now(UTC) - timedelta(seconds=1)))
     assert meetings(video) == 1
 
     assert video.created == 1 and len(published(CONFIRMED)) == 1

@@ -27,20 +27,23 @@ STAFF = Actor("staff")
 class FakeAppointments:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Appointment] = {}
-        self.claimed: dict[uuid.UUID, datetime] = {}
+        self.claimed: dict[uuid.UUID, tuple[datetime, uuid.UUID]] = {}
 
-    def claim_meeting_work(self, now, lease, limit):
+    def claim_meeting_work(self, now, lease, claim, limit):
         due = [a for a in self.rows.values()
-               if a.meeting_due and (a.appointment_id not in self.claimed or self.claimed[a.appointment_id] <= now)]
+               if a.meeting_due and (a.appointment_id not in self.claimed or self.claimed[a.appointment_id][0] <= now)]
         for appointment in due[:limit]:
-            self.claimed[appointment.appointment_id] = now + lease
+            self.claimed[appointment.appointment_id] = (now + lease, claim)
         return due[:limit]
 
     def held_for_change(self, clinic_id, appointment_id):
         return self.rows.get(appointment_id)
 
-    def release_meeting_claim(self, clinic_id, appointment_id):
-        self.claimed.pop(appointment_id, None)
+    def release_meeting_claim(self, clinic_id, appointment_id, claim):
+        if appointment_id not in self.claimed or self.claimed[appointment_id][1] != claim:
+            return False
+        del self.claimed[appointment_id]
+        return True
 
     def save(self, appointment):
         self.rows[appointment.appointment_id] = appointment
@@ -156,12 +159,12 @@ def test_an_appointment_canceled_while_its_meeting_was_made_has_that_meeting_can
 
     run()
 
-    stored = uow.appointments.rows[appointment.appointment_id]
-    assert stored.status == "canceled" and stored.video.meeting_id == "m-1" and stored.meeting_due == "cancel"
-    assert uow.published == []  # never confirmed
-    run()
+    # Recorded as due for cancelling, then cancelled by the same run's next claim.
+    assert [what for what, _ in run.video.calls] == ["create", "cancel"]
     assert run.video.calls[-1] == ("cancel", "m-1")
-    assert uow.appointments.rows[appointment.appointment_id].meeting_due is None
+    stored = uow.appointments.rows[appointment.appointment_id]
+    assert stored.status == "canceled" and stored.video.meeting_id == "m-1" and stored.meeting_due is None
+    assert uow.published == []  # never confirmed
 
 
 def test_a_moved_appointment_has_its_meeting_moved_and_a_lost_one_made_anew(uow, run):
@@ -181,6 +184,57 @@ def test_a_moved_appointment_has_its_meeting_moved_and_a_lost_one_made_anew(uow,
     assert uow.appointments.rows[moved.appointment_id].video.meeting_id == "m-4"
 
 
+def test_a_meeting_made_anew_for_a_lost_one_is_announced_with_its_new_links(uow, run):
+    appointment = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW,
+                                   meeting_due="update")
+    run.video.forgotten.add("m-0")
+
+    run()
+
+    [changed] = uow.published
+    assert changed.event_type == "scheduling.appointment.video_changed.v1"
+    assert changed.appointment.appointment_id == appointment.appointment_id
+    assert changed.video.join_url == "https://zoom.test/j/m-2" and changed.actor.kind == "system"
+    assert uow.appointments.rows[appointment.appointment_id].video.meeting_id == "m-2"
+
+
+def test_a_meeting_moved_in_place_is_not_announced_again(uow, run):
+    paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
+
+    run()
+
+    assert run.video.calls == [("update", "m-0")] and uow.published == []
+
+
+def test_a_run_whose_lease_was_taken_over_records_nothing_and_cancels_the_meeting_it_made(uow, run):
+    appointment = paid_appointment(uow)
+    # The provider is slow: the lease runs out and another run claims the appointment meanwhile.
+    run.video.during = lambda: uow.appointments.claim_meeting_work(NOW + timedelta(minutes=3), timedelta(minutes=2),
+                                                                   uuid.uuid4(), 1)
+
+    assert run() == 0
+
+    assert run.video.calls == [("create", "Physiotherapy session v1 with Dr. Ana Popescu v1"), ("cancel", "m-1")]
+    stored = uow.appointments.rows[appointment.appointment_id]
+    assert stored.video is None and stored.meeting_due == "create" and uow.published == []
+
+
+def test_appointments_are_claimed_one_at_a_time_so_each_lease_covers_one_provider_call(uow, run):
+    for _ in range(3):
+        paid_appointment(uow)
+    leases = []
+    original = uow.appointments.claim_meeting_work
+
+    def claim(now, lease, claim, limit):
+        leases.append(limit)
+        return original(now, lease, claim, limit)
+
+    uow.appointments.claim_meeting_work = claim
+
+    assert run() == 3
+    assert set(leases) == {1} and len(uow.published) == 3
+
+
 def test_a_change_during_a_move_leaves_the_move_due_again(uow, run):
     appointment = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW,
                                    meeting_due="update")
@@ -189,4 +243,6 @@ def test_a_change_during_a_move_leaves_the_move_due_again(uow, run):
 
     run()
 
-    assert uow.appointments.rows[appointment.appointment_id].meeting_due == "update"
+    # The move stayed due after the first call, so the same run moved the meeting again.
+    assert run.video.calls == [("update", "m-0"), ("update", "m-0")]
+    assert uow.appointments.rows[appointment.appointment_id].meeting_due is None

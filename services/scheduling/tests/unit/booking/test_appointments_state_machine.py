@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduling.domain.appointments import Actor, Appointment, TransitionRefused
+from scheduling.domain.appointments import Actor, Appointment, HoldExpired, TransitionRefused
 from scheduling.domain.offerings import Money
 from scheduling.domain.video import VideoMeeting
 
@@ -183,3 +183,15 @@ def test_a_hold_holds_time_until_it_expires():
     assert appointment.holds_time(NOW + timedelta(minutes=14)) and not appointment.hold_overdue(NOW)
     assert not appointment.holds_time(NOW + timedelta(minutes=15))
     assert appointment.hold_overdue(NOW + timedelta(minutes=15))
+
+
+@pytest.mark.parametrize("command", [
+    lambda a, now: a.reschedule(uuid.uuid4(), START + timedelta(days=7), now),
+    lambda a, now: a.change_provider(uuid.uuid4(), now),
+], ids=["reschedule", "change_provider"])
+def test_a_hold_past_its_expiry_is_not_moved_as_if_it_still_held_its_slot(command):
+    overdue_at = NOW + timedelta(minutes=15)
+
+    with pytest.raises(HoldExpired):
+        command(held(), overdue_at)
+    assert command(held(), overdue_at - timedelta(seconds=1))  # still alive a second before

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduling.domain.patients import Contact, check_contact, mobile_number, new_patient, region_of, same_person
+from scheduling.domain.patients import (
+    Contact,
+    check_consent,
+    check_contact,
+    mobile_number,
+    new_patient,
+    region_of,
+    same_person,
+)
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -90,3 +98,23 @@ def test_a_booking_names_a_known_patient_by_email_and_name_ignoring_case():
     assert same_person(known, Contact("MARIA", "Maria@Example.RO", None))
     assert not same_person(known, Contact("Ion", "maria@example.ro", None))
     assert not same_person(known.archive(NOW), Contact("Maria", "maria@example.ro", None))
+
+
+@pytest.mark.parametrize(("name", "email", "mobile", "field"), [
+    ("Maria\x00 Ionescu", "maria@example.ro", None, "name"),
+    ("Maria", "maria\x1b@example.ro", None, "email"),
+    ("Maria", "maria@example.ro", "+40712\x00345678", "mobile"),
+    ("Maria\nIonescu", "maria@example.ro", None, "name"),
+])
+def test_control_characters_in_any_contact_detail_are_refused_without_echoing_it(name, email, mobile, field):
+    _, problems = check_contact(name, email, mobile, region="RO", prefix="patient.")
+
+    assert [problem.field for problem in problems] == [f"patient.{field}"]
+    assert "Maria" not in problems[0].message
+
+
+def test_a_consent_wording_version_must_be_printable_and_not_blank():
+    assert check_consent((True, "sms-2026-01")) == []
+    assert [p.field for p in check_consent((True, "   "))] == ["sms_consent.text_version"]
+    assert [p.field for p in check_consent((True, "sms\x00"))] == ["sms_consent.text_version"]
+    assert check_consent(None) == []

@@ -5,6 +5,10 @@
                       published so far with scheduling's own consumers, as its worker would
                       after the broker delivered them; `scheduling.sync_entitlements()` does the
                       same for entitlements' consumers of catalog's and scheduling's events;
+                      `scheduling.paid(clinic_id, appointment_id)` pays an appointment (billing's
+                      payment.succeeded.v1 delivered to scheduling's consumer) and runs the
+                      meetings job with the sandbox video provider: it is confirmed with its
+                      meeting (join and host links);
     gateway           a gateway web process of the platform pointed at that scheduling;
     booking_clinic()  a fresh clinic (platform.clinic()) that takes bookings: two specialists in
                       catalog whose emails are the clinic's specialist accounts' (sam, sofia),
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +31,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from clinic_contracts import Envelope
+from clinic_contracts.events import billing
+from clinic_runtime.db import transaction
 from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.messaging.tables import outbox
 from clinic_runtime.migrations import upgrade
@@ -78,6 +85,29 @@ class Scheduling:
         appointments catch up."""
         for relay in self._to_entitlements:
             relay()
+
+    def paid(self, clinic_id: uuid.UUID, appointment_id: str) -> None:
+        """Billing's payment of the appointment's price arrives, and the meetings job makes its
+        meeting (as scheduling's worker would, until no work is left)."""
+        from scheduling.adapters.video import SandboxMeetings
+        from scheduling.entrypoints.consumers import handlers
+        from scheduling.service_layer.meetings import run_meeting_work
+        from scheduling.service_layer.unit_of_work import SqlUnitOfWork
+
+        sessions = self.served.app.extensions["sessions"]
+        payment_id = uuid.uuid4()
+        event = billing.PaymentSucceededV1(
+            clinic_id=clinic_id, payment_id=payment_id, appointment_id=uuid.UUID(appointment_id), amount=PRICE,
+            processor="sandbox", processor_payment_id=f"sbx_{payment_id.hex[:12]}", succeeded_at=datetime.now(UTC))
+        apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id, correlation_id="corr-pay"))
+
+        @contextmanager
+        def unit() -> Iterator[SqlUnitOfWork]:
+            with transaction(sessions) as session:
+                yield SqlUnitOfWork(session)
+
+        while run_meeting_work(unit, SandboxMeetings("https://video.test"), lambda: datetime.now(UTC)):
+            pass
 
 
 @pytest.fixture(scope="session")

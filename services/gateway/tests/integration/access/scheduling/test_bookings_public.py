@@ -55,6 +55,20 @@ def test_the_booking_token_reads_the_booking_with_names_policy_and_no_video_befo
     assert shown["timezone"] == "Europe/Bucharest"
     assert shown["video"] is None and shown["notifications"] == []
     assert set(shown["cancellation_policy"]) == {"cancellation_window_hours", "refund_policy"}
+
+
+def test_once_paid_the_booking_shows_the_link_to_join_and_never_the_hosts(booking_clinic, scheduling):
+    world = booking_clinic()
+    booked = world.book(world.booking(world.at("09:30"), world.sofia)).get_json()
+    scheduling.paid(world.clinic.id, booked["booking_id"])
+    meeting = world.call("GET", f"/appointments/{booked['booking_id']}", world.clinic.other_specialist)["video"]
+
+    response = world.gateway.get(f"/v1/bookings/{booked['booking_id']}", headers=bearer(booked["access_token"]))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "paid"
+    assert response.get_json()["video"] == {"join_url": meeting["join_url"]}
+    assert meeting["host_url"] and meeting["host_url"] not in response.get_data(as_text=True)
     assert "host_url" not in response.get_data(as_text=True)
 
 
@@ -176,6 +190,33 @@ def test_a_signed_in_patient_books_as_themselves(booking_clinic):
     assert record["account_id"] == str(paula.account_id)
     [held] = appointments_of(world)
     assert held["booked_by"] == {"kind": "patient", "account_id": str(paula.account_id)}
+
+
+def test_a_guest_is_not_told_whether_the_details_are_a_patients_of_the_clinic(booking_clinic):
+    world = booking_clinic()
+    world.call("POST", "/patients", world.clinic.admin, expect=201, json=world.booking(world.at("09:00"))["patient"])
+
+    response = world.book(world.booking(world.at("09:00")))
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert "patient_id" not in response.get_json()
+
+
+def test_a_signed_in_patient_with_a_record_books_for_it_whatever_details_are_sent(booking_clinic):
+    world = booking_clinic()
+    paula = world.clinic.patient
+    first = world.book(world.booking(world.at("09:00"), patient={"name": "Paula Patient", "email": paula.email,
+                                                                 "mobile": "+40722000111"}), member=paula).get_json()
+
+    again = world.book(world.booking(world.at("10:00"), patient={
+        "name": "Dan Marin", "email": "dan.marin@example.com", "mobile": "+40722999888"}), member=paula)
+
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert again.get_json()["patient_id"] == first["patient_id"]
+    record = world.call("GET", f"/patients/{first['patient_id']}", world.clinic.admin)
+    assert (record["name"], record["email"], record["mobile"]) == ("Paula Patient", paula.email, "+40722000111")
+    assert [p["patient_id"] for p in world.call("GET", "/patients", world.clinic.admin)["patients"]] == [
+        first["patient_id"]]
 
 
 def test_a_signed_in_patient_books_again_without_repeating_their_details(booking_clinic, problem_of):

@@ -251,3 +251,36 @@ def test_a_new_patient_beyond_the_plans_limit_is_refused_and_not_registered(book
     assert (problem["type"].rsplit("/", 1)[1], problem["limit"], problem["used"], problem["allowed"]) == (
         "limit-reached", "patients", 1, 1)
     assert len(world.call("GET", "/patients", world.clinic.admin)["patients"]) == 1
+
+
+# -- the host video link --------------------------------------------------------------------
+
+
+def test_the_host_link_of_a_paid_appointment_is_never_shown_to_the_receptionist_or_the_admin(booking_clinic,
+                                                                                            scheduling):
+    world = booking_clinic()
+    paid = booked(world, world.at("09:00"), world.sam)["booking_id"]
+    scheduling.paid(world.clinic.id, paid)
+
+    for member in (world.clinic.receptionist, world.clinic.admin):
+        [listed] = world.call("GET", "/appointments", member)["appointments"]
+        read = world.call("GET", f"/appointments/{paid}", member)
+        assert read["status"] == "paid" and read["video"]["join_url"]
+        assert "host_url" not in listed["video"] and "host_url" not in read["video"]
+    canceled = world.call("POST", f"/appointments/{paid}/cancel", world.clinic.receptionist,
+                          json={"reason": "Patient called"})
+    assert canceled["status"] == "canceled" and "host_url" not in canceled["video"]
+
+
+def test_the_appointments_own_specialist_gets_its_host_link(booking_clinic, scheduling):
+    world = booking_clinic()
+    sam = world.clinic.specialist
+    paid = booked(world, world.at("09:00"), world.sam)["booking_id"]
+    scheduling.paid(world.clinic.id, paid)
+
+    read = world.call("GET", f"/appointments/{paid}", sam)
+    [listed] = world.call("GET", "/appointments", sam)["appointments"]
+    [scheduled] = world.call("GET", "/my/schedule", sam)["appointments"]
+
+    assert read["video"]["host_url"] and read["video"]["join_url"]
+    assert listed["video"] == scheduled["video"] == read["video"]
