@@ -90,13 +90,6 @@ class OutboxRelay:
             # Rows of batches cut short here are retaken when their lease runs out.
             await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def relay_once(self) -> int:
-        """Claim and publish one batch; returns how many rows it claimed."""
-        claimed = await asyncio.to_thread(self._store.claim, self._batch_size)
-        if claimed:
-            await self._publish_and_settle(claimed)
-        return len(claimed)
-
     async def _publish_and_settle_safely(self, claimed: list[ClaimedEvent]) -> None:
         try:
             await self._publish_and_settle(claimed)
