@@ -395,7 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     def request_stop(signum, _frame):
         raise _StopRequested()
 
+    # Both explicitly: a shell that starts the run in the background leaves SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt.
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     exit_code = 0
     try:
         _say("migrating the databases and starting every service ...")
@@ -411,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     except TimeoutError as error:
         _say(f"the platform did not start: {error}\nstopping everything.")
         exit_code = 1
-    except (KeyboardInterrupt, _StopRequested):
+    except _StopRequested:
         _say("stopping ...")
     finally:
         # A second Ctrl-C must not abandon processes half-stopped; stop_all is bounded anyway.
