@@ -52,8 +52,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-import sqlalchemy as sa
-from decisions import Answer, Endpoint, post_json, steady_load
+from decisions import Answer, Endpoint, migrated_database, post_json, ready, steady_load, stop
 from measure import cpu_by_process, machine_cpu, percentile
 
 from clinic_runtime.devstack import free_ports
@@ -87,24 +86,7 @@ class Platform:
 
     def database(self, service: str) -> str:
         """A fresh database for `service` at the newest schema; its URL."""
-        admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        name = f"bench_bookings_{RUN}_{service}"
-        with admin.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-        self.stack.callback(drop)
-        url = sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-        with (LOGS / f"{service}-migrate.log").open("w") as log:
-            migrated = subprocess.run([str(SCRIPTS / f"{service}-migrate")],
-                                      env={**os.environ, "DATABASE_URL": url}, stdout=log, stderr=log)
-        if migrated.returncode != 0:
-            raise SystemExit(f"{service}-migrate failed; see {LOGS / f'{service}-migrate.log'}")
-        return url
+        return migrated_database(self.stack, f"bench_bookings_{RUN}_{service}", service)
 
     def start(self, service: str, process: str, env: dict[str, str]) -> str:
         """Start `<service>-<process>` (web or worker) on a free port; its base URL once ready."""
@@ -120,28 +102,9 @@ class Platform:
             common |= {"WORKER_HOST": "127.0.0.1", "WORKER_PORT": str(port)}
         log = self.stack.enter_context((LOGS / f"{name}.log").open("w"))
         started = subprocess.Popen([str(SCRIPTS / name)], env={**os.environ, **common, **env}, stdout=log, stderr=log)
-        self.stack.callback(_stop, started)
+        self.stack.callback(stop, started)
         self.pids[name] = started.pid
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=3).status_code == 200:
-                    return url
-            except requests.RequestException:
-                pass
-            if started.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise SystemExit(f"{name} did not become ready; see {LOGS}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        return ready(f"http://127.0.0.1:{port}", started, name)
 
 
 async def delete_namespace() -> None:

@@ -152,18 +152,49 @@ UNLIMITED = "1000000/minute"
 # -- databases and processes ------------------------------------------------------------------
 
 
-class Database:
-    def __init__(self, service: str) -> None:
-        self.admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        self.name = f"bench_decisions_{RUN}_{service}"
-        with self.admin.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        self.url = sa.make_url(POSTGRES).set(database=self.name).render_as_string(hide_password=False)
+def migrated_database(stack: ExitStack, name: str, service: str, env: dict[str, str] | None = None) -> str:
+    """A fresh database `name` for `service` at the newest schema (`<service>-migrate` with `env`),
+    dropped when `stack` closes; its URL."""
+    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
-    def drop(self) -> None:
-        with self.admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    stack.callback(drop)
+    url = sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    with (LOGS / f"{service}-migrate.log").open("w") as log:
+        migrated = subprocess.run([str(SCRIPTS / f"{service}-migrate")],
+                                  env={**os.environ, **(env or {}), "DATABASE_URL": url}, stdout=log, stderr=log)
+    if migrated.returncode != 0:
+        raise SystemExit(f"{service}-migrate failed; see {LOGS / f'{service}-migrate.log'}")
+    return url
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def ready(url: str, process: subprocess.Popen, name: str) -> str:
+    """`url` once its /readyz answers 200 (waiting at most a minute, and only while `process` runs)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/readyz", timeout=3).status_code == 200:
+                return url
+        except requests.RequestException:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise SystemExit(f"{name} did not become ready; see {LOGS}")
 
 
 @dataclass
@@ -176,15 +207,7 @@ class Platform:
 
     def database(self, service: str, env: dict[str, str] | None = None) -> str:
         """A fresh database for `service` at the newest schema (`<service>-migrate` with `env`); its URL."""
-        database = Database(service)
-        self.stack.callback(database.drop)
-        with (LOGS / f"{service}-migrate.log").open("w") as log:
-            migrated = subprocess.run([str(SCRIPTS / f"{service}-migrate")],
-                                      env={**os.environ, **(env or {}), "DATABASE_URL": database.url},
-                                      stdout=log, stderr=log)
-        if migrated.returncode != 0:
-            raise SystemExit(f"{service}-migrate failed; see {LOGS / f'{service}-migrate.log'}")
-        return database.url
+        return migrated_database(self.stack, f"bench_decisions_{RUN}_{service}", service, env)
 
     def start(self, name: str, env: dict[str, str], service: str | None = None) -> str:
         """Start `<service>-web` (by default service = name) as the platform does (console
@@ -199,28 +222,9 @@ class Platform:
             stdout=log, stderr=log,
         )
         self.stack.callback(shutil.rmtree, metrics, ignore_errors=True)
-        self.stack.callback(_stop, process)
+        self.stack.callback(stop, process)
         self.pids[name] = process.pid  # the console script becomes gunicorn's master (exec)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/readyz", timeout=3).status_code == 200:
-                    return url
-            except requests.RequestException:
-                pass
-            if process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise SystemExit(f"{name}-web did not become ready; see {LOGS}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        return ready(f"http://127.0.0.1:{port}", process, f"{name}-web")
 
 
 class MailBox:

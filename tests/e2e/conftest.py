@@ -6,16 +6,23 @@ meets a developer's local run. It is module-scoped: starting eleven processes ta
 Like the local run it has a mail sink (each message saved under `platform.mail`); its first
 platform operator logs in with `platform.operator` (email and password); documents are kept in
 its own directory. When a test fails, every process's log tail is attached to its report.
+
+Also what the tests share to use it: `Caller` (someone calling the gateway, signed in or not),
+`register_clinic` (a clinic with its admin signed in), `invitation_token` and `eventually`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from clinic_runtime.devstack import (
     SERVICES,
@@ -30,6 +37,8 @@ from clinic_runtime.devstack import (
 READY_TIMEOUT = 60.0
 OPERATOR_EMAIL = "operator@platform.example"
 OPERATOR_PASSWORD = "plum tree orchard at dawn"
+ADMIN_PASSWORD = "a long walk along the river"
+CALL_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -75,3 +84,56 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         for name in supervisor.names:
             report.sections.append((f"{name} ({supervisor.log_path(name)})", supervisor.log_tail(name)))
     return report
+
+
+@dataclass
+class Caller:
+    """Someone calling the gateway, signed in or not."""
+
+    base: str
+    token: str | None = None
+
+    def call(self, method: str, path: str, expect: int = 200, **keywords: Any) -> requests.Response:
+        headers = keywords.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        response = requests.request(method, self.base + path, headers=headers, timeout=CALL_TIMEOUT, **keywords)
+        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        return response
+
+    def log_in(self, email: str, password: str) -> Caller:
+        answer = self.call("POST", "/v1/auth/login", json={"email": email, "password": password}).json()
+        return Caller(self.base, answer["access_token"])
+
+
+def invitation_token(platform: Platform, address: str) -> str:
+    """The token of the invitation link mailed to `address` (the sink saved it before the
+    gateway's request finished)."""
+    for path in platform.mail.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes())
+        if message["To"] == address:
+            return message.get_payload(decode=True).decode().split("token=", 1)[1].split()[0]
+    raise AssertionError(f"no invitation was mailed to {address}")
+
+
+def register_clinic(platform: Platform, slug: str, name: str, timezone: str) -> tuple[str, Caller]:
+    """The platform's operator registers a clinic and appoints its admin, who sets a password from
+    the invitation email: the clinic's id and its admin, signed in."""
+    anyone = Caller(platform.urls["gateway"])
+    operator = anyone.log_in(platform.operator["email"], platform.operator["password"])
+    registered = operator.call("POST", "/v1/platform/clinics", 201, json={
+        "slug": slug, "name": name, "timezone": timezone, "currency": "RON", "locale": "ro-RO"}).json()
+    email = f"admin@{slug}.example"
+    operator.call("POST", f"/v1/platform/clinics/{slug}/admins", 201, json={"email": email, "display_name": "Ana"})
+    anyone.call("POST", "/v1/auth/password-reset/confirm", 204,
+                json={"token": invitation_token(platform, email), "new_password": ADMIN_PASSWORD})
+    return registered["id"], anyone.log_in(email, ADMIN_PASSWORD)
+
+
+def eventually(condition: Callable[[], bool], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()

@@ -6,42 +6,23 @@ slots that overlap (a service's buffer, another service's longer visit)."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
+from .conftest import Caller, eventually, register_clinic
+
 pytestmark = pytest.mark.e2e
 
 REQUESTS = 200
 ZONE = "Europe/Bucharest"
-ADMIN_PASSWORD = "a long walk along the river"
 PRICE = {"amount_minor": 20000, "currency": "RON"}
-
-
-@dataclass
-class Caller:
-    base: str
-    token: str | None = None
-
-    def call(self, method: str, path: str, expect: int = 200, **keywords: Any) -> requests.Response:
-        headers = keywords.pop("headers", {})
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        response = requests.request(method, self.base + path, headers=headers, timeout=30, **keywords)
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response
-
-    def log_in(self, email: str, password: str) -> Caller:
-        answer = self.call("POST", "/v1/auth/login", json={"email": email, "password": password}).json()
-        return Caller(self.base, answer["access_token"])
 
 
 @dataclass
@@ -58,36 +39,11 @@ class Clinic:
         return datetime(self.day.year, self.day.month, self.day.day, hours, minutes, tzinfo=ZoneInfo(ZONE)).isoformat()
 
 
-def invitation_token(platform, address: str) -> str:
-    for path in platform.mail.glob("*.eml"):
-        message = message_from_bytes(path.read_bytes())
-        if message["To"] == address:
-            return message.get_payload(decode=True).decode().split("token=", 1)[1].split()[0]
-    raise AssertionError(f"no invitation was mailed to {address}")
-
-
-def eventually(condition, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 @pytest.fixture(scope="module")
 def clinic(platform) -> Clinic:
     """One specialist working 09:00-12:00 on weekdays, two services, scheduling caught up."""
-    anyone = Caller(platform.urls["gateway"])
-    operator = anyone.log_in(platform.operator["email"], platform.operator["password"])
     slug = f"race-{uuid.uuid4().hex[:8]}"
-    operator.call("POST", "/v1/platform/clinics", 201, json={
-        "slug": slug, "name": "Race Clinic", "timezone": ZONE, "currency": "RON", "locale": "ro-RO"})
-    email = f"admin@{slug}.example"
-    operator.call("POST", f"/v1/platform/clinics/{slug}/admins", 201, json={"email": email, "display_name": "Ana"})
-    anyone.call("POST", "/v1/auth/password-reset/confirm", 204,
-                json={"token": invitation_token(platform, email), "new_password": ADMIN_PASSWORD})
-    admin = anyone.log_in(email, ADMIN_PASSWORD)
+    clinic_id, admin = register_clinic(platform, slug, "Race Clinic", ZONE)
     base = f"/v1/admin/clinics/{slug}"
 
     def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +56,7 @@ def clinic(platform) -> Clinic:
                                  "provider_ids": [provider["id"]]})
     availability = f"{base}/providers/{provider['id']}/availability"
     assert eventually(lambda: requests.get(
-        f"{platform.urls['scheduling']}/clinics/{_clinic_id(admin, base)}/services/{long['id']}",
+        f"{platform.urls['scheduling']}/clinics/{clinic_id}/services/{long['id']}",
         timeout=5).status_code == 200, within=5.0)
     held = admin.call("GET", availability)
     admin.call("PUT", availability, headers={"If-Match": held.headers["ETag"]},
@@ -109,18 +65,15 @@ def clinic(platform) -> Clinic:
     return Clinic(slug, admin, provider, short, long, today + timedelta(days=28 - today.weekday()))
 
 
-def _clinic_id(admin: Caller, base: str) -> str:
-    return admin.call("GET", f"{base}/profile").json()["id"]
-
-
-def storm(platform, clinic: Clinic, bodies: list[dict[str, Any]]) -> list[requests.Response]:
-    """Every body sent at the same moment, each on a connection of its own."""
+def storm(platform, clinic: Clinic, bodies: list[dict[str, Any]], key: str | None = None) -> list[requests.Response]:
+    """Every body sent at the same moment, each on a connection of its own and with an
+    Idempotency-Key of its own, or all with `key` when given."""
     url = f"{platform.urls['gateway']}/v1/clinics/{clinic.slug}/bookings"
     ready = threading.Barrier(len(bodies))
 
     def send(body: dict[str, Any]) -> requests.Response:
         ready.wait()
-        return requests.post(url, json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=60)
+        return requests.post(url, json=body, headers={"Idempotency-Key": key or uuid.uuid4().hex}, timeout=60)
 
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
         return list(pool.map(send, bodies))
@@ -172,17 +125,9 @@ def test_two_hundred_patients_ask_for_overlapping_slots_of_one_specialist_and_ex
 
 def test_twenty_copies_of_one_request_racing_with_one_idempotency_key_make_one_booking(platform, clinic):
     clinic = replace(clinic, day=clinic.day + timedelta(days=1))  # a day no other test books
-    url = f"{platform.urls['gateway']}/v1/clinics/{clinic.slug}/bookings"
     body = {"service_id": clinic.long["id"], "start": clinic.at("10:00"), "patient": patient(5000)}
-    key = uuid.uuid4().hex
-    ready = threading.Barrier(20)
 
-    def send(_: int) -> requests.Response:
-        ready.wait()
-        return requests.post(url, json=body, headers={"Idempotency-Key": key}, timeout=60)
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        responses = list(pool.map(send, range(20)))
+    responses = storm(platform, clinic, [body] * 20, key=uuid.uuid4().hex)
 
     assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
     assert len({r.json()["booking_id"] for r in responses}) == 1

@@ -5,39 +5,18 @@ every change through the real broker within a second."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
-from email import message_from_bytes
 from typing import Any
 
 import pytest
 import requests
 
+from .conftest import Caller, eventually, register_clinic
+
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "a long walk along the river"
 PDF = b"%PDF-1.7\n before your first session: wear comfortable clothes"
-
-
-@dataclass
-class Caller:
-    """Someone calling the gateway, signed in or not."""
-
-    base: str
-    token: str | None = None
-
-    def call(self, method: str, path: str, expect: int = 200, **keywords: Any) -> requests.Response:
-        headers = keywords.pop("headers", {})
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        response = requests.request(method, self.base + path, headers=headers, timeout=10, **keywords)
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response
-
-    def log_in(self, email: str, password: str) -> Caller:
-        answer = self.call("POST", "/v1/auth/login", json={"email": email, "password": password}).json()
-        return Caller(self.base, answer["access_token"])
 
 
 @dataclass
@@ -55,39 +34,13 @@ class Clinic:
                                headers={"Idempotency-Key": uuid.uuid4().hex}).json()
 
 
-def invitation_token(platform, address: str) -> str:
-    """The token of the invitation link mailed to `address` (the sink saved it before the
-    gateway's request finished)."""
-    for path in platform.mail.glob("*.eml"):
-        message = message_from_bytes(path.read_bytes())
-        if message["To"] == address:
-            return message.get_payload(decode=True).decode().split("token=", 1)[1].split()[0]
-    raise AssertionError(f"no invitation was mailed to {address}")
-
-
-def eventually(condition, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 @pytest.fixture(scope="module")
 def clinic(platform) -> Clinic:
     """A clinic registered by the platform's operator, and its admin signed in with the password
     they chose from their invitation."""
-    anyone = Caller(platform.urls["gateway"])
-    operator = anyone.log_in(platform.operator["email"], platform.operator["password"])
     slug = f"physio-{uuid.uuid4().hex[:8]}"
-    registered = operator.call("POST", "/v1/platform/clinics", 201, json={
-        "slug": slug, "name": "Physio Iasi", "timezone": "Europe/Bucharest", "currency": "RON", "locale": "ro-RO"})
-    email = f"ana.admin@{slug}.example"
-    operator.call("POST", f"/v1/platform/clinics/{slug}/admins", 201, json={"email": email, "display_name": "Ana"})
-    anyone.call("POST", "/v1/auth/password-reset/confirm", 204,
-                json={"token": invitation_token(platform, email), "new_password": ADMIN_PASSWORD})
-    return Clinic(registered.json()["id"], slug, anyone.log_in(email, ADMIN_PASSWORD))
+    clinic_id, admin = register_clinic(platform, slug, "Physio Iasi", "Europe/Bucharest")
+    return Clinic(clinic_id, slug, admin)
 
 
 def test_a_clinic_builds_its_offer_and_patients_read_it_back_publicly(platform, clinic):

@@ -15,6 +15,8 @@ import requests
 
 from clinic_runtime.devstack import SERVICES
 
+from .conftest import eventually
+
 pytestmark = pytest.mark.e2e
 
 
@@ -30,15 +32,6 @@ def scheduling_knows(platform, clinic_id: str) -> bool:
     response = requests.get(f"{platform.urls['scheduling']}/clinics/{clinic_id}", timeout=5)
     assert response.status_code in (200, 404), response.text
     return response.status_code == 200
-
-
-def eventually(condition, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_the_gateway_reports_every_service_ready(platform):

@@ -34,6 +34,7 @@ from catalog.domain.providers import Provider, ProviderDetails
 from catalog.domain.rules import ReferenceData
 from catalog.domain.services import Service, ServiceDetails
 from catalog.domain.values import Money
+from catalog.service_layer.services import add_service
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts import Event
 
@@ -266,6 +267,14 @@ def other_clinic(uow: FakeUnitOfWork, profile: ClinicProfile, now: datetime) -> 
     held = Clinic.register(uuid.uuid4(), replace(profile, slug="physio-iasi", name="Physio Iasi"), now)
     uow.clinics.add(held)
     return held
+
+
+@pytest.fixture
+def service(uow: FakeUnitOfWork, clinic: Clinic, service_details, reference: FakeReferenceData, now: datetime) -> Service:
+    """A service of `clinic` added before the test starts; its event is not part of the test."""
+    added = add_service(uow, clinic.id, service_details(), reference, now)
+    uow.published.clear()
+    return added
 
 
 # -- details of each kind of entry, valid unless changed ------------------------------------------

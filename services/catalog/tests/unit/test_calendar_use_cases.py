@@ -24,13 +24,6 @@ from clinic_contracts.events.catalog import CalendarArchivedV1, CalendarUpserted
 
 
 @pytest.fixture
-def service(uow, clinic, service_details, reference, now):
-    added = add_service(uow, clinic.id, service_details(), reference, now)
-    uow.published.clear()
-    return added
-
-
-@pytest.fixture
 def calendar(uow, service, calendar_details, reference, now):
     added = add_calendar(uow, service.clinic_id, calendar_details(service.id), reference, now)
     uow.published.clear()

@@ -28,13 +28,6 @@ def upload(**changes) -> Upload:
 
 
 @pytest.fixture
-def service(uow, clinic, service_details, reference, now):
-    added = add_service(uow, clinic.id, service_details(), reference, now)
-    uow.published.clear()
-    return added
-
-
-@pytest.fixture
 def attached(uow, files, service, now):
     changed, document = attach_document(uow, files, service.clinic_id, service.id, upload(), 1, MAX, now)
     uow.published.clear()

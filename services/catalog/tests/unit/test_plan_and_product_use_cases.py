@@ -24,13 +24,6 @@ from clinic_contracts.events.catalog import (
 
 
 @pytest.fixture
-def service(uow, clinic, service_details, reference, now):
-    added = add_service(uow, clinic.id, service_details(), reference, now)
-    uow.published.clear()
-    return added
-
-
-@pytest.fixture
 def product(uow, clinic, product_details, reference, now):
     added = add_product(uow, clinic.id, product_details(), reference, now)
     uow.published.clear()

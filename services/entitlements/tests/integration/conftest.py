@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
 
-from clinic_contracts import Envelope
+from clinic_contracts import Envelope, Event
 from clinic_contracts.events.scheduling import PatientUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, utcnow
 from clinic_runtime.messaging.consumers import apply_delivered
@@ -124,20 +125,33 @@ def admin_id() -> uuid.UUID:
 
 
 @pytest.fixture
-def record_patient(entitlements_database: str, clinic_id: uuid.UUID) -> Iterator[Callable[..., None]]:
-    """Scheduling registered the patient: deliver its event, as entitlements writes for known patients only."""
+def sessions(entitlements_database: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's database, for use cases run directly and for delivered events."""
     engine = make_engine(entitlements_database)
-    sessions = make_session_factory(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def deliver(sessions: sessionmaker[Session], clinic_id: uuid.UUID) -> Callable[[Event], bool]:
+    """Deliver an event to entitlements' consumer group as the worker would (a fresh envelope each
+    time, as a producer's retry would publish); whether it was applied."""
+    return lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
+                                                                           correlation_id="test"))
+
+
+@pytest.fixture
+def record_patient(deliver: Callable[[Event], bool], clinic_id: uuid.UUID) -> Callable[..., None]:
+    """Scheduling registered the patient: deliver its event, as entitlements writes for known patients only."""
 
     def record(patient_id: uuid.UUID, account_id: uuid.UUID | None = None, *, version: int = 1,
                archived: bool = False) -> None:
-        apply_delivered(handlers, sessions, Envelope.wrap(PatientUpsertedV1(
+        deliver(PatientUpsertedV1(
             clinic_id=clinic_id, patient_id=patient_id, account_id=account_id, name="A patient",
             email="patient@example.com", mobile=None, sms_consent=None, version=version, archived=archived,
-            updated_at=utcnow()), clinic_id=clinic_id, correlation_id="patient"))
+            updated_at=utcnow()))
 
-    yield record
-    engine.dispose()
+    return record
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from clinic_runtime.db import make_engine, make_session_factory, utcnow
+from clinic_runtime.db import utcnow
 from entitlements.service_layer.roles import (
     RoleExists,
     RoleInUse,
@@ -32,13 +31,6 @@ BLOCKED = 0.5  # how long a second writer is watched to be sure it waits for the
 def database_url(postgres_url: str) -> str:
     """Only PostgreSQL: SQLite serialises whole transactions, so nothing here could race."""
     return postgres_url
-
-
-@pytest.fixture
-def sessions(entitlements_database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(entitlements_database)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def first_holds_while_second_runs(sessions, first: Callable[[SqlUnitOfWork], object],

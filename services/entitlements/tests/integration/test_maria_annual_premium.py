@@ -10,12 +10,11 @@ a higher tier mid-period grants its inclusions in full; cancelling ends them sof
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clinic_contracts import Envelope, Event, uuid7
+from clinic_contracts import uuid7
 from clinic_contracts.events.catalog import Money, PlanUpsertedV1
 from clinic_contracts.events.entitlements import (
     EnrollmentCanceledV1,
@@ -25,9 +24,7 @@ from clinic_contracts.events.entitlements import (
     PatientTierChangedV1,
 )
 from clinic_contracts.events.scheduling import Actor, AppointmentConfirmedV1, AppointmentSnapshot, PatientUpsertedV1
-from clinic_runtime.db import make_engine, make_session_factory, transaction, utcnow
-from clinic_runtime.messaging.consumers import apply_delivered
-from entitlements.entrypoints.consumers import handlers
+from clinic_runtime.db import transaction, utcnow
 from entitlements.service_layer import tiers
 from entitlements.service_layer.care_unit_of_work import SqlCareUnitOfWork
 from entitlements.service_layer.lifecycle import renew_tier_periods
@@ -59,19 +56,6 @@ def tier(key, name, role_key, sessions) -> dict:
             "price": {"amount_minor": 20000, "currency": "RON"},
             "inclusions": [{"plan_id": str(CONSULTATION), "sessions": sessions},
                            {"plan_id": str(TREATMENT_PLAN), "sessions": sessions}] if sessions else []}
-
-
-@pytest.fixture
-def sessions(entitlements_database):
-    engine = make_engine(entitlements_database)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def deliver(sessions, clinic_id) -> Callable[[Event], bool]:
-    return lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
-                                                                           correlation_id="maria"))
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Entitlements's schema history runs forwards and backwards on PostgreSQL and SQLite."""
+"""Entitlements's schema history runs forwards and backwards on PostgreSQL and SQLite: each
+migration's tables come with it and go with its downgrade."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from entitlements.adapters.orm import metadata
 from entitlements.entrypoints.migrate import MIGRATIONS
 
 pytestmark = pytest.mark.integration
+
+CARE_TABLES = {"care_patients", "service_plans", "patient_tiers", "tier_memberships", "enrollments", "reservations"}
+USAGE_TABLES = {"metered_entities", "video_minutes_used", "usage_pack_draws"}
 
 
 def tables(url: str) -> set[str]:
@@ -35,6 +39,29 @@ def test_the_role_tables_come_with_0002_and_go_with_its_downgrade(database_url):
     upgrade(MIGRATIONS, database_url)
     assert {"roles", "role_assignments", "access_audit"} <= tables(database_url)
 
+
+def test_the_care_tables_come_with_0004_and_go_with_its_downgrade(database_url):
+    upgrade(MIGRATIONS, database_url)
+    assert tables(database_url) >= CARE_TABLES
+
+    command.downgrade(alembic_config(MIGRATIONS, database_url), "0003")
+    assert not CARE_TABLES & tables(database_url)
+    assert {"subscriptions", "roles"} <= tables(database_url)
+
+    upgrade(MIGRATIONS, database_url)
+    assert tables(database_url) >= CARE_TABLES
+
+
+def test_the_usage_tables_come_with_0005_and_go_with_its_downgrade(database_url):
+    upgrade(MIGRATIONS, database_url)
+    assert tables(database_url) >= USAGE_TABLES
+
+    command.downgrade(alembic_config(MIGRATIONS, database_url), "0004")
+    assert not USAGE_TABLES & tables(database_url)
+    assert "care_patients" in tables(database_url)
+
+    upgrade(MIGRATIONS, database_url)
+    assert tables(database_url) >= USAGE_TABLES
 
 def test_the_migrated_schema_is_the_one_the_code_declares(database_url):
     declared = sa.MetaData()

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clinic_contracts import Envelope, Event, uuid7
+from clinic_contracts import uuid7
 from clinic_contracts.events.catalog import Money, PlanUpsertedV1
 from clinic_contracts.events.entitlements import ReservationCommittedV1, ReservationReleasedV1
 from clinic_contracts.events.scheduling import (
@@ -24,9 +23,7 @@ from clinic_contracts.events.scheduling import (
     AppointmentSnapshot,
     PatientUpsertedV1,
 )
-from clinic_runtime.db import make_engine, make_session_factory, utcnow
-from clinic_runtime.messaging.consumers import apply_delivered
-from entitlements.entrypoints.consumers import handlers
+from clinic_runtime.db import utcnow
 from entitlements.service_layer import lifecycle
 from entitlements.service_layer.lifecycle import release_lapsed_reservations
 
@@ -38,20 +35,6 @@ SERVICE_ID = uuid.UUID("0193a5e0-0000-7000-8000-000000005e41")
 MARIA = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a1")
 ION = uuid.UUID("0193a5e0-0000-7000-8000-00000000a1a2")
 UPDATED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(entitlements_database):
-    engine = make_engine(entitlements_database)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def deliver(sessions, clinic_id) -> Callable[[Event], bool]:
-    """Deliver an event to entitlements' consumer group as the worker would."""
-    return lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
-                                                                           correlation_id="care"))
 
 
 def package(clinic_id, sessions=4, version=1) -> PlanUpsertedV1:

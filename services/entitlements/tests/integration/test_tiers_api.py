@@ -5,18 +5,13 @@ patient on it, whatever it is changed to."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
-from clinic_contracts import Envelope, Event
 from clinic_contracts.events.catalog import Money, PlanUpsertedV1
 from clinic_contracts.events.entitlements import TierArchivedV1, TierUpsertedV1
 from clinic_contracts.events.scheduling import PatientUpsertedV1
-from clinic_runtime.db import make_engine, make_session_factory
-from clinic_runtime.messaging.consumers import apply_delivered
-from entitlements.entrypoints.consumers import handlers
 
 pytestmark = pytest.mark.integration
 
@@ -25,15 +20,6 @@ CONSULTATION = uuid.UUID("0193a5e0-0000-7000-8000-0000000091c1")
 UPDATED = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 LIBRARY_ROLE = {"key": "library-reader", "name": "Library reader",
                 "grants": [{"permission": "library.access", "scope": "any"}]}
-
-
-@pytest.fixture
-def deliver(entitlements_database, clinic_id) -> Callable[[Event], bool]:
-    engine = make_engine(entitlements_database)
-    sessions = make_session_factory(engine)
-    yield lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
-                                                                          correlation_id="tiers"))
-    engine.dispose()
 
 
 @pytest.fixture

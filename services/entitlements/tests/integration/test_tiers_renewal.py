@@ -10,14 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import Money, Period, PlanUpsertedV1
 from clinic_contracts.events.entitlements import EnrollmentExpiredV1, EnrollmentRenewedV1
-from clinic_runtime.db import make_engine, make_session_factory, transaction
-from clinic_runtime.messaging.consumers import apply_delivered
+from clinic_runtime.db import transaction
 from entitlements.domain.service_plans import PeriodUnit, PlanPeriod
 from entitlements.domain.tiers import Inclusion, OnRenewal, OnUpgrade, TierTerms
-from entitlements.entrypoints.consumers import handlers
 from entitlements.service_layer import enrollments, tiers
 from entitlements.service_layer.care_unit_of_work import SqlCareUnitOfWork
 from entitlements.service_layer.lifecycle import expire_enrollments, renew_tier_periods, run_lifecycle
@@ -32,21 +29,17 @@ A_YEAR_LATER = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 YEARLY = PlanPeriod(1, PeriodUnit.YEAR)
 
 
-@pytest.fixture
-def sessions(entitlements_database, clinic_id, record_patient):
+@pytest.fixture(autouse=True)
+def patient_and_plans(deliver, clinic_id, record_patient) -> None:
     record_patient(PATIENT)
-    engine = make_engine(entitlements_database)
-    factory = make_session_factory(engine)
     for plan_id, name, kind, period, grants in (
             (CONSULTATION, "Consultation", "session_package", None, []),
             (TELEREHAB_MONTH, "Monthly telerehab", "subscription", Period(count=1, unit="month"), ["telerehab"])):
-        apply_delivered(handlers, factory, Envelope.wrap(PlanUpsertedV1(
+        deliver(PlanUpsertedV1(
             clinic_id=clinic_id, plan_id=plan_id, name=name, description="", kind=kind,
             price=Money(amount_minor=20000, currency="RON"), sessions=None if period else 1, session_validity=None,
             period=period, access_window=None, service_ids=[], access_grants=grants, products=[], version=1,
-            archived=False, updated_at=JOINED), clinic_id=clinic_id, correlation_id="renewal"))
-    yield factory
-    engine.dispose()
+            archived=False, updated_at=JOINED))
 
 
 def in_transaction(sessions, use_case, *args):

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from clinic_contracts import Envelope, Event
 from clinic_contracts.events.catalog import ClinicUpsertedV1, Location, ProviderArchivedV1, ProviderUpsertedV1
 from clinic_contracts.events.scheduling import (
     Actor,
@@ -23,9 +20,7 @@ from clinic_contracts.events.scheduling import (
     PatientArchivedV1,
     PatientUpsertedV1,
 )
-from clinic_runtime.db import make_engine, make_session_factory, utcnow
-from clinic_runtime.messaging.consumers import apply_delivered
-from entitlements.entrypoints.consumers import handlers
+from clinic_runtime.db import utcnow
 
 pytestmark = pytest.mark.integration
 
@@ -40,21 +35,6 @@ EXTRA_CLINICIAN = {"key": "extra-clinician", "kind": "add_on", "name": "Extra cl
 VIDEO_PACK = {"key": "video-300", "kind": "usage_pack", "name": "+300 video minutes",
               "limits": {"video_minutes": 300}, "price": {"amount_minor": 2000, "currency": "EUR"},
               "period": "one_time", "pack_validity": "until_consumed"}
-
-
-@pytest.fixture
-def sessions(entitlements_database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(entitlements_database)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def deliver(sessions, clinic_id) -> Callable[[Event], bool]:
-    """Deliver an event to entitlements' consumer group as the worker would (a fresh envelope each
-    time, as a producer's retry would publish); whether it was applied."""
-    return lambda event: apply_delivered(handlers, sessions, Envelope.wrap(event, clinic_id=clinic_id,
-                                                                           correlation_id="usage"))
 
 
 @pytest.fixture

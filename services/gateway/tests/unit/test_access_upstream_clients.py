@@ -4,13 +4,9 @@ what each test scripts: what they send, what they return, and how they fail (clo
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from clinic_runtime import context
 from gateway.adapters.catalog import CatalogClinics
@@ -20,39 +16,10 @@ from gateway.domain.access import Decision, Scope
 from gateway.domain.principal import AccountKind, Principal
 from gateway.entrypoints.access import relayed
 
+from .conftest import Scripted
+
 CLINIC = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60")
 SPECIALIST = Principal(uuid.uuid4(), AccountKind.PROVIDER, CLINIC, uuid.uuid4(), True)
-
-
-class Scripted:
-    """Answers with the responses queued in `answers`, and keeps every request it got."""
-
-    def __init__(self) -> None:
-        self.answers: list[Response] = []
-        self.received: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.raw_paths: list[str] = []
-
-    def answer(self, status: int, body: object = None, content_type: str = "application/json", **headers: str):
-        text = body if isinstance(body, str) else json.dumps(body)
-        self.answers.append(Response(text, status, headers, content_type=content_type))
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.raw_paths.append(environ["RAW_URI"])
-        self.received.append((request.method, request.full_path.rstrip("?"), dict(request.headers), request.get_data()))
-        return self.answers.pop(0)(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[list[Scripted], str]]:
-    """One server for the module (stopping one takes half a second); each test scripts it anew."""
-    current: list[Scripted] = []
-    served = make_server("127.0.0.1", 0, lambda environ, start: current[-1](environ, start), threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield current, f"http://127.0.0.1:{served.server_port}"
-    served.shutdown()
-    thread.join()
 
 
 @pytest.fixture

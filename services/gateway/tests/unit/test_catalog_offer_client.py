@@ -6,51 +6,21 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from clinic_runtime import context
 from clinic_runtime.devstack import free_ports
 from gateway.adapters.catalog import CatalogOffer, CatalogService, DocumentUpload
 from gateway.adapters.upstream import Refused, ServiceUnavailable
 
+from .conftest import Scripted
+
 CLINIC = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60")
 SERVICE = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a61")
 DOCUMENT = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a62")
 PDF = b"%PDF-1.7\n a preparation guide"
-
-
-class Scripted:
-    """Answers with the responses queued in `answers`, and keeps every request it got."""
-
-    def __init__(self) -> None:
-        self.answers: list[Response] = []
-        self.received: list[tuple[str, str, dict[str, str], bytes]] = []
-
-    def answer(self, status: int, body: object = None, content_type: str = "application/json", **headers: str):
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.answers.append(Response(content, status, headers, content_type=content_type))
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.received.append((request.method, request.full_path.rstrip("?"), dict(request.headers), request.get_data()))
-        return self.answers.pop(0)(environ, start_response)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[list[Scripted], str]]:
-    current: list[Scripted] = []
-    served = make_server("127.0.0.1", 0, lambda environ, start: current[-1](environ, start), threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield current, f"http://127.0.0.1:{served.server_port}"
-    served.shutdown()
-    thread.join()
 
 
 @pytest.fixture

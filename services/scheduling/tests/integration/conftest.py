@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory
+from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.messaging.tables import inbox
 from clinic_runtime.migrations import upgrade
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.domain.clinic_directory import ClinicSnapshot
 from scheduling.domain.offerings import CalendarSnapshot, ProviderSnapshot, ServiceSnapshot
-from scheduling.entrypoints.consumers import clinic_snapshot
+from scheduling.entrypoints.consumers import clinic_snapshot, handlers
 from scheduling.entrypoints.migrate import MIGRATIONS
 from scheduling.entrypoints.web import create_app
 
@@ -50,6 +51,23 @@ def client(scheduling_database: str) -> Iterator[FlaskClient]:
     app = create_app()
     yield app.test_client()
     app.extensions["sessions"].kw["bind"].dispose()
+
+
+@pytest.fixture
+def deliver(sessions, envelope_of) -> Callable:
+    """Apply one of catalog's (or billing's) events as scheduling's consumers would."""
+    return lambda event: apply_delivered(handlers, sessions, envelope_of(event))
+
+
+def problem(response) -> dict:
+    assert response.mimetype == "application/problem+json"
+    return response.get_json(force=True)
+
+
+def next_monday(weeks_ahead: int = 1) -> date:
+    """A Monday at least three days from now: inside the booking horizon, beyond the notice."""
+    today = date.today() + timedelta(days=3)
+    return today + timedelta(days=(7 - today.weekday()) % 7 + 7 * (weeks_ahead - 1))
 
 
 class Directory:

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from clinic_contracts import Envelope
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
-from clinic_runtime.messaging.consumers import apply_delivered
 from clinic_runtime.messaging.tables import outbox
-from scheduling.entrypoints.consumers import handlers
+
+from .conftest import next_monday, problem
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +27,6 @@ AVAILABILITY = f"/clinics/{CLINIC}/providers/{PROVIDER}/availability"
 SLOTS = f"/clinics/{CLINIC}/services/{SERVICE}/slots"
 MORNINGS = {"timezone": "Europe/Bucharest", "rules": [{"weekday": 1, "start": "09:00", "end": "12:00"}],
             "blackout_dates": []}
-
-
-@pytest.fixture
-def deliver(sessions, envelope_of):
-    return lambda event: apply_delivered(handlers, sessions, envelope_of(event))
 
 
 @pytest.fixture
@@ -50,17 +45,6 @@ def published(sessions):
             return [Envelope.model_validate_json(body).payload(AvailabilityUpdatedV1) for body in bodies]
 
     return events
-
-
-def problem(response) -> dict:
-    assert response.mimetype == "application/problem+json"
-    return response.get_json(force=True)
-
-
-def next_monday(weeks_ahead: int = 1) -> date:
-    """A Monday at least three days from now: inside the booking horizon, beyond the notice."""
-    today = date.today() + timedelta(days=3)
-    return today + timedelta(days=(7 - today.weekday()) % 7 + 7 * (weeks_ahead - 1))
 
 
 def shown(day: date, wall_clock: str, zone: str = "Europe/Bucharest", seen_in: str = "Europe/Bucharest") -> str:

@@ -7,20 +7,12 @@ import uuid
 
 import pytest
 
-from clinic_runtime.messaging.consumers import apply_delivered
-from scheduling.entrypoints.consumers import handlers
-
 pytestmark = pytest.mark.integration
 
 CLINIC = "0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60"
 PROVIDER = "0190f3a3-1b2c-7d4e-9f60-1a2b3c4d5e01"
 SERVICE = "0190f3a4-2c3d-7e5f-a071-2b3c4d5e6f01"
 CALENDAR = "0190f3a5-4e5f-7061-8293-4d5e6f7a8b01"
-
-
-@pytest.fixture
-def deliver(sessions, envelope_of):
-    return lambda event: apply_delivered(handlers, sessions, envelope_of(event))
 
 
 def assert_not_found(response, path: str) -> None:

@@ -177,13 +177,12 @@ class PatientTierBody(BaseModel):
 def set_patient_tier(clinic_id: uuid.UUID, patient_id: uuid.UUID):
     actor = acting_account()
     body = json_body(PatientTierBody)
-    uow = SqlCareUnitOfWork(db())
     with _refusals_as_problems():
-        change = tiers.set_patient_tier(uow, clinic_id, patient_id, body.tier_key, actor, utcnow())
+        change = tiers.set_patient_tier(SqlCareUnitOfWork(db()), clinic_id, patient_id, body.tier_key, actor,
+                                        utcnow())
     membership = None
-    if change.membership is not None:
-        membership = care.MembershipView(change.membership, tiers.existing_tier(uow, clinic_id,
-                                                                                change.membership.tier_key))
+    if change.membership is not None and change.tier is not None:
+        membership = care.MembershipView(change.membership, change.tier)
     return {"patient_id": str(patient_id), "tier": _membership(membership),
             "granted": [_enrollment(e) for e in change.granted]}
 

@@ -393,11 +393,8 @@ def _subscription_representation(subscription: Subscription) -> dict[str, Any]:
 
 
 def _override_representation(override: Override) -> dict[str, Any]:
-    return {"id": str(override.id), "features": sorted(override.grants.features),
-            "limits": dict(override.grants.limits), "reason": override.reason,
-            "granted_by": str(override.granted_by), "granted_at": override.granted_at.isoformat(),
-            "expires_at": override.expires_at.isoformat() if override.expires_at else None,
-            "revoked_at": override.revoked_at.isoformat() if override.revoked_at else None}
+    return {"id": str(override.id), **subscriptions.override_state(override),
+            "granted_at": override.granted_at.isoformat()}
 
 
 def _bill_representation(bill: Bill) -> dict[str, Any]:
@@ -415,10 +412,7 @@ def _clearance_representation(clearance: Clearance) -> dict[str, Any]:
 
 
 def _pause_representation(paused: Pause) -> dict[str, Any]:
-    return {"capability": str(paused.capability), "reason": paused.reason,
-            "expected_until": paused.expected_until.isoformat() if paused.expected_until else None,
-            "paused_at": paused.paused_at.isoformat(),
-            "paused_by": str(paused.paused_by) if paused.paused_by else None}
+    return {**capabilities.pause_state(paused), "paused_by": str(paused.paused_by) if paused.paused_by else None}
 
 
 def _decision_representation(decision: CapabilityDecision) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def read_usage(clinic_id: uuid.UUID):
     held = use_cases.usage_of(SqlUsageUnitOfWork(db()), clinic_id, utcnow())
     return {"clinic_id": str(clinic_id), "at": held.at.isoformat(), "period": str(held.period),
             "plan": plan_representation(held.plan),
-            "meters": [{"limit": u.limit, "used": u.used, "allowed": u.allowed} for u in held.meters]}
+            "meters": [usage_representation(u) for u in held.meters]}
 
 
 @usage.post("/clinics/<uuid:clinic_id>/limits/<limit>/admissions")

@@ -52,7 +52,7 @@ def pause(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, capability: Capabilit
     if not uow.capabilities.add_pause(paused):
         raise AlreadyPaused(next(p for p in uow.capabilities.pauses(clinic_id) if p.capability is capability))
     uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.CAPABILITY_PAUSED,
-                                f"capability/{capability}", None, _pause_state(paused)))
+                                f"capability/{capability}", None, pause_state(paused)))
     uow.publish(CapabilityPausedV1(clinic_id=clinic_id, capability=str(capability), reason=paused.reason,
                                    expected_until=expected_until, paused_by=actor, paused_at=now),
                 clinic_id=clinic_id)
@@ -66,7 +66,7 @@ def resume(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, capability: Capabili
     if lifted is None:
         return False
     uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.CAPABILITY_RESUMED,
-                                f"capability/{capability}", _pause_state(lifted), None))
+                                f"capability/{capability}", pause_state(lifted), None))
     uow.publish(CapabilityResumedV1(clinic_id=clinic_id, capability=str(capability), resumed_by=actor,
                                     resumed_at=now), clinic_id=clinic_id)
     return True
@@ -79,7 +79,7 @@ def capability_decision(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, capabil
                   uow.capabilities.clearance(capability), paused, at)
 
 
-def _pause_state(paused: Pause) -> dict[str, str | None]:
+def pause_state(paused: Pause) -> dict[str, str | None]:
     return {"capability": str(paused.capability), "reason": paused.reason,
             "expected_until": paused.expected_until.isoformat() if paused.expected_until else None,
             "paused_at": paused.paused_at.isoformat()}

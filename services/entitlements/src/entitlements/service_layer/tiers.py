@@ -97,42 +97,44 @@ def existing_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, *, lock: 
 
 def change_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, terms: TierTerms, expected_version: int,
                 actor: uuid.UUID | None, now: datetime) -> Tier:
-    tier = existing_tier(uow, clinic_id, key, lock=True)
-    if tier.archived:
-        raise TierArchived(key)
-    if tier.version != expected_version:
-        raise StaleVersion(tier.version)
+    tier = _editable_tier(uow, clinic_id, key, expected_version)
     _check(uow, clinic_id, None, terms)
     terms = _trimmed(terms)
     if terms == tier.terms:
         return tier
-    changed = replace(tier, terms=terms, version=tier.version + 1, updated_at=now)
-    if not uow.tiers.save(changed, expected_version):
-        raise StaleVersion(existing_tier(uow, clinic_id, key).version)
-    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_CHANGED, tier_subject(key),
-                                tier_state(tier), tier_state(changed)))
-    uow.publish(_tier_event(TierUpsertedV1, changed), clinic_id=clinic_id)
-    return changed
+    return _save(uow, tier, replace(tier, terms=terms), AuditAction.TIER_CHANGED, TierUpsertedV1, actor, now)
 
 
 def archive_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, expected_version: int,
                  actor: uuid.UUID | None, now: datetime) -> Tier:
     """Archive a tier no patient is on (move them first: a tier change is a decision about each)."""
+    tier = _editable_tier(uow, clinic_id, key, expected_version)
+    members = uow.memberships.members(clinic_id, key)
+    if members:
+        raise TierInUse(members)
+    return _save(uow, tier, replace(tier, archived=True), AuditAction.TIER_ARCHIVED, TierArchivedV1, actor, now)
+
+
+def _editable_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, expected_version: int) -> Tier:
+    """The tier, locked, when it is live and at the version the caller read."""
     tier = existing_tier(uow, clinic_id, key, lock=True)
     if tier.archived:
         raise TierArchived(key)
     if tier.version != expected_version:
         raise StaleVersion(tier.version)
-    members = uow.memberships.members(clinic_id, key)
-    if members:
-        raise TierInUse(members)
-    archived = replace(tier, archived=True, version=tier.version + 1, updated_at=now)
-    if not uow.tiers.save(archived, expected_version):
-        raise StaleVersion(existing_tier(uow, clinic_id, key).version)
-    uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_ARCHIVED, tier_subject(key),
-                                tier_state(tier), tier_state(archived)))
-    uow.publish(_tier_event(TierArchivedV1, archived), clinic_id=clinic_id)
-    return archived
+    return tier
+
+
+def _save(uow: CareUnitOfWork, tier: Tier, changed: Tier, action: AuditAction, event_type,
+          actor: uuid.UUID | None, now: datetime) -> Tier:
+    """Store `changed` as the tier's next version, audited and published."""
+    changed = replace(changed, version=tier.version + 1, updated_at=now)
+    if not uow.tiers.save(changed, tier.version):
+        raise StaleVersion(existing_tier(uow, tier.clinic_id, tier.key).version)
+    uow.audit.record(AuditEntry(uuid7(), tier.clinic_id, actor, now, action, tier_subject(tier.key),
+                                tier_state(tier), tier_state(changed)))
+    uow.publish(_tier_event(event_type, changed), clinic_id=tier.clinic_id)
+    return changed
 
 
 def _check(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str | None, terms: TierTerms) -> None:
@@ -155,6 +157,7 @@ def _trimmed(terms: TierTerms) -> TierTerms:
 @dataclass(frozen=True)
 class TierChange:
     membership: Membership | None  # None: the patient is on no tier now
+    tier: Tier | None  # the tier of `membership`
     granted: tuple[Enrollment, ...]
 
 
@@ -170,9 +173,9 @@ def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid
     if tier_key is None:
         if current is not None:
             _cancel(uow, current, actor, now)
-        return TierChange(None, ())
+        return TierChange(None, None, ())
     if current is not None and current.tier_key == tier_key:
-        return TierChange(current, ())
+        return TierChange(current, uow.tiers.get(clinic_id, tier_key), ())
     known_patient(uow, clinic_id, patient_id)
     # Locked, as archive_tier locks it to count its members: either that archive waits for this
     # patient to be counted, or this change finds the tier archived.
@@ -201,7 +204,7 @@ def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid
         clinic_id=clinic_id, patient_id=patient_id, tier_key=tier_key,
         previous_tier_key=None if current is None else current.tier_key, period_start=start, period_end=end,
         changed_by=actor, changed_at=now), clinic_id=clinic_id)
-    return TierChange(membership, granted)
+    return TierChange(membership, tier, granted)
 
 
 def _open_period(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UUID, tier_key: str,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from gateway.adapters.upstream import JsonService, RawReply, Reply, SizedStream
+from gateway.adapters.upstream import ClinicEntries, JsonService, RawReply, Reply, SizedStream
 
 
 @dataclass(frozen=True)
@@ -118,20 +118,11 @@ class CatalogService(JsonService):
         return self.exchange("GET", path, headers=headers)
 
 
-class CatalogOffer:
+class CatalogOffer(ClinicEntries):
+    _service: CatalogService
+
     def __init__(self, service: CatalogService) -> None:
-        self._service = service
-
-    def read(self, clinic_id: uuid.UUID, entry: str, params: Mapping[str, str] | None = None) -> Reply:
-        return self._service.call("GET", f"/clinics/{clinic_id}{entry}", params=params)
-
-    def create(self, clinic_id: uuid.UUID, entry: str, body: object, idempotency_key: str | None,
-               if_match: str | None = None) -> Reply:
-        return self._service.call("POST", f"/clinics/{clinic_id}{entry}", json=body,
-                                  headers={"Idempotency-Key": idempotency_key, "If-Match": if_match})
-
-    def change(self, clinic_id: uuid.UUID, entry: str, body: object, if_match: str | None) -> Reply:
-        return self._service.call("PUT", f"/clinics/{clinic_id}{entry}", json=body, headers={"If-Match": if_match})
+        super().__init__(service)
 
     def archive(self, clinic_id: uuid.UUID, entry: str, if_match: str | None) -> Reply:
         return self._service.call("POST", f"/clinics/{clinic_id}{entry}/archive", headers={"If-Match": if_match})

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Protocol
 
-from gateway.adapters.upstream import JsonService, Reply
+from gateway.adapters.upstream import ClinicEntries, JsonService, Reply
 
 
 class Scheduling(Protocol):
@@ -26,23 +26,8 @@ class Scheduling(Protocol):
     def remove(self, clinic_id: uuid.UUID, entry: str) -> Reply: ...
 
 
-class SchedulingClient:
-    def __init__(self, service: JsonService) -> None:
-        self._service = service
-
-    def read(self, clinic_id: uuid.UUID, entry: str, params: Mapping[str, str] | None = None) -> Reply:
-        return self._service.call("GET", f"/clinics/{clinic_id}{entry}", params=params)
-
-    def create(self, clinic_id: uuid.UUID, entry: str, body: object, idempotency_key: str | None,
-               if_match: str | None = None) -> Reply:
-        return self._service.call("POST", f"/clinics/{clinic_id}{entry}", json=body,
-                                  headers={"Idempotency-Key": idempotency_key, "If-Match": if_match})
-
-    def change(self, clinic_id: uuid.UUID, entry: str, body: object, if_match: str | None) -> Reply:
-        return self._service.call("PUT", f"/clinics/{clinic_id}{entry}", json=body, headers={"If-Match": if_match})
-
-    def remove(self, clinic_id: uuid.UUID, entry: str) -> Reply:
-        return self._service.call("DELETE", f"/clinics/{clinic_id}{entry}")
+class SchedulingClient(ClinicEntries):
+    """Scheduling's web process, below `/clinics/<clinic_id>`."""
 
 
 class Reservations(Protocol):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -130,3 +131,27 @@ class JsonService:
         if session is None:
             session = self._local.session = requests.Session()
         return session
+
+
+class ClinicEntries:
+    """A service's entries below `/clinics/<clinic_id>`, named by `entry` (e.g.
+    `/appointments/<id>`; "" is the clinic itself), relayed as the client sent them: the service
+    validates every body and query and answers with its own problems (`Refused`)."""
+
+    def __init__(self, service: JsonService) -> None:
+        self._service = service
+
+    def read(self, clinic_id: uuid.UUID, entry: str, params: Mapping[str, str] | None = None) -> Reply:
+        return self._service.call("GET", f"/clinics/{clinic_id}{entry}", params=params)
+
+    def create(self, clinic_id: uuid.UUID, entry: str, body: object, idempotency_key: str | None,
+               if_match: str | None = None) -> Reply:
+        """A POST (creating, or a command on an entry)."""
+        return self._service.call("POST", f"/clinics/{clinic_id}{entry}", json=body,
+                                  headers={"Idempotency-Key": idempotency_key, "If-Match": if_match})
+
+    def change(self, clinic_id: uuid.UUID, entry: str, body: object, if_match: str | None) -> Reply:
+        return self._service.call("PUT", f"/clinics/{clinic_id}{entry}", json=body, headers={"If-Match": if_match})
+
+    def remove(self, clinic_id: uuid.UUID, entry: str) -> Reply:
+        return self._service.call("DELETE", f"/clinics/{clinic_id}{entry}")

@@ -21,8 +21,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from gateway.domain.principal import AccountKind, Principal
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 PLATFORM_PREFIX = "platform."
 
@@ -90,14 +94,15 @@ class DecisionKey:
 
 
 @dataclass(frozen=True)
-class _Remembered:
-    decision: Decision
+class _Remembered(Generic[V]):
+    decision: V
     generation: int
     expires_at: float
 
 
-class DecisionCache:
-    """Decisions remembered for `ttl_seconds`, or until their clinic's generation moves.
+class DecisionCache(Generic[K, V]):
+    """Decisions remembered for `ttl_seconds`, or until their clinic's generation moves: access
+    decisions (by `DecisionKey`), and any other answer kept per clinic the same way.
 
     Bounded: past `max_entries` the least recently used entry goes, so a flood of principals
     cannot grow a web process without limit. Shared by a web process's threads. Times are
@@ -107,10 +112,10 @@ class DecisionCache:
     def __init__(self, ttl_seconds: float, max_entries: int = 50_000) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._entries: OrderedDict[DecisionKey, _Remembered] = OrderedDict()
+        self._entries: OrderedDict[K, _Remembered[V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: DecisionKey, generation: int, now: float) -> Decision | None:
+    def get(self, key: K, generation: int, now: float) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -121,7 +126,7 @@ class DecisionCache:
             self._entries.move_to_end(key)
             return entry.decision
 
-    def put(self, key: DecisionKey, decision: Decision, generation: int, now: float) -> None:
+    def put(self, key: K, decision: V, generation: int, now: float) -> None:
         """Remember `decision`, made under `generation`: the one read *before* asking, so a role
         change that lands while the question is in flight makes the answer stale at once."""
         if self._ttl <= 0:

@@ -220,6 +220,28 @@ def forwarded_idempotency_key(access: Access) -> str | None:
     return hashlib.sha256(f"{access.principal.account_id}\n{key}".encode()).hexdigest()
 
 
+def query(*parameters: str) -> dict[str, str]:
+    """The named query parameters the client sent, for the owning service to validate; nothing
+    else goes."""
+    return {name: request.args[name] for name in parameters if name in request.args}
+
+
+def relay(reply: Reply, upstream_base: str, gateway_base: str) -> tuple[Any, int, dict[str, str]]:
+    """A service's answer as the gateway's: its `ETag` and `Idempotent-Replayed`, and its
+    `Location` (below `upstream_base`) rewritten to the gateway's path below `gateway_base`."""
+    headers = {name: reply.headers[name] for name in ("ETag", "Idempotent-Replayed") if name in reply.headers}
+    location = reply.headers.get("Location", "")
+    if location.startswith(upstream_base):
+        headers["Location"] = gateway_base + location.removeprefix(upstream_base)
+    return ("" if reply.body is None else reply.body), reply.status, headers
+
+
+def relay_staff(access: Access, reply: Reply) -> tuple[Any, int, dict[str, str]]:
+    """A service's answer about the clinic (below its `/clinics/<clinic_id>/`), its `Location`
+    rewritten below the clinic's admin path."""
+    return relay(reply, f"/clinics/{access.clinic_id}/", f"/v1/admin/clinics/{access.clinic.slug}/")
+
+
 def account_representation(account: Account) -> dict[str, Any]:
     return {"id": str(account.id), "kind": account.kind, "clinic_id": str(account.clinic_id),
             "email": account.email, "display_name": account.display_name, "status": account.status,

@@ -46,8 +46,9 @@ from gateway.domain import bookings as rules
 from gateway.domain.principal import AccountKind, Principal
 from gateway.domain.tokens import TokenExpired, TokenRefused
 from gateway.entrypoints.access import access_control
+from gateway.entrypoints.admin import query
 from gateway.entrypoints.authentication import REALM, identity_tools, optional_principal
-from gateway.entrypoints.catalog_admin import install_offer, offer, query
+from gateway.entrypoints.catalog_admin import install_offer, offer
 from gateway.entrypoints.catalog_public import clinic_id as public_clinic_id
 from gateway.entrypoints.problems import ProblemWithHeaders
 from gateway.entrypoints.rate_limits import rate_limited

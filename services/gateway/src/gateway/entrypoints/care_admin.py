@@ -34,13 +34,11 @@ from clinic_runtime.problems import Problem
 from clinic_runtime.web import json_body
 from gateway.adapters.commercial import segment
 from gateway.entrypoints.access import Access, requires
-from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
-from gateway.entrypoints.commercial_admin import relay_staff
+from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key, query, relay_staff
 from gateway.entrypoints.commercial_platform import (
     clinic_entry,
     commercial,
     install_commercial,
-    query,
     refuse_dot_segments,
 )
 
@@ -72,9 +70,7 @@ def read_tier(access: Access, tier_key: str):
 @care_admin.put("/tiers/<tier_key>")
 @requires("tiers.manage")
 def change_tier(access: Access, tier_key: str):
-    return relay_staff(access, commercial().change(clinic_entry(access, f"/tiers/{segment(tier_key)}"),
-                                                   json_body(JsonObject).root, access.principal.account_id,
-                                                   request.headers.get("If-Match")))
+    return change(access, f"/tiers/{segment(tier_key)}", request.headers.get("If-Match"))
 
 
 @care_admin.post("/tiers/<tier_key>/archive")
@@ -92,8 +88,7 @@ def archive_tier(access: Access, tier_key: str):
 def set_patient_tier(access: Access, patient_id: uuid.UUID):
     """`{"tier_key": key}`, or null to cancel the tier (its enrollments end softly). Answers the
     patient's tier and the enrollments its inclusions granted."""
-    return relay_staff(access, commercial().change(clinic_entry(access, f"/patients/{patient_id}/tier"),
-                                                   json_body(JsonObject).root, access.principal.account_id, None))
+    return change(access, f"/patients/{patient_id}/tier", None)
 
 
 @care_admin.get("/patients/<uuid:patient_id>/care")
@@ -151,6 +146,11 @@ def read(access: Access, entry: str, *parameters: str):
 def create(access: Access, entry: str):
     return relay_staff(access, commercial().create(clinic_entry(access, entry), json_body(JsonObject).root,
                                                    access.principal.account_id, forwarded_idempotency_key(access)))
+
+
+def change(access: Access, entry: str, if_match: str | None):
+    return relay_staff(access, commercial().change(clinic_entry(access, entry), json_body(JsonObject).root,
+                                                   access.principal.account_id, if_match))
 
 
 def act(access: Access, entry: str):

@@ -31,7 +31,6 @@ a booking needs.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
@@ -39,9 +38,9 @@ from flask.blueprints import BlueprintSetupState
 from clinic_runtime.problems import Problem
 from clinic_runtime.web import idempotent, json_body
 from gateway.adapters.catalog import CatalogOffer, CatalogService, ClinicOffer, DocumentUpload
-from gateway.adapters.upstream import RawReply, Reply
+from gateway.adapters.upstream import RawReply
 from gateway.entrypoints.access import Access, access_control, requires
-from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
+from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key, query, relay_staff
 
 catalog_admin = Blueprint("catalog_admin", __name__, url_prefix="/v1/admin/clinics/<clinic_slug>")
 
@@ -73,7 +72,7 @@ def offer() -> ClinicOffer:
 @catalog_admin.get("/profile")
 @requires("clinic.settings.manage")
 def read_profile(access: Access):
-    return relay(access, offer().read(access.clinic_id, ""))
+    return relay_staff(access, offer().read(access.clinic_id, ""))
 
 
 @catalog_admin.put("/profile")
@@ -193,7 +192,7 @@ def attach_document(access: Access, service_id: uuid.UUID):
                       "Uploads are accepted with a known length only.")
     upload = DocumentUpload(request.content_type or "", request.content_length, request.stream,
                             {name: request.args[name] for name in UPLOAD_PARAMETERS if name in request.args})
-    return relay(access, offer().attach_document(access.clinic_id, service_id, upload,
+    return relay_staff(access, offer().attach_document(access.clinic_id, service_id, upload,
                                                  forwarded_idempotency_key(access), request.headers.get("If-Match")))
 
 
@@ -326,37 +325,22 @@ def admit(access: Access, limit: str) -> None:
 
 
 def read(access: Access, entry: str, *parameters: str):
-    return relay(access, offer().read(access.clinic_id, entry, query(*parameters)))
+    return relay_staff(access, offer().read(access.clinic_id, entry, query(*parameters)))
 
 
 def create(access: Access, entry: str):
     body = json_body(JsonObject).root
-    return relay(access, offer().create(access.clinic_id, entry, body, forwarded_idempotency_key(access),
+    return relay_staff(access, offer().create(access.clinic_id, entry, body, forwarded_idempotency_key(access),
                                         request.headers.get("If-Match")))
 
 
 def change(access: Access, entry: str):
     body = json_body(JsonObject).root
-    return relay(access, offer().change(access.clinic_id, entry, body, request.headers.get("If-Match")))
+    return relay_staff(access, offer().change(access.clinic_id, entry, body, request.headers.get("If-Match")))
 
 
 def archive(access: Access, entry: str):
-    return relay(access, offer().archive(access.clinic_id, entry, request.headers.get("If-Match")))
-
-
-def query(*parameters: str) -> dict[str, str]:
-    """The named query parameters the client sent, for catalog to validate; nothing else goes."""
-    return {name: request.args[name] for name in parameters if name in request.args}
-
-
-def relay(access: Access, reply: Reply) -> tuple[Any, int, dict[str, str]]:
-    headers = {name: reply.headers[name] for name in ("ETag", "Idempotent-Replayed") if name in reply.headers}
-    catalogs_own = f"/clinics/{access.clinic_id}/"
-    location = reply.headers.get("Location", "")
-    if location.startswith(catalogs_own):
-        # The gateway's path mirrors catalog's below the clinic.
-        headers["Location"] = f"/v1/admin/clinics/{access.clinic.slug}/" + location.removeprefix(catalogs_own)
-    return reply.body, reply.status, headers
+    return relay_staff(access, offer().archive(access.clinic_id, entry, request.headers.get("If-Match")))
 
 
 def file_response(reply: RawReply) -> Response:

@@ -16,7 +16,8 @@ from flask import Blueprint, request
 
 from clinic_runtime.problems import not_found
 from gateway.entrypoints.access import access_control
-from gateway.entrypoints.catalog_admin import LISTING, file_response, install_offer, offer, query
+from gateway.entrypoints.admin import query
+from gateway.entrypoints.catalog_admin import LISTING, file_response, install_offer, offer
 from gateway.entrypoints.rate_limits import rate_limited
 
 catalog_public = Blueprint("catalog_public", __name__, url_prefix="/v1/clinics/<clinic_slug>")

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gateway.adapters.upstream import Reply
 from gateway.entrypoints.access import Access, requires
-from gateway.entrypoints.commercial_platform import clinic_entry, commercial, install_commercial, query, relay
+from gateway.entrypoints.admin import query, relay_staff
+from gateway.entrypoints.commercial_platform import clinic_entry, commercial, install_commercial
 
 commercial_admin = Blueprint("commercial_admin", __name__, url_prefix="/v1/admin/clinics/<clinic_slug>")
 commercial_admin.record_once(install_commercial)
@@ -57,7 +57,3 @@ def read_capabilities(access: Access):
 def staff_read(access: Access, entry: str, *parameters: str):
     return relay_staff(access, commercial().read(clinic_entry(access, entry), query(*parameters)))
 
-
-def relay_staff(access: Access, reply: Reply):
-    """Entitlements' answer, its `Location` rewritten below the clinic's admin path."""
-    return relay(reply, f"/clinics/{access.clinic_id}/", f"/v1/admin/clinics/{access.clinic.slug}/")

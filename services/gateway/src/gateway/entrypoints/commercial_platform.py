@@ -37,7 +37,7 @@ from clinic_runtime.web import json_body
 from gateway.adapters.commercial import CommercialModel, EntitlementsCommercial, segment
 from gateway.adapters.upstream import JsonService, Reply
 from gateway.entrypoints.access import Access, requires
-from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
+from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key, query, relay
 
 commercial_platform = Blueprint("commercial_platform", __name__, url_prefix="/v1/platform")
 
@@ -265,18 +265,3 @@ def relay_platform(reply: Reply):
 
 def relay_clinic(access: Access, reply: Reply):
     return relay(reply, f"/clinics/{access.clinic_id}/", f"/v1/platform/clinics/{access.clinic.slug}/")
-
-
-def query(*parameters: str) -> dict[str, str]:
-    """The named query parameters the client sent, for entitlements to validate; nothing else goes."""
-    return {name: request.args[name] for name in parameters if name in request.args}
-
-
-def relay(reply: Reply, upstream_base: str, gateway_base: str) -> tuple[Any, int, dict[str, str]]:
-    """Entitlements' answer as the gateway's: its `Location` (below `upstream_base`) rewritten to
-    the gateway's path below `gateway_base`."""
-    headers = {name: reply.headers[name] for name in ("ETag", "Idempotent-Replayed") if name in reply.headers}
-    location = reply.headers.get("Location", "")
-    if location.startswith(upstream_base):
-        headers["Location"] = gateway_base + location.removeprefix(upstream_base)
-    return ("" if reply.body is None else reply.body), reply.status, headers

@@ -17,7 +17,7 @@ from flask import Blueprint
 from clinic_runtime.problems import TYPE_BASE
 from gateway.adapters.upstream import Refused
 from gateway.entrypoints.access import Access, requires
-from gateway.entrypoints.commercial_admin import relay_staff
+from gateway.entrypoints.admin import relay_staff
 from gateway.entrypoints.commercial_platform import clinic_entry, commercial, install_commercial
 
 patient_care = Blueprint("patient_care", __name__, url_prefix="/v1/clinics/<clinic_slug>")

@@ -43,10 +43,10 @@ from gateway.adapters.upstream import Refused, Reply
 from gateway.domain import bookings as rules
 from gateway.domain.principal import AccountKind
 from gateway.entrypoints.access import Access, access_control, requires
-from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key
+from gateway.entrypoints.admin import JsonObject, forwarded_idempotency_key, query, relay_staff
 from gateway.entrypoints.authentication import request_uow
 from gateway.entrypoints.bookings import BookingBody, install_scheduling, place_booking, scheduling
-from gateway.entrypoints.catalog_admin import install_offer, offer, query, relay
+from gateway.entrypoints.catalog_admin import install_offer, offer
 from gateway.service_layer import accounts
 
 scheduling_admin = Blueprint("scheduling_admin", __name__, url_prefix="/v1/admin/clinics/<clinic_slug>")
@@ -71,7 +71,7 @@ class StaffBookingBody(BookingBody):
 @requires("availability.read")
 def read_availability(access: Access, provider_id: uuid.UUID):
     _own_provider(access, provider_id)
-    return relay(access, scheduling().read(access.clinic_id, _availability(provider_id)))
+    return relay_staff(access, scheduling().read(access.clinic_id, _availability(provider_id)))
 
 
 @scheduling_admin.put(AVAILABILITY)
@@ -79,7 +79,7 @@ def read_availability(access: Access, provider_id: uuid.UUID):
 def replace_availability(access: Access, provider_id: uuid.UUID):
     _own_provider(access, provider_id)
     body = json_body(JsonObject).root
-    return relay(access, scheduling().change(access.clinic_id, _availability(provider_id), body,
+    return relay_staff(access, scheduling().change(access.clinic_id, _availability(provider_id), body,
                                              request.headers.get("If-Match")))
 
 
@@ -93,7 +93,7 @@ def add_away(access: Access, provider_id: uuid.UUID):
 @requires("availability.manage")
 def remove_away(access: Access, provider_id: uuid.UUID, away_id: uuid.UUID):
     _own_provider(access, provider_id)
-    return _removed(access, scheduling().remove(access.clinic_id, f"{_availability(provider_id)}/away/{away_id}"))
+    return relay_staff(access, scheduling().remove(access.clinic_id, f"{_availability(provider_id)}/away/{away_id}"))
 
 
 @scheduling_admin.post(f"{AVAILABILITY}/overrides")
@@ -106,7 +106,7 @@ def add_override(access: Access, provider_id: uuid.UUID):
 @requires("availability.manage")
 def remove_override(access: Access, provider_id: uuid.UUID, override_id: uuid.UUID):
     _own_provider(access, provider_id)
-    return _removed(access, scheduling().remove(access.clinic_id,
+    return relay_staff(access, scheduling().remove(access.clinic_id,
                                                 f"{_availability(provider_id)}/overrides/{override_id}"))
 
 
@@ -117,7 +117,7 @@ def remove_override(access: Access, provider_id: uuid.UUID, override_id: uuid.UU
 @requires("patients.read")
 def list_patients(access: Access):
     _refuse_own(access)
-    return relay(access, scheduling().read(access.clinic_id, "/patients", query("query", *LISTING)))
+    return relay_staff(access, scheduling().read(access.clinic_id, "/patients", query("query", *LISTING)))
 
 
 @scheduling_admin.post("/patients")
@@ -129,7 +129,7 @@ def add_patient(access: Access):
     body = json_body(JsonObject).root
     access_control().entitlements.admit(access.clinic_id, "patients")
     body["actor"] = _actor(access)
-    return relay(access, scheduling().create(access.clinic_id, "/patients", body, forwarded_idempotency_key(access)))
+    return relay_staff(access, scheduling().create(access.clinic_id, "/patients", body, forwarded_idempotency_key(access)))
 
 
 @scheduling_admin.get("/patients/<uuid:patient_id>")
@@ -137,7 +137,7 @@ def add_patient(access: Access):
 def read_patient(access: Access, patient_id: uuid.UUID):
     if access.only_own:
         _own_patient(access, patient_id)
-    return relay(access, scheduling().read(access.clinic_id, f"/patients/{patient_id}"))
+    return relay_staff(access, scheduling().read(access.clinic_id, f"/patients/{patient_id}"))
 
 
 @scheduling_admin.put("/patients/<uuid:patient_id>")
@@ -146,7 +146,7 @@ def change_patient(access: Access, patient_id: uuid.UUID):
     _refuse_own(access)
     body = json_body(JsonObject).root
     body["actor"] = _actor(access)
-    return relay(access, scheduling().change(access.clinic_id, f"/patients/{patient_id}", body,
+    return relay_staff(access, scheduling().change(access.clinic_id, f"/patients/{patient_id}", body,
                                              request.headers.get("If-Match")))
 
 
@@ -162,7 +162,7 @@ def list_appointments(access: Access):
         if own is None or filters.get("provider_id", str(own)) != str(own):
             return {"appointments": [], "next_cursor": None}
         filters["provider_id"] = str(own)
-    return relay(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
+    return relay_staff(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
 
 
 @scheduling_admin.post("/appointments")
@@ -186,9 +186,9 @@ def book_by_phone(access: Access):
 @scheduling_admin.get(APPOINTMENT)
 @requires("appointments.read")
 def read_appointment(access: Access, appointment_id: uuid.UUID):
-    if access.only_own:
-        _own_appointment(access, appointment_id)
-    return relay(access, _shown(access, scheduling().read(access.clinic_id, f"/appointments/{appointment_id}")))
+    reply = (_own_appointment(access, appointment_id) if access.only_own
+             else scheduling().read(access.clinic_id, f"/appointments/{appointment_id}"))
+    return relay_staff(access, _shown(access, reply))
 
 
 @scheduling_admin.post(f"{APPOINTMENT}/cancel")
@@ -230,13 +230,13 @@ def my_schedule(access: Access):
     if own is None:
         return {"appointments": [], "next_cursor": None}
     filters = {**query("from", "to", "status", *LISTING), "provider_id": str(own)}
-    return relay(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
+    return relay_staff(access, _shown(access, scheduling().read(access.clinic_id, "/appointments", filters)))
 
 
 @scheduling_admin.get("/scheduling-audit")
 @requires("audit.read")
 def read_scheduling_audit(access: Access):
-    return relay(access, scheduling().read(access.clinic_id, "/audit", query("appointment_id", "patient_id",
+    return relay_staff(access, scheduling().read(access.clinic_id, "/audit", query("appointment_id", "patient_id",
                                                                             *LISTING)))
 
 
@@ -248,7 +248,7 @@ def _command(access: Access, appointment_id: uuid.UUID, command: str):
         _own_appointment(access, appointment_id)
     body = json_body(JsonObject).root if request.content_length else {}
     body["actor"] = _actor(access)
-    return relay(access, _shown(access, scheduling().create(
+    return relay_staff(access, _shown(access, scheduling().create(
         access.clinic_id, f"/appointments/{appointment_id}/{command}", body, forwarded_idempotency_key(access),
         request.headers.get("If-Match"))))
 
@@ -275,14 +275,8 @@ def _actor(access: Access) -> dict[str, str]:
 def _add_to_availability(access: Access, provider_id: uuid.UUID, part: str):
     _own_provider(access, provider_id)
     body = json_body(JsonObject).root
-    return relay(access, scheduling().create(access.clinic_id, _availability(provider_id) + part, body,
+    return relay_staff(access, scheduling().create(access.clinic_id, _availability(provider_id) + part, body,
                                              forwarded_idempotency_key(access)))
-
-
-def _removed(access: Access, reply: Reply):
-    """A 204 has no body to relay, only the availability's new ETag."""
-    _, status, headers = relay(access, reply)
-    return "", status, headers
 
 
 def _availability(provider_id: uuid.UUID) -> str:
@@ -294,18 +288,21 @@ def _own_provider(access: Access, provider_id: uuid.UUID) -> None:
         raise _not_yours(access)
 
 
-def _own_appointment(access: Access, appointment_id: uuid.UUID) -> None:
+def _own_appointment(access: Access, appointment_id: uuid.UUID) -> Reply:
+    """Scheduling's appointment when it is the caller's own as a specialist (read once: the
+    route relays it), else 403."""
     own = _specialist(access)
     if own is None:
         raise _not_yours(access)
     try:
-        appointment = scheduling().read(access.clinic_id, f"/appointments/{appointment_id}").body
+        reply = scheduling().read(access.clinic_id, f"/appointments/{appointment_id}")
     except Refused as refused:
         if refused.reply.status == 404:
             raise _not_yours(access) from None
         raise
-    if appointment.get("provider_id") != str(own):
+    if reply.body.get("provider_id") != str(own):
         raise _not_yours(access)
+    return reply
 
 
 def _own_patient(access: Access, patient_id: uuid.UUID) -> None:

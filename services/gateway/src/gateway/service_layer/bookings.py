@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +37,7 @@ from clinic_runtime.problems import TYPE_BASE
 from gateway.adapters.entitlements import Entitlements
 from gateway.adapters.scheduling import Reservations, Scheduling
 from gateway.adapters.upstream import Refused, Reply, ServiceUnavailable
+from gateway.domain.access import DecisionCache
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +62,11 @@ class RoomForPatients:
     since its count moves with every new patient."""
 
     def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._unlimited: dict[uuid.UUID, tuple[int, float]] = {}
-        self._lock = threading.Lock()
+        self._unlimited: DecisionCache[uuid.UUID, bool] = DecisionCache(seconds)
 
     def refusal(self, entitlements: Entitlements, clinic_id: uuid.UUID, generation: int, now: float) -> Refused | None:
         """Entitlements' `limit-reached` refusal when the clinic has no room, else None."""
-        with self._lock:
-            remembered = self._unlimited.get(clinic_id)
-        if remembered is not None and remembered[0] == generation and now < remembered[1]:
+        if self._unlimited.get(clinic_id, generation, now):
             return None
         try:
             admitted = entitlements.admit(clinic_id, "patients")
@@ -78,9 +74,8 @@ class RoomForPatients:
             if refused.reply.status == 409:
                 return refused
             raise
-        if admitted.body.get("allowed") is None and self._seconds > 0:
-            with self._lock:
-                self._unlimited[clinic_id] = (generation, now + self._seconds)
+        if admitted.body.get("allowed") is None:
+            self._unlimited.put(clinic_id, True, generation, now)
         return None
 
 

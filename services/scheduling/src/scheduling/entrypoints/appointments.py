@@ -264,7 +264,7 @@ def book(clinic_id: uuid.UUID):
 @blueprint.get(APPOINTMENT)
 def read_appointment(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     appointment = use_cases.read_appointment(SqlUnitOfWork(db()), clinic_id, appointment_id)
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    return _ok(appointment)
 
 
 @blueprint.get(f"{CLINIC}/appointments")
@@ -288,10 +288,7 @@ def list_appointments(clinic_id: uuid.UUID):
         raise validation_problem(errors)
     rows, more = use_cases.list_appointments(uow, clinic_id, AppointmentFilter(
         start_from=start_from, start_before=start_before, statuses=statuses, **ids), after=after, limit=limit)
-    cursor = None
-    if more:
-        last = rows[-1]
-        cursor = _encode(f"{last.start.isoformat()}|{last.appointment_id}".encode())
+    cursor = _next_time_cursor(rows[-1].start, rows[-1].appointment_id) if more else None
     return {"appointments": [appointment_json(appointment) for appointment in rows], "next_cursor": cursor}
 
 
@@ -301,7 +298,7 @@ def cancel(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     body = json_body(CancelBody)
     appointment = use_cases.cancel(SqlUnitOfWork(db()), clinic_id, appointment_id, reason=body.reason,
                                    actor=body.actor.actor(), expected_version=version, now=utcnow())
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    return _ok(appointment)
 
 
 @blueprint.post(f"{APPOINTMENT}/reschedule")
@@ -321,34 +318,30 @@ def change_provider(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     appointment = use_cases.change_provider(SqlUnitOfWork(db()), clinic_id, appointment_id,
                                             provider_id=body.provider_id, actor=body.actor.actor(),
                                             expected_version=version, now=utcnow())
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    return _ok(appointment)
 
 
 @blueprint.post(f"{APPOINTMENT}/complete")
 def complete(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
-    version = _optional_version()
-    appointment = use_cases.complete(SqlUnitOfWork(db()), clinic_id, appointment_id,
-                                     actor=_optional_body(ActorOnlyBody).actor.actor(), expected_version=version,
-                                     now=utcnow())
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    return _staff_command(use_cases.complete, clinic_id, appointment_id)
 
 
 @blueprint.post(f"{APPOINTMENT}/no-show")
 def no_show(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
-    version = _optional_version()
-    appointment = use_cases.no_show(SqlUnitOfWork(db()), clinic_id, appointment_id,
-                                    actor=_optional_body(ActorOnlyBody).actor.actor(), expected_version=version,
-                                    now=utcnow())
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    return _staff_command(use_cases.no_show, clinic_id, appointment_id)
 
 
 @blueprint.post(f"{APPOINTMENT}/settle")
 def settle(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
+    return _staff_command(use_cases.settle_without_payment, clinic_id, appointment_id)
+
+
+def _staff_command(use_case, clinic_id: uuid.UUID, appointment_id: uuid.UUID):
+    """A command whose body is only an optional actor (staff by default)."""
     version = _optional_version()
-    appointment = use_cases.settle_without_payment(SqlUnitOfWork(db()), clinic_id, appointment_id,
-                                                   actor=_optional_body(ActorOnlyBody).actor.actor(),
-                                                   expected_version=version, now=utcnow())
-    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+    appointment = use_case(SqlUnitOfWork(db()), clinic_id, appointment_id,
+                           actor=_optional_body(ActorOnlyBody).actor.actor(), expected_version=version, now=utcnow())
+    return _ok(appointment)
 
 
 def appointment_json(appointment: Appointment) -> dict[str, object]:
@@ -373,6 +366,10 @@ def appointment_json(appointment: Appointment) -> dict[str, object]:
     }
 
 
+def _ok(appointment: Appointment):
+    return appointment_json(appointment), 200, {"ETag": etag(appointment.version)}
+
+
 def _created(appointment: Appointment):
     return appointment_json(appointment), 201, {
         "ETag": etag(appointment.version),
@@ -393,11 +390,9 @@ def read_audit(clinic_id: uuid.UUID):
         raise validation_problem(errors)
     entries = SqlUnitOfWork(db()).appointments.audit(clinic_id, appointment_id=appointment_id, patient_id=patient_id,
                                                      after=after, limit=limit + 1)
-    cursor = None
-    if len(entries) > limit:
-        entries = entries[:limit]
-        last = entries[-1]
-        cursor = _encode(f"{last.occurred_at.isoformat()}|{last.entry_id}".encode())
+    more = len(entries) > limit
+    entries = entries[:limit]
+    cursor = _next_time_cursor(entries[-1].occurred_at, entries[-1].entry_id) if more else None
     return {"entries": [_entry(entry) for entry in entries], "next_cursor": cursor}
 
 
@@ -462,6 +457,11 @@ def _decode(cursor: str) -> bytes | None:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
         return None
+
+
+def _next_time_cursor(instant: datetime, row_id: uuid.UUID) -> str:
+    """The cursor `_time_cursor` reads back: the last row's time and id."""
+    return _encode(f"{instant.isoformat()}|{row_id}".encode())
 
 
 def _uuid_cursor(errors: list[FieldError]) -> uuid.UUID | None:

@@ -77,7 +77,7 @@ from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
-from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, slots_of_service
+from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, slot_finder
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,6 @@ class Booking:
     enrollment_id: uuid.UUID | None = None
     appointment_id: uuid.UUID | None = None
     new_patient_allowed: bool = True
-
-
-class _Nobody:
-    def busy(self, clinic_id, provider_ids, start, end) -> list[Busy]:
-        return []
 
 
 # -- booking ----------------------------------------------------------------------------------
@@ -194,14 +189,15 @@ def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provide
     query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
                       calendar_id)
 
-    def at_start(busy_times) -> list[uuid.UUID]:
-        return [slot.provider_id for slot in slots_of_service(uow, busy_times, query, now)
-                if slot.start.timestamp() == start.timestamp()]
+    find, taken = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now)
 
-    free = at_start(AppointmentsBusyTimes(uow.appointments, now, ignoring))
+    def at_start(busy: list[Busy]) -> list[uuid.UUID]:
+        return [slot.provider_id for slot in find(busy) if slot.start.timestamp() == start.timestamp()]
+
+    free = at_start(taken)
     if free:
         return free
-    if at_start(_Nobody()):
+    if at_start([]):  # free but for other appointments
         raise SlotTaken()
     raise Invalid([RuleBroken("start", "is not a slot of this service: ask for the service's slots and pick one "
                                        "(duration, buffers, notice, booking horizon and availability decide them)")])
@@ -357,22 +353,26 @@ def change_provider(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.
 
 def complete(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, actor: Actor,
              expected_version: int | None, now: datetime) -> Appointment:
-    held = _held(uow, clinic_id, appointment_id, expected_version)
-    done = _apply(lambda: held.complete(now))
-    uow.appointments.save(done)
-    uow.publish(events.AppointmentCompletedV1(**_event_fields(done, actor, now)), clinic_id=clinic_id)
-    _audit(uow, actor, "appointment.completed", held, done, now)
-    return done
+    return _close(uow, clinic_id, appointment_id, expected_version, actor, now, Appointment.complete,
+                  events.AppointmentCompletedV1, "appointment.completed")
 
 
 def no_show(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, actor: Actor,
             expected_version: int | None, now: datetime) -> Appointment:
+    return _close(uow, clinic_id, appointment_id, expected_version, actor, now, Appointment.no_show,
+                  events.AppointmentNoShowV1, "appointment.no_show")
+
+
+def _close(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, expected_version: int | None,
+           actor: Actor, now: datetime, transition, event_type, action: str) -> Appointment:
+    """Load the appointment held, apply a transition that needs nothing but the time, save,
+    publish `event_type` and audit `action`."""
     held = _held(uow, clinic_id, appointment_id, expected_version)
-    missed = _apply(lambda: held.no_show(now))
-    uow.appointments.save(missed)
-    uow.publish(events.AppointmentNoShowV1(**_event_fields(missed, actor, now)), clinic_id=clinic_id)
-    _audit(uow, actor, "appointment.no_show", held, missed, now)
-    return missed
+    after = _apply(lambda: transition(held, now))
+    uow.appointments.save(after)
+    uow.publish(event_type(**_event_fields(after, actor, now)), clinic_id=clinic_id)
+    _audit(uow, actor, action, held, after, now)
+    return after
 
 
 def read_appointment(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:

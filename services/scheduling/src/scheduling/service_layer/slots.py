@@ -15,13 +15,14 @@ its calendars and their availability, and the time already taken, handed to the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import CalendarSnapshot, ServiceSnapshot
-from scheduling.domain.slots import CalendarHours, ServiceTimes, Slot, find_slots
+from scheduling.domain.slots import Busy, CalendarHours, ServiceTimes, Slot, find_slots
 from scheduling.domain.wall_clock import is_time_zone, zone
 from scheduling.service_layer.errors import Invalid, NotFound
 from scheduling.service_layer.unit_of_work import UnitOfWork
@@ -57,6 +58,14 @@ def check_query(query: SlotQuery) -> list[RuleBroken]:
 
 
 def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime) -> list[Slot]:
+    find, taken = slot_finder(uow, busy_times, query, now)
+    return find(taken)
+
+
+def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery,
+                now: datetime) -> tuple[Callable[[list[Busy]], list[Slot]], list[Busy]]:
+    """What the slot engine needs, loaded once: the engine as a function of the busy times, and
+    the busy times of the query's specialists."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -67,14 +76,19 @@ def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQue
     calendars = _calendars(uow, query)
     availability = uow.availability.of_providers(query.clinic_id, provider_ids)
     taken = busy_times.busy(query.clinic_id, provider_ids, *_reach(query, service))
-    return find_slots(
-        [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
-        ServiceTimes(timedelta(minutes=service.duration_minutes), timedelta(minutes=service.buffer_before_minutes),
-                     timedelta(minutes=service.buffer_after_minutes)),
-        first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
-        calendars=[_hours(calendar) for calendar in calendars], busy=taken,
-        minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
-    )
+
+    def find(busy: list[Busy]) -> list[Slot]:
+        return find_slots(
+            [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
+            ServiceTimes(timedelta(minutes=service.duration_minutes),
+                         timedelta(minutes=service.buffer_before_minutes),
+                         timedelta(minutes=service.buffer_after_minutes)),
+            first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
+            calendars=[_hours(calendar) for calendar in calendars], busy=busy,
+            minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
+        )
+
+    return find, taken
 
 
 def _providers(uow: UnitOfWork, service: ServiceSnapshot, query: SlotQuery) -> list[uuid.UUID]:

@@ -24,6 +24,8 @@ from scheduling.entrypoints.consumers import handlers
 from scheduling.service_layer.meetings import run_meeting_work
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 
+from ..conftest import next_monday, problem  # noqa: F401 - the booking tests import them from here
+
 CLINIC = "0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60"
 ANA = "0190f3a3-1b2c-7d4e-9f60-1a2b3c4d5e01"
 DAN = "0190f3a3-1b2c-7d4e-9f60-1a2b3c4d5e02"
@@ -35,24 +37,8 @@ PATIENT = {"name": "Maria Ionescu", "email": "maria.ionescu@example.ro", "mobile
 CONSENT = {"given": True, "text_version": "sms-2026-01"}
 
 
-def next_monday(weeks_ahead: int = 1) -> date:
-    """A Monday at least three days from now: inside the booking horizon, beyond the notice."""
-    today = date.today() + timedelta(days=3)
-    return today + timedelta(days=(7 - today.weekday()) % 7 + 7 * (weeks_ahead - 1))
-
-
 def at(day: date, wall_clock: str, zone: ZoneInfo = BUCHAREST) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall_clock), zone)
-
-
-def problem(response) -> dict:
-    assert response.mimetype == "application/problem+json"
-    return response.get_json(force=True)
-
-
-@pytest.fixture
-def deliver(sessions, envelope_of) -> Callable:
-    return lambda event: apply_delivered(handlers, sessions, envelope_of(event))
 
 
 @pytest.fixture
