@@ -11,8 +11,9 @@ production), entitlements-web (a guest's booking asks whether the plan has room 
 patient; "no limit" is remembered for 30 s) and entitlements-worker (it keeps the patient and
 appointment read models from scheduling's events, as in production), and gateway-web, all on a
 throw-away broker namespace. The gateway's other services point at a port nothing listens on (a
-guest's booking needs none of them), and its
-RATE_LIMIT_PUBLIC bucket is raised: the load comes from one address. Databases, broker namespace
+guest's booking needs none of them). Its rate limits count in Redis (TEST_REDIS_URL, default the
+local server, under a key prefix of the run's own), as deployed, and its RATE_LIMIT_PUBLIC bucket
+is raised: the load comes from one address. Databases, broker namespace
 and processes are removed at the end, also when the run fails or is interrupted (Ctrl-C, SIGTERM).
 
 Seeding: a clinic, --providers specialists and one 30-minute service they all give, made through
@@ -61,6 +62,7 @@ from clinic_runtime.messaging.topology import Topology, connect
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SCRIPTS = Path(sys.executable).parent
 LOGS = ROOT / "var" / "bench"
 RUN = uuid.uuid4().hex[:8]
@@ -136,7 +138,7 @@ def start_platform(platform: Platform) -> Services:
     gateway = platform.start("gateway", "web", {
         "DATABASE_URL": gateway_db, "CATALOG_URL": catalog, "SCHEDULING_URL": scheduling,
         "ENTITLEMENTS_URL": entitlements, "BILLING_URL": absent, "NOTIFICATIONS_URL": absent,
-        "RATE_LIMIT_PUBLIC": UNLIMITED})
+        "RATE_LIMIT_PUBLIC": UNLIMITED, "REDIS_URL": REDIS, "REDIS_KEY_PREFIX": f"{NAMESPACE}:"})
     return Services(catalog, scheduling, gateway)
 
 

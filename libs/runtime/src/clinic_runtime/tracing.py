@@ -3,6 +3,7 @@
 Trace context is always created and carried (so `traceparent` flows through events and logs can
 carry a trace id); spans are recorded and exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set
 (or when an upstream caller sampled the trace), so an unobserved process pays little for them.
+SQL statements get spans only where spans are exported (clinic_runtime.web).
 """
 
 from __future__ import annotations

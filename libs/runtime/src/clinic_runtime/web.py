@@ -34,7 +34,7 @@ from prometheus_client import (
     multiprocess,
 )
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -119,7 +119,10 @@ def create_web_app(
     app.json.sort_keys = False
     app.config["settings"] = settings
     if engine is not None:
-        SQLAlchemyInstrumentor().instrument(engine=engine)
+        if settings.otel_exporter_otlp_endpoint:
+            # A span per statement is worth its cost only where spans are exported: unexported,
+            # it would cost every statement a span and reach nobody.
+            SQLAlchemyInstrumentor().instrument(engine=engine)
         app.extensions["sessions"] = make_session_factory(engine)
     checks = readiness or Readiness(
         {"database": lambda: database_ready(engine)} if engine is not None else {},
@@ -240,20 +243,14 @@ def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]
             return response
         session = db()
         try:
-            with session.begin_nested():
-                session.execute(
-                    insert(idempotency_keys).values(
-                        scope=scope,
-                        key=key,
-                        request_fingerprint=fingerprint,
-                        status_code=response.status_code,
-                        response_body=response.get_data(as_text=True),
-                        response_headers=json.dumps(
-                            {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
-                        ),
-                        created_at=utcnow(),
-                    )
-                )
+            # No savepoint: a duplicate undoes the whole request's transaction anyway.
+            session.execute(_STORE_KEY, {
+                "scope": scope, "key": key, "request_fingerprint": fingerprint,
+                "status_code": response.status_code, "response_body": response.get_data(as_text=True),
+                "response_headers": json.dumps(
+                    {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}),
+                "created_at": utcnow(),
+            })
         except IntegrityError:
             # Another request with this key committed first: undo ours, answer with theirs.
             session.rollback()
@@ -264,10 +261,14 @@ def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]
     return wrapper
 
 
+# Built once: both run on every keyed request.
+_STORE_KEY = insert(idempotency_keys)
+_STORED_KEY = select(idempotency_keys).where(idempotency_keys.c.scope == bindparam("scope"),
+                                             idempotency_keys.c.key == bindparam("key"))
+
+
 def _stored_response(scope: str, key: str):
-    return db().execute(
-        select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-    ).one_or_none()
+    return db().execute(_STORED_KEY, {"scope": scope, "key": key}).one_or_none()
 
 
 def _replay(stored, fingerprint: str) -> Response:

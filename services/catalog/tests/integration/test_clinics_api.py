@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 
 from clinic_contracts import Envelope, schema_uri
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_contracts.export import schema_path
+from clinic_runtime.messaging.tables import idempotency_keys
 
 pytestmark = pytest.mark.integration
 
@@ -197,6 +203,47 @@ def test_a_replay_repeats_the_location_and_etag_of_the_first_response(client, cl
     assert (replay.headers.get("Location"), replay.headers.get("ETag")) == (
         first.headers["Location"], first.headers["ETag"]
     )
+
+
+def test_a_duplicate_that_commits_the_key_first_is_the_answer_and_this_request_writes_nothing(
+    postgres_url, catalog_environment, build_app, clinic_body
+):
+    """The key is stored last, in the request's own transaction: when another request with the
+    same key commits it first, this one's writes are undone and the stored answer is replayed."""
+    catalog_environment(postgres_url)
+    client = build_app().test_client()
+    body = json.dumps(clinic_body())
+    theirs = {"scope": " " + hashlib.sha256(b"POST /clinics").hexdigest(), "key": "register-dental-1",
+              "request_fingerprint": hashlib.sha256(b"/clinics\n" + body.encode()).hexdigest(),
+              "status_code": 201, "response_body": '{"id": "the first request\'s clinic"}', "response_headers": "{}",
+              "created_at": datetime.now(UTC)}
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as first, ThreadPoolExecutor(1) as pool:
+        first.execute(sa.insert(idempotency_keys).values(theirs))  # not committed yet
+        answer = pool.submit(client.post, "/clinics", data=body, content_type="application/json",
+                             headers={"Idempotency-Key": "register-dental-1"})
+        _until_a_request_waits_on_a_lock(engine)
+        first.commit()
+        response = answer.result(timeout=30)
+
+    assert response.status_code == 201
+    assert response.get_json() == {"id": "the first request's clinic"}
+    assert response.headers["Idempotent-Replayed"] == "true"
+    with engine.connect() as connection:
+        assert [connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("clinics", "outbox", "idempotency_keys")] == [0, 0, 1]
+    engine.dispose()
+
+
+def _until_a_request_waits_on_a_lock(engine: sa.Engine) -> None:
+    deadline = time.monotonic() + 30
+    with engine.connect() as connection:
+        while not connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar_one():
+            assert time.monotonic() < deadline, "the request never reached the key"
+            time.sleep(0.01)
+            connection.rollback()
 
 
 def test_reusing_an_idempotency_key_for_a_different_body_is_refused_with_422(client, clinic_body, stored,

@@ -248,6 +248,26 @@ def test_days_off_leave_no_slots(client, specialist):
     assert {slot["start"][:10] for slot in response.get_json()["slots"]} == {str(monday + timedelta(days=7))}
 
 
+def test_slots_follow_every_change_of_availability_read_before(client, specialist):
+    """Availability read once is remembered by the web process; the next read sees any change."""
+    monday = next_monday()
+    week = f"{SLOTS}?from={monday}&to={monday + timedelta(days=6)}&tz=Europe/Bucharest"
+    client.put(AVAILABILITY, json=MORNINGS, headers={"If-Match": '"0"'})
+    assert len(client.get(week).get_json()["slots"]) == 3
+
+    client.put(AVAILABILITY, json={**MORNINGS, "rules": [{"weekday": 1, "start": "09:00", "end": "09:50"},
+                                                         {"weekday": 2, "start": "09:00", "end": "09:50"}]},
+               headers={"If-Match": '"1"'})
+    assert {slot["start"] for slot in client.get(week).get_json()["slots"]} == {
+        shown(monday, "09:00"), shown(monday + timedelta(days=1), "09:00")}
+
+    refused = client.put(AVAILABILITY, json={**MORNINGS, "rules": [{"weekday": 1, "start": "12:00", "end": "09:00"}]},
+                         headers={"If-Match": '"2"'})
+    assert refused.status_code == 422
+    client.post(f"{AVAILABILITY}/away", json={"first_day": str(monday), "last_day": str(monday)})
+    assert {slot["start"] for slot in client.get(week).get_json()["slots"]} == {shown(monday + timedelta(days=1), "09:00")}
+
+
 @pytest.mark.parametrize(("query", "fields"), [
     ("from=2026-12-01&to=2026-12-02", ["tz"]),
     ("from=1 Dec&to=2026-12-02&tz=UTC", ["from"]),

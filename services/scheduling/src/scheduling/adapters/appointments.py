@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,32 +98,47 @@ class AppointmentRepository(Protocol):
         """Oldest first (by time, then id), after `after`."""
 
 
+# The statements every booking runs, built once (bound at each run).
+_c = appointments.c
+_ONE = select(appointments).where(_c.clinic_id == bindparam("clinic_id"),
+                                  _c.appointment_id == bindparam("appointment_id"))
+_ONE_LOCKED = _ONE.with_for_update()
+_OVERLAPPING = select(appointments).where(
+    _c.clinic_id == bindparam("clinic_id"), _c.provider_id == bindparam("provider_id"),
+    _c.status.in_(HOLDING_TIME), _c.occupied_from < bindparam("occupied_until"),
+    _c.occupied_until > bindparam("occupied_from"),
+    _c.appointment_id.not_in(bindparam("ignoring", expanding=True)),
+).order_by(_c.occupied_from).with_for_update()
+_BUSY = select(_c.provider_id, _c.start_at, _c.end_at, _c.buffer_before_minutes, _c.buffer_after_minutes).where(
+    _c.clinic_id == bindparam("clinic_id"), _c.provider_id.in_(bindparam("provider_ids", expanding=True)),
+    _c.status.in_(HOLDING_TIME), or_(_c.status != "pending_payment", _c.hold_expires_at > bindparam("now")),
+    _c.occupied_from < bindparam("end"), _c.occupied_until > bindparam("start"),
+    _c.appointment_id.not_in(bindparam("ignoring", expanding=True)))
+_ADD = insert(appointments)
+_SAVE = update(appointments).where(_c.clinic_id == bindparam("key_clinic_id"),
+                                   _c.appointment_id == bindparam("key_appointment_id"))
+
+
 class SqlAppointments:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._sqlite = session.get_bind().dialect.name == "sqlite"
 
     def get(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment | None:
-        row = self._session.execute(select(appointments).where(
-            appointments.c.clinic_id == clinic_id, appointments.c.appointment_id == appointment_id,
-        )).mappings().one_or_none()
+        row = self._session.execute(_ONE, {"clinic_id": clinic_id, "appointment_id": appointment_id}
+                                    ).mappings().one_or_none()
         return appointment_of(row) if row else None
 
     def held_for_change(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment | None:
-        row = self._session.execute(select(appointments).where(
-            appointments.c.clinic_id == clinic_id, appointments.c.appointment_id == appointment_id,
-        ).with_for_update()).mappings().one_or_none()
+        row = self._session.execute(_ONE_LOCKED, {"clinic_id": clinic_id, "appointment_id": appointment_id}
+                                    ).mappings().one_or_none()
         return appointment_of(row) if row else None
 
     def overlapping(self, clinic_id: uuid.UUID, provider_id: uuid.UUID, occupied_from: datetime,
                     occupied_until: datetime, *, ignoring: Collection[uuid.UUID] = ()) -> list[Appointment]:
-        statement = select(appointments).where(
-            appointments.c.clinic_id == clinic_id, appointments.c.provider_id == provider_id,
-            appointments.c.status.in_(HOLDING_TIME), appointments.c.occupied_from < occupied_until,
-            appointments.c.occupied_until > occupied_from)
-        if ignoring:
-            statement = statement.where(appointments.c.appointment_id.not_in(list(ignoring)))
-        rows = self._session.execute(statement.order_by(appointments.c.occupied_from).with_for_update()).mappings()
+        rows = self._session.execute(_OVERLAPPING, {
+            "clinic_id": clinic_id, "provider_id": provider_id, "occupied_from": occupied_from,
+            "occupied_until": occupied_until, "ignoring": list(ignoring)}).mappings()
         return [appointment_of(row) for row in rows]
 
     def busy(self, clinic_id: uuid.UUID, provider_ids: Collection[uuid.UUID], start: datetime, end: datetime,
@@ -131,33 +146,26 @@ class SqlAppointments:
         ids = list(provider_ids)
         if not ids:
             return []
-        c = appointments.c
-        statement = select(c.provider_id, c.start_at, c.end_at, c.buffer_before_minutes, c.buffer_after_minutes).where(
-            c.clinic_id == clinic_id, c.provider_id.in_(ids), c.status.in_(HOLDING_TIME),
-            or_(c.status != "pending_payment", c.hold_expires_at > now),
-            c.occupied_from < end, c.occupied_until > start)
-        if ignoring:
-            statement = statement.where(c.appointment_id.not_in(list(ignoring)))
+        rows = self._session.execute(_BUSY, {"clinic_id": clinic_id, "provider_ids": ids, "now": now, "start": start,
+                                             "end": end, "ignoring": list(ignoring)})
         return [Busy(row.provider_id, row.start_at, row.end_at, timedelta(minutes=row.buffer_before_minutes),
-                     timedelta(minutes=row.buffer_after_minutes)) for row in self._session.execute(statement)]
+                     timedelta(minutes=row.buffer_after_minutes)) for row in rows]
 
     def add(self, appointment: Appointment) -> None:
-        self._write(appointment, insert(appointments).values(**_row(appointment)))
+        self._write(appointment, _ADD, _row(appointment))
 
     def save(self, appointment: Appointment) -> None:
-        self._write(appointment, update(appointments).where(
-            appointments.c.clinic_id == appointment.clinic_id,
-            appointments.c.appointment_id == appointment.appointment_id,
-        ).values(**_row(appointment)))
+        self._write(appointment, _SAVE, {**_row(appointment), "key_clinic_id": appointment.clinic_id,
+                                         "key_appointment_id": appointment.appointment_id})
 
-    def _write(self, appointment: Appointment, statement) -> None:
+    def _write(self, appointment: Appointment, statement, values: dict[str, Any]) -> None:
         if self._sqlite and appointment.status in HOLDING_TIME and self.overlapping(
                 appointment.clinic_id, appointment.provider_id, appointment.occupied_from,
                 appointment.occupied_until, ignoring=[appointment.appointment_id]):
             raise SlotTaken()
         try:
             with self._session.begin_nested():
-                self._session.execute(statement)
+                self._session.execute(statement, values)
         except IntegrityError as error:
             state = getattr(error.orig, "sqlstate", None)
             if state == EXCLUSION_VIOLATION:

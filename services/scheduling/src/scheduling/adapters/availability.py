@@ -2,15 +2,23 @@
 and the rows of its rules, blackout dates, away ranges and overrides.
 
 Every lookup names the clinic: another clinic's specialist has no availability here.
+
+Every booking reads its specialists' availability, which changes rarely, so what was read is
+remembered per database and process by specialist, with the head row's version and time of
+change: a read asks for the head rows only and loads the rules, blackouts, away ranges and
+overrides of the specialists whose head row moved on. A change writes the head row and its rows
+in one transaction (`save`), so a head row read names the rows read with it.
 """
 
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Uuid, bindparam, delete, insert, select, text, update
+from sqlalchemy import Engine, Uuid, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from scheduling.adapters.orm import (
@@ -54,9 +62,29 @@ _CREATE_UNSET = text(
 ).bindparams(bindparam("clinic_id", type_=Uuid), bindparam("provider_id", type_=Uuid))
 
 
+def _of_providers(table, *order):
+    """The rows of `table` for some specialists of a clinic, built once."""
+    return select(table).where(table.c.clinic_id == bindparam("clinic_id"),
+                               table.c.provider_id.in_(bindparam("provider_ids", expanding=True))).order_by(*order)
+
+
+_HEADS = _of_providers(provider_availability)
+_RULES = _of_providers(availability_rules, availability_rules.c.position)
+_BLACKOUTS = _of_providers(availability_blackouts, availability_blackouts.c.day)
+_AWAY = _of_providers(availability_away)
+_OVERRIDES = _of_providers(availability_overrides)
+
+_REMEMBERED = 10_000  # specialists per database and process; past it, everything is forgotten
+# database -> (clinic_id, provider_id) -> (version, updated_at, availability)
+_read_lately: weakref.WeakKeyDictionary[Engine, dict[tuple[uuid.UUID, uuid.UUID],
+                                                     tuple[int, datetime | None, ProviderAvailability]]] = (
+    weakref.WeakKeyDictionary())
+
+
 class SqlAvailability:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._remembered = _read_lately.setdefault(session.get_bind(), {})
 
     def get(self, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> ProviderAvailability | None:
         return self.of_providers(clinic_id, [provider_id]).get(provider_id)
@@ -66,39 +94,56 @@ class SqlAvailability:
         ids = list(provider_ids)
         if not ids:
             return {}
+        found: dict[uuid.UUID, ProviderAvailability] = {}
+        moved = []
+        for head in self._session.execute(_HEADS, {"clinic_id": clinic_id, "provider_ids": ids}).mappings():
+            remembered = self._remembered.get((clinic_id, head["provider_id"]))
+            if remembered is not None and remembered[:2] == (head["version"], head["updated_at"]):
+                found[head["provider_id"]] = remembered[2]
+            else:
+                moved.append(head)
+        if moved:
+            if len(self._remembered) > _REMEMBERED:
+                self._remembered.clear()
+            for head, availability in self._load(clinic_id, moved):
+                self._remembered[(clinic_id, head["provider_id"])] = (head["version"], head["updated_at"], availability)
+                found[head["provider_id"]] = availability
+        return found
 
-        def rows(table, *order):
-            return self._session.execute(
-                select(table).where(table.c.clinic_id == clinic_id, table.c.provider_id.in_(ids)).order_by(*order)
-            ).mappings()
+    def _load(self, clinic_id: uuid.UUID, heads: list) -> list[tuple[Any, ProviderAvailability]]:
+        """Each head row with the availability its rules, blackouts, away ranges and overrides make."""
+        ids = {"clinic_id": clinic_id, "provider_ids": [head["provider_id"] for head in heads]}
+
+        def rows(statement):
+            return self._session.execute(statement, ids).mappings()
 
         rules: dict[uuid.UUID, list[WeeklyRule]] = {}
-        for row in rows(availability_rules, availability_rules.c.position):
+        for row in rows(_RULES):
             rules.setdefault(row["provider_id"], []).append(WeeklyRule(
                 row["weekday"], row["start_time"], row["end_time"], row["valid_from"], row["valid_until"],
                 row["location_id"]))
         blackouts: dict[uuid.UUID, list] = {}
-        for row in rows(availability_blackouts, availability_blackouts.c.day):
+        for row in rows(_BLACKOUTS):
             blackouts.setdefault(row["provider_id"], []).append(row["day"])
         away: dict[uuid.UUID, list[AwayRange]] = {}
-        for row in rows(availability_away):
+        for row in rows(_AWAY):
             away.setdefault(row["provider_id"], []).append(AwayRange(
                 row["away_id"], row["first_day"], row["last_day"], row["note"]))
         overrides: dict[uuid.UUID, list[DayOverride]] = {}
-        for row in rows(availability_overrides):
+        for row in rows(_OVERRIDES):
             overrides.setdefault(row["provider_id"], []).append(DayOverride(
                 row["override_id"], row["day"], row["kind"], row["start_time"], row["end_time"], row["note"]))
-        return {
-            head["provider_id"]: ProviderAvailability(
+        return [
+            (head, ProviderAvailability(
                 clinic_id=clinic_id, provider_id=head["provider_id"],
                 schedule=WeeklySchedule(head["timezone"], tuple(rules.get(head["provider_id"], ())),
                                         tuple(blackouts.get(head["provider_id"], ()))),
                 away=tuple(sorted(away.get(head["provider_id"], ()), key=away_order)),
                 overrides=tuple(sorted(overrides.get(head["provider_id"], ()), key=override_order)),
                 version=head["version"], updated_at=head["updated_at"],
-            )
-            for head in rows(provider_availability)
-        }
+            ))
+            for head in heads
+        ]
 
     def held_for_change(self, clinic_id: uuid.UUID, provider_id: uuid.UUID, timezone: str) -> ProviderAvailability:
         self._session.execute(_CREATE_UNSET, {"clinic_id": clinic_id, "provider_id": provider_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from scheduling.adapters.orm import clinic_directory
@@ -23,6 +23,7 @@ class ClinicDirectory(Protocol):
 
 
 _KEEP_NEWEST = keep_newest_statement(clinic_directory)
+_CLINIC = select(clinic_directory).where(clinic_directory.c.clinic_id == bindparam("clinic_id"))
 
 
 class SqlClinicDirectory:
@@ -35,9 +36,7 @@ class SqlClinicDirectory:
 
     def get(self, clinic_id: uuid.UUID) -> ClinicSnapshot | None:
         if clinic_id not in self._read:
-            row = self._session.execute(
-                select(clinic_directory).where(clinic_directory.c.clinic_id == clinic_id)
-            ).one_or_none()
+            row = self._session.execute(_CLINIC, {"clinic_id": clinic_id}).one_or_none()
             self._read[clinic_id] = _snapshot(row._mapping) if row else None
         return self._read[clinic_id]
 

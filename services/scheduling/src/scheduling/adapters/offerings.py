@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from scheduling.adapters.orm import calendar_directory, provider_directory, service_directory
@@ -50,6 +50,8 @@ class CalendarDirectory(Protocol):
 # -- providers ----------------------------------------------------------------------------------
 
 _KEEP_NEWEST_PROVIDER = keep_newest_statement(provider_directory)
+_PROVIDER = select(provider_directory).where(provider_directory.c.clinic_id == bindparam("clinic_id"),
+                                             provider_directory.c.provider_id == bindparam("provider_id"))
 
 
 class SqlProviderDirectory:
@@ -57,9 +59,7 @@ class SqlProviderDirectory:
         self._session = session
 
     def get(self, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> ProviderSnapshot | None:
-        row = self._session.execute(select(provider_directory).where(
-            provider_directory.c.clinic_id == clinic_id, provider_directory.c.provider_id == provider_id,
-        )).one_or_none()
+        row = self._session.execute(_PROVIDER, {"clinic_id": clinic_id, "provider_id": provider_id}).one_or_none()
         return _provider(row._mapping) if row else None
 
     def keep_newest(self, snapshot: ProviderSnapshot) -> bool:
@@ -82,6 +82,8 @@ def _provider(row: Any) -> ProviderSnapshot:
 # -- services -----------------------------------------------------------------------------------
 
 _KEEP_NEWEST_SERVICE = keep_newest_statement(service_directory)
+_SERVICE = select(service_directory).where(service_directory.c.clinic_id == bindparam("clinic_id"),
+                                           service_directory.c.service_id == bindparam("service_id"))
 
 
 class SqlServiceDirectory:
@@ -94,9 +96,7 @@ class SqlServiceDirectory:
 
     def get(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> ServiceSnapshot | None:
         if (clinic_id, service_id) not in self._read:
-            row = self._session.execute(select(service_directory).where(
-                service_directory.c.clinic_id == clinic_id, service_directory.c.service_id == service_id,
-            )).one_or_none()
+            row = self._session.execute(_SERVICE, {"clinic_id": clinic_id, "service_id": service_id}).one_or_none()
             self._read[clinic_id, service_id] = _service(row._mapping) if row else None
         return self._read[clinic_id, service_id]
 
@@ -141,6 +141,9 @@ def _service(row: Any) -> ServiceSnapshot:
 # -- booking calendars --------------------------------------------------------------------------
 
 _KEEP_NEWEST_CALENDAR = keep_newest_statement(calendar_directory)
+_CALENDARS_OF_SERVICE = select(calendar_directory).where(
+    calendar_directory.c.clinic_id == bindparam("clinic_id"), calendar_directory.c.service_id == bindparam("service_id"),
+).order_by(calendar_directory.c.name, calendar_directory.c.calendar_id)
 
 
 class SqlCalendarDirectory:
@@ -148,9 +151,7 @@ class SqlCalendarDirectory:
         self._session = session
 
     def of_service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[CalendarSnapshot]:
-        rows = self._session.execute(select(calendar_directory).where(
-            calendar_directory.c.clinic_id == clinic_id, calendar_directory.c.service_id == service_id,
-        ).order_by(calendar_directory.c.name, calendar_directory.c.calendar_id))
+        rows = self._session.execute(_CALENDARS_OF_SERVICE, {"clinic_id": clinic_id, "service_id": service_id})
         return [_calendar(row._mapping) for row in rows]
 
     def keep_newest(self, snapshot: CalendarSnapshot) -> bool:

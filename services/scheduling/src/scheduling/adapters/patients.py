@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduling.adapters.orm import patients
@@ -31,30 +31,34 @@ class PatientRepository(Protocol):
         or mobile number, ignoring case."""
 
 
+_ONE = select(patients).where(patients.c.clinic_id == bindparam("clinic_id"),
+                              patients.c.patient_id == bindparam("patient_id"))
+# PostgreSQL locks the row; SQLite's write transactions already run one at a time.
+_ONE_LOCKED = _ONE.with_for_update()
+_WITH_EMAIL = select(patients).where(patients.c.clinic_id == bindparam("clinic_id"),
+                                     patients.c.email_key == bindparam("email_key")).order_by(patients.c.patient_id)
+_ADD = insert(patients)
+
+
 class SqlPatients:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def get(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
-        row = self._session.execute(select(patients).where(
-            patients.c.clinic_id == clinic_id, patients.c.patient_id == patient_id)).mappings().one_or_none()
+        row = self._session.execute(_ONE, {"clinic_id": clinic_id, "patient_id": patient_id}).mappings().one_or_none()
         return _patient(row) if row else None
 
     def held_for_change(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
-        # PostgreSQL locks the row; SQLite's write transactions already run one at a time.
-        row = self._session.execute(select(patients).where(
-            patients.c.clinic_id == clinic_id, patients.c.patient_id == patient_id,
-        ).with_for_update()).mappings().one_or_none()
+        row = self._session.execute(_ONE_LOCKED, {"clinic_id": clinic_id, "patient_id": patient_id}
+                                    ).mappings().one_or_none()
         return _patient(row) if row else None
 
     def with_email(self, clinic_id: uuid.UUID, email: str) -> list[Patient]:
-        rows = self._session.execute(select(patients).where(
-            patients.c.clinic_id == clinic_id, patients.c.email_key == email.casefold(),
-        ).order_by(patients.c.patient_id)).mappings()
+        rows = self._session.execute(_WITH_EMAIL, {"clinic_id": clinic_id, "email_key": email.casefold()}).mappings()
         return [_patient(row) for row in rows]
 
     def add(self, patient: Patient) -> None:
-        self._session.execute(insert(patients).values(**_row(patient)))
+        self._session.execute(_ADD, _row(patient))
 
     def save(self, patient: Patient) -> None:
         self._session.execute(update(patients).where(
