@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,3 +80,23 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def keep_newest_statement(table: Table) -> TextClause:
+    """The one statement a read model stores a snapshot with: insert a row (every column of
+    `table`), or replace the one with its primary key only when the row's `version` is newer;
+    returns the key when the row was stored.
+
+    One statement instead of read-then-write, since it runs for every event of a read model; text,
+    not the dialects' `insert().on_conflict_do_update()`, because SQLAlchemy caches no compiled
+    form of those. PostgreSQL and SQLite (3.35+) both speak it."""
+    columns = [f'"{column.name}"' for column in table.columns]
+    key = [f'"{column.name}"' for column in table.primary_key]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
+    return text(
+        f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
+        f'VALUES ({", ".join(f":{column.name}" for column in table.columns)}) '
+        f'ON CONFLICT ({", ".join(key)}) DO UPDATE SET {updates} '
+        f'WHERE "{table.name}"."version" < excluded."version" '
+        f"RETURNING {key[0]}"
+    ).bindparams(*(bindparam(column.name, type_=column.type) for column in table.columns))

@@ -83,6 +83,19 @@ def test_a_service_that_does_not_listen_is_an_outage():
     assert outage.value.service == "entitlements"
 
 
+def test_proxies_from_the_environment_are_not_used_to_reach_a_service(upstream, monkeypatch):
+    scripted, url = upstream
+    scripted.answer(200, {"ok": True})
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:1")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    reply = JsonService("catalog", url, 2).call("GET", "/x")
+
+    assert reply.body == {"ok": True}
+
+
 def test_a_decision_is_asked_with_the_principal_clinic_and_resource_and_read_typed(upstream):
     scripted, url = upstream
     scripted.answer(200, {"allowed": True, "scope": "own", "reason_code": "granted", "reason": "role specialist"})

@@ -5,18 +5,31 @@ redelivered — exactly once."""
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import TextualSelect, bindparam, text
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
 from clinic_runtime.db import utcnow
 from clinic_runtime.messaging.tables import inbox
 
-_STATEMENTS = {
-    name: insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+
+@lru_cache(maxsize=256)  # one per batch size; a batch is at most a consumer's prefetch
+def _record_batch(size: int) -> TextualSelect:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING of `size` rows, which PostgreSQL and SQLite
+    (3.35+) both speak. Text, not the dialects' `insert()`: SQLAlchemy caches no compiled form of
+    those, so each batch would compile its statement anew."""
+    rows = ", ".join(f"(:event_id_{n}, :consumer, :event_type_{n}, :processed_at)" for n in range(size))
+    return text(
+        f"INSERT INTO inbox (event_id, consumer, event_type, processed_at) VALUES {rows} "
+        "ON CONFLICT DO NOTHING RETURNING event_id"
+    ).bindparams(
+        bindparam("consumer", type_=inbox.c.consumer.type),
+        bindparam("processed_at", type_=inbox.c.processed_at.type),
+        *(bindparam(f"event_id_{n}", type_=inbox.c.event_id.type) for n in range(size)),
+        *(bindparam(f"event_type_{n}", type_=inbox.c.event_type.type) for n in range(size)),
+    ).columns(inbox.c.event_id)
 
 
 def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str) -> set[uuid.UUID]:
@@ -26,11 +39,10 @@ def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str)
     key until the first transaction commits, then inserts nothing. RETURNING, not rowcount, tells
     which rows went in: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
     """
-    now = utcnow()
     # Sorted, so concurrent batches take the primary key's locks in one order and cannot deadlock.
-    rows = sorted({e.id: {"event_id": e.id, "consumer": consumer, "event_type": e.type, "processed_at": now}
-                   for e in envelopes}.values(), key=lambda row: row["event_id"])
-    statement = _STATEMENTS[session.get_bind().dialect.name]
-    # Many parameter sets for one statement: SQLAlchemy sends them as one multi-row INSERT but
-    # compiles the statement once, not once per batch size.
-    return set(session.execute(statement, rows).scalars())
+    types = dict(sorted({e.id: e.type for e in envelopes}.items()))
+    parameters: dict[str, object] = {"consumer": consumer, "processed_at": utcnow()}
+    for n, (event_id, event_type) in enumerate(types.items()):
+        parameters[f"event_id_{n}"] = event_id
+        parameters[f"event_type_{n}"] = event_type
+    return set(session.execute(_record_batch(len(types)), parameters).scalars())

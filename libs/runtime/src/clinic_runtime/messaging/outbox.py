@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope, Event
@@ -22,6 +22,49 @@ from clinic_runtime.messaging.wakeup import NOTIFY
 MAX_BACKOFF = timedelta(minutes=5)
 # The session's transaction that has already sent its NOTIFY.
 _NOTIFIED = "clinic_outbox_notified"
+
+# Built once: these run for every event and every batch the relay moves, and a prebuilt statement
+# executed with parameters skips its construction and cache-key generation. Parameters are not
+# named after columns, which an UPDATE would take for more columns to set.
+_RECORD = insert(outbox)
+_CLAIM = (
+    update(outbox)
+    .where(outbox.c.position.in_(
+        select(outbox.c.position)
+        .where(
+            or_(
+                and_(outbox.c.state == OutboxState.PENDING, outbox.c.available_at <= bindparam("now")),
+                and_(outbox.c.state == OutboxState.IN_FLIGHT, outbox.c.lease_expires_at < bindparam("now")),
+            )
+        )
+        .order_by(outbox.c.position)
+        .limit(bindparam("claim_limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    ))
+    .values(
+        state=OutboxState.IN_FLIGHT,
+        lease_expires_at=bindparam("lease_until", type_=outbox.c.lease_expires_at.type),
+        attempts=outbox.c.attempts + 1,
+    )
+    .returning(outbox.c.position, outbox.c.event_id, outbox.c.event_type, outbox.c.body, outbox.c.attempts)
+)
+_MARK_PUBLISHED = (
+    update(outbox)
+    .where(outbox.c.position.in_(bindparam("positions", expanding=True)))
+    .values(state=OutboxState.PUBLISHED, published_at=bindparam("at", type_=outbox.c.published_at.type),
+            lease_expires_at=None)
+)
+_PUT_BACK = (
+    update(outbox)
+    .where(outbox.c.position == bindparam("failed_position"))
+    .values(
+        state=OutboxState.PENDING,
+        lease_expires_at=None,
+        available_at=bindparam("retry_at", type_=outbox.c.available_at.type),
+        last_error=bindparam("error", type_=outbox.c.last_error.type),
+    )
+)
 
 
 def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Envelope:
@@ -39,18 +82,16 @@ def emit(session: Session, event: Event, *, clinic_id: uuid.UUID | None) -> Enve
 def record(session: Session | Connection, envelope: Envelope) -> None:
     """Insert an already wrapped envelope into the outbox (what `emit` does after wrapping)."""
     now = utcnow()
-    session.execute(
-        insert(outbox).values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            clinic_id=envelope.clinicid,
-            body=envelope.model_dump_json(),
-            state=OutboxState.PENDING,
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
-    )
+    session.execute(_RECORD, {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "clinic_id": envelope.clinicid,
+        "body": envelope.model_dump_json(),
+        "state": OutboxState.PENDING,
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+    })
     if isinstance(session, Session):
         if session.get_bind().dialect.name == "postgresql" and session.info.get(_NOTIFIED) is not (
                 transaction := session.get_transaction()):
@@ -98,34 +139,9 @@ class OutboxStore:
         A row whose lease ran out belongs to a relay that died; it is taken again.
         """
         now = utcnow()
-        claimable = (
-            select(outbox.c.position)
-            .where(
-                or_(
-                    and_(outbox.c.state == OutboxState.PENDING, outbox.c.available_at <= now),
-                    and_(outbox.c.state == OutboxState.IN_FLIGHT, outbox.c.lease_expires_at < now),
-                )
-            )
-            .order_by(outbox.c.position)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         with self._engine.begin() as connection:
             rows = connection.execute(
-                update(outbox)
-                .where(outbox.c.position.in_(claimable.scalar_subquery()))
-                .values(
-                    state=OutboxState.IN_FLIGHT,
-                    lease_expires_at=now + self._lease,
-                    attempts=outbox.c.attempts + 1,
-                )
-                .returning(
-                    outbox.c.position,
-                    outbox.c.event_id,
-                    outbox.c.event_type,
-                    outbox.c.body,
-                    outbox.c.attempts,
-                )
+                _CLAIM, {"now": now, "lease_until": now + self._lease, "claim_limit": limit}
             ).all()
         return sorted((ClaimedEvent(*row) for row in rows), key=lambda e: e.position)
 
@@ -137,22 +153,12 @@ class OutboxStore:
         now = utcnow()
         with self._engine.begin() as connection:
             if published:
-                connection.execute(
-                    update(outbox)
-                    .where(outbox.c.position.in_(published))
-                    .values(state=OutboxState.PUBLISHED, published_at=now, lease_expires_at=None)
-                )
-            for position, (attempts, error) in failed.items():
-                connection.execute(
-                    update(outbox)
-                    .where(outbox.c.position == position)
-                    .values(
-                        state=OutboxState.PENDING,
-                        lease_expires_at=None,
-                        available_at=now + retry_delay(attempts),
-                        last_error=error[:2000],
-                    )
-                )
+                connection.execute(_MARK_PUBLISHED, {"positions": published, "at": now})
+            if failed:
+                connection.execute(_PUT_BACK, [
+                    {"failed_position": position, "retry_at": now + retry_delay(attempts), "error": error[:2000]}
+                    for position, (attempts, error) in failed.items()
+                ])
 
     def purge_published(self, older_than: timedelta, limit: int = 5000) -> int:
         """Delete published rows past retention, a bounded batch at a time."""

@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clinic_runtime.db import keep_newest_statement
 from entitlements.adapters.orm import (
     care_patients,
     enrollments,
@@ -143,15 +144,13 @@ def _dialect(session: Session):
     return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
+_KEEP_NEWEST = {table: keep_newest_statement(table) for table in (care_patients, service_plans)}
+
+
 def _keep_newest(session: Session, table: Table, row: dict[str, Any]) -> bool:
-    """Insert `row`, or replace the stored one only when `row`'s version is newer."""
-    key = [column.name for column in table.primary_key]
-    statement = _dialect(session).insert(table).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in row if name not in key},
-        where=table.c.version < statement.excluded.version,
-    ).returning(table.c[key[0]])
-    return session.execute(statement).first() is not None
+    """Insert `row` (every column of `table`), or replace the stored one only when `row`'s version
+    is newer."""
+    return session.execute(_KEEP_NEWEST[table], row).first() is not None
 
 
 class SqlPatients:

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clinic_runtime.db import keep_newest_statement
 from entitlements.adapters.orm import (
     care_patients,
     metered_entities,
@@ -56,6 +56,10 @@ class UsageMeters(Protocol):
                     period: BillingPeriod, minutes: int) -> None: ...
 
 
+# Events of one entity may come out of order: the newest version decides whether it counts.
+_KEEP_NEWEST_ENTITY = keep_newest_statement(metered_entities)
+
+
 class SqlUsageMeters:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -75,13 +79,8 @@ class SqlUsageMeters:
         return self._session.execute(query).scalar_one()
 
     def keep(self, clinic_id: uuid.UUID, meter: str, entity_id: uuid.UUID, version: int, counted: bool) -> None:
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(metered_entities).values(
-            clinic_id=clinic_id, meter=meter, entity_id=entity_id, version=version, counted=counted)
-        self._session.execute(statement.on_conflict_do_update(
-            index_elements=[metered_entities.c.clinic_id, metered_entities.c.meter, metered_entities.c.entity_id],
-            set_={"version": statement.excluded.version, "counted": statement.excluded.counted},
-            where=metered_entities.c.version < statement.excluded.version))
+        self._session.execute(_KEEP_NEWEST_ENTITY, {"clinic_id": clinic_id, "meter": meter, "entity_id": entity_id,
+                                                    "version": version, "counted": counted})
 
     def is_staff_role(self, clinic_id: uuid.UUID, role_key: str) -> bool:
         return role_key not in self._patient_roles(clinic_id)

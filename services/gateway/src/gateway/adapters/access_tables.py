@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Table, Uuid, func, insert, select, update
+from sqlalchemy import BigInteger, Column, Table, Uuid, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clinic_runtime.db import UtcDateTime
@@ -28,6 +28,10 @@ access_generations = Table(
     Column("changed_at", UtcDateTime, nullable=False),
 )
 
+# Built once: every clinic route and every guest's booking reads it.
+_CURRENT = (select(func.coalesce(func.sum(access_generations.c.generation), 0))
+            .where(access_generations.c.clinic_id.in_((bindparam("clinic_id", type_=Uuid), PLATFORM))))
+
 
 class SqlAccessGenerations:
     def __init__(self, session: Session) -> None:
@@ -36,10 +40,7 @@ class SqlAccessGenerations:
     def current(self, clinic_id: uuid.UUID) -> int:
         """The clinic's generation plus the platform's, in one primary-key lookup; both only grow,
         so the sum moves whenever either does. Nothing ever changed is generation 0."""
-        return self._session.execute(
-            select(func.coalesce(func.sum(access_generations.c.generation), 0))
-            .where(access_generations.c.clinic_id.in_((clinic_id, PLATFORM)))
-        ).scalar_one()
+        return self._session.execute(_CURRENT, {"clinic_id": clinic_id}).scalar_one()
 
     def advance(self, clinic_id: uuid.UUID, now: datetime) -> None:
         moved = self._session.execute(

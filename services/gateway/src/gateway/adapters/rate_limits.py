@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import redis
-from sqlalchemy import Engine, case, delete
+from sqlalchemy import Engine, delete, text
 
-from gateway.adapters.orm import rate_limit_windows, upsert
+from gateway.adapters.orm import rate_limit_windows
 from gateway.domain.throttling import RateLimit, Verdict, fixed_window, window_index
 
 # INCR and EXPIRE together: a key never outlives its window, even if this process dies in between.
@@ -48,6 +48,20 @@ class RedisRateLimiter:
             raise LimiterUnavailable(f"Redis did not answer ({type(error).__name__})") from None
         return fixed_window(hits, limit, now)
 
+
+# SQLAlchemy 2.0 never caches the compiled form of an ON CONFLICT insert, and compiling it on
+# every hit cost more than the rest of the hit: as text it is compiled once. PostgreSQL and SQLite
+# both take this form. A row still holding an earlier window starts again at 1 hit.
+_HIT_ROW = text("""
+INSERT INTO rate_limit_windows ("key", "window", hits, expires_at) VALUES (:key, :window, 1, :expires_at)
+ON CONFLICT ("key") DO UPDATE SET
+    hits = CASE WHEN rate_limit_windows."window" = excluded."window" THEN rate_limit_windows.hits + 1 ELSE 1 END,
+    "window" = excluded."window",
+    expires_at = excluded.expires_at
+RETURNING hits
+""")
+
+
 class SqlRateLimiter:
     """One row per key holding its current window; each hit is one upsert, in a transaction of
     its own so the count stands whatever the request's outcome."""
@@ -57,18 +71,10 @@ class SqlRateLimiter:
 
     def hit(self, key: str, limit: RateLimit, now: float) -> Verdict:
         window = window_index(limit, now)
-        current = rate_limit_windows.c.window == window
-        expires_at = float((window + 1) * limit.period_seconds)
-        statement = upsert(self._engine.dialect.name, rate_limit_windows).values(
-            key=key, window=window, hits=1, expires_at=expires_at)
         with self._engine.begin() as connection:
-            hits = connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[rate_limit_windows.c.key],
-                    set_={"hits": case((current, rate_limit_windows.c.hits + 1), else_=1), "window": window,
-                          "expires_at": expires_at},
-                ).returning(rate_limit_windows.c.hits)
-            ).scalar_one()
+            hits = connection.execute(_HIT_ROW, {
+                "key": key, "window": window, "expires_at": float((window + 1) * limit.period_seconds),
+            }).scalar_one()
         return fixed_window(hits, limit, now)
 
     def purge(self, now: float) -> int:

@@ -14,7 +14,11 @@ def readiness_checks(service_urls: dict[str, str], timeout: float) -> dict[str, 
 
 def _ask(base_url: str, timeout: float) -> tuple[bool, str]:
     try:
-        response = requests.get(f"{base_url}/readyz", timeout=timeout)
+        # Reached as the gateway's calls reach them (gateway.adapters.upstream): never through a
+        # proxy named in the environment.
+        with requests.Session() as session:
+            session.trust_env = False
+            response = session.get(f"{base_url}/readyz", timeout=timeout)
         status = response.json().get("status", "unknown")
     except (requests.RequestException, ValueError) as error:
         return False, f"unreachable ({type(error).__name__})"

@@ -1,5 +1,6 @@
 """Calls from the gateway to the services behind it over HTTP, with the request's correlation id
-and trace context, a timeout, and two ways to fail.
+and trace context, a timeout, and two ways to fail. They go straight to the services' URLs: proxy
+settings in the environment (HTTP_PROXY and the like) are not for them.
 
 - `ServiceUnavailable`: no usable answer (refused connection, timeout, 5xx, not JSON). Callers
   fail closed: the client gets a 503, never a guess.
@@ -130,6 +131,9 @@ class JsonService:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            # The services are on the platform's own network, at the URLs the settings name: no
+            # proxy, netrc or CA bundle from the environment is for them (reading those cost every call).
+            session.trust_env = False
         return session
 
 

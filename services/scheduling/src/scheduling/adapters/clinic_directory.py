@@ -8,8 +8,8 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from clinic_runtime.db import keep_newest_statement
 from scheduling.adapters.orm import clinic_directory
-from scheduling.adapters.snapshots import keep_newest_statement
 from scheduling.domain.clinic_directory import ClinicSnapshot
 from scheduling.domain.offerings import RefundPolicy
 
