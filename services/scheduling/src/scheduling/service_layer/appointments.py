@@ -189,7 +189,11 @@ def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provide
     query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
                       calendar_id)
 
-    find, taken = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now)
+    # Only the busy time this start's slot (buffers included) would meet decides it.
+    occupied = (start - timedelta(minutes=service.buffer_before_minutes),
+                start + timedelta(minutes=service.duration_minutes + service.buffer_after_minutes))
+    find, taken = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now,
+                              busy_within=occupied)
 
     def at_start(busy: list[Busy]) -> list[uuid.UUID]:
         return [slot.provider_id for slot in find(busy) if slot.start.timestamp() == start.timestamp()]

@@ -62,10 +62,13 @@ def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQue
     return find(taken)
 
 
-def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery,
-                now: datetime) -> tuple[Callable[[list[Busy]], list[Slot]], list[Busy]]:
+def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime, *,
+                busy_within: tuple[datetime, datetime] | None = None,
+                ) -> tuple[Callable[[list[Busy]], list[Slot]], list[Busy]]:
     """What the slot engine needs, loaded once: the engine as a function of the busy times, and
-    the busy times of the query's specialists."""
+    the busy times of the query's specialists: all that can matter to the days asked for, or
+    only those reaching into `busy_within`, when only slots there are wanted (the grid does not
+    depend on what is booked, so a slot is offered or not by the busy time it overlaps alone)."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -75,7 +78,7 @@ def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery,
     provider_ids = _providers(uow, service, query)
     calendars = _calendars(uow, query)
     availability = uow.availability.of_providers(query.clinic_id, provider_ids)
-    taken = busy_times.busy(query.clinic_id, provider_ids, *_reach(query, service))
+    taken = busy_times.busy(query.clinic_id, provider_ids, *(busy_within or _reach(query, service)))
 
     def find(busy: list[Busy]) -> list[Slot]:
         return find_slots(

@@ -91,6 +91,17 @@ def test_a_booked_slot_and_those_its_buffers_reach_are_no_longer_offered(book, c
     assert slots(client, monday, DAN) == [("09:00", DAN), ("09:50", DAN), ("10:40", DAN)]
 
 
+def test_a_start_whose_prep_time_meets_anothers_wrap_time_is_409_and_one_clear_of_it_books(book):
+    monday = next_monday()
+    assert book(at(monday, "09:00"), provider_id=ANA).status_code == 201
+
+    # 09:50 needs 09:45-10:50 (5 minutes' prep, 10 of wrap) free; 09:00's wrap time runs to 10:00.
+    touching = book(at(monday, "09:50"), provider_id=ANA)
+    assert touching.status_code == 409
+    assert problem(touching)["type"].endswith("/slot-taken")
+    assert book(at(monday, "10:40"), provider_id=ANA).status_code == 201
+
+
 def test_without_a_specialist_the_first_free_one_is_taken_and_then_409(book):
     monday = next_monday()
 
