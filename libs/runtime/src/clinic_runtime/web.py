@@ -60,6 +60,7 @@ LATENCY = Histogram(
 # What a client of a creating POST relies on besides the body; a replay repeats them.
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
+NOT_SLUG = re.compile(r"[^a-z0-9]+")
 ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
 BROKER_CHECK_TTL = 5.0
 Model = TypeVar("Model", bound=BaseModel)
@@ -289,6 +290,9 @@ def _replay(stored, fingerprint: str) -> Response:
 
 
 def _install_request_context(app: Flask, service: str) -> None:
+    # Each route's metric children, found once: labels() validates and locks on every call.
+    measured: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     @app.before_request
     def open_context() -> None:
         context.reset()
@@ -303,16 +307,21 @@ def _install_request_context(app: Flask, service: str) -> None:
         response = _finish_unit_of_work(response)
         response.headers["X-Correlation-ID"] = context.correlation_id()
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        route = request.url_rule.rule if request.url_rule else "unmatched"
+        rule = request.url_rule
+        route = rule.rule if rule else "unmatched"
+        method, status = request.method, response.status_code
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(service, request.method, route).observe(elapsed)
+        children = measured.get((method, route, status))
+        if children is None:
+            children = measured[method, route, status] = (REQUESTS.labels(service, method, route, str(status)),
+                                                           LATENCY.labels(service, method, route))
+        children[0].inc()
+        children[1].observe(elapsed)
         if route not in ("/healthz", "/readyz", "/metrics"):
             # The route template, never the raw path or query: those may carry personal data.
             log.info(
                 "http request",
-                extra={"method": request.method, "route": route, "status": response.status_code,
-                       "duration_ms": round(elapsed * 1000, 2)},
+                extra={"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
         return response
 
@@ -329,7 +338,7 @@ def _install_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException) -> Response:
-        slug = re.sub(r"[^a-z0-9]+", "-", (error.name or "error").lower()).strip("-")
+        slug = NOT_SLUG.sub("-", (error.name or "error").lower()).strip("-")
         return problem_response(Problem(error.code or 500, slug, error.name, error.description))
 
     @app.errorhandler(Exception)

@@ -23,6 +23,12 @@ def test_identifiers_and_times_are_not_mistaken_for_phone_numbers():
     assert redact(text) == text
 
 
+def test_text_without_an_at_sign_or_a_digit_is_left_as_it_is():
+    text = "POST /clinics/<uuid:clinic_id>/appointments: dr. Popescu (cardiology) - abcdefab-cdef-abcd-efab-cdefabcdefab"
+    assert redact(text) == text
+    assert redact("reach us at ana@example.com or (021) 555-0187") == "reach us at [email] or [phone]"
+
+
 def test_a_servers_address_and_process_id_are_no_phone_number():
     text = "Listening at: http://127.0.0.1:8000 (2468)"
     assert redact(text) == text
