@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
-from clinic_runtime.messaging.outbox import OutboxStore, emit
+from clinic_runtime.messaging.outbox import OutboxStore, emit, retry_delay
 from clinic_runtime.messaging.tables import OutboxState, messaging_metadata, outbox
 
 pytestmark = pytest.mark.integration
@@ -93,6 +93,25 @@ def test_settling_marks_acknowledged_events_published_and_backs_off_failed_ones(
     assert row.last_error == "PublishError: NO_ROUTE"
     assert row.available_at > datetime.now(UTC)
     assert store.backlog().unpublished == 1
+
+
+def test_each_failed_row_goes_back_with_its_own_backoff_and_error(engine, sessions):
+    add_events(sessions, 4)
+    store = OutboxStore(engine, lease=timedelta(seconds=30))
+    first, second, third, fourth = store.claim(10)
+    long_error = "TimeoutError: " + "x" * 3000
+    before = datetime.now(UTC)
+    store.settle([first.position, third.position],
+                 {second.position: (1, "PublishError: NO_ROUTE"), fourth.position: (4, long_error)})
+    with sessions() as session:
+        rows = {row.position: row for row in session.execute(sa.select(outbox))}
+    assert {p for p, row in rows.items() if row.state == OutboxState.PUBLISHED} == {first.position, third.position}
+    assert all(rows[p].published_at >= before and rows[p].lease_expires_at is None
+               for p in (first.position, third.position))
+    for event, attempts, error in ((second, 1, "PublishError: NO_ROUTE"), (fourth, 4, long_error[:2000])):
+        row = rows[event.position]
+        assert row.state == OutboxState.PENDING and row.lease_expires_at is None and row.last_error == error
+        assert before + retry_delay(attempts) <= row.available_at <= datetime.now(UTC) + retry_delay(attempts)
 
 
 def test_concurrent_relays_never_claim_the_same_event(engine, sessions):
