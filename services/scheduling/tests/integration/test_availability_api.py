@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from clinic_contracts import Envelope
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
 from clinic_runtime.messaging.tables import outbox
+from scheduling.adapters.availability import SqlAvailability
 
 from .conftest import next_monday, problem
 
@@ -266,6 +267,19 @@ def test_slots_follow_every_change_of_availability_read_before(client, specialis
     assert refused.status_code == 422
     client.post(f"{AVAILABILITY}/away", json={"first_day": str(monday), "last_day": str(monday)})
     assert {slot["start"] for slot in client.get(week).get_json()["slots"]} == {shown(monday + timedelta(days=1), "09:00")}
+
+
+def test_an_unset_availability_made_by_a_transaction_that_rolled_back_is_not_remembered_for_a_later_one(sessions):
+    """A never-changed availability is made in the specialist's zone; one made in a transaction
+    that rolled back must not stand for one made later, after the specialist moved zones."""
+    clinic, provider = uuid.UUID(CLINIC), uuid.UUID(PROVIDER)
+    with sessions() as session:
+        assert SqlAvailability(session).held_for_change(clinic, provider, "Europe/Berlin").schedule.timezone == (
+            "Europe/Berlin")
+        session.rollback()
+    with sessions() as session:
+        made = SqlAvailability(session).held_for_change(clinic, provider, "Europe/London")
+    assert (made.schedule.timezone, made.version) == ("Europe/London", 0)
 
 
 @pytest.mark.parametrize(("query", "fields"), [

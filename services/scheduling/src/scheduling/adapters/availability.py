@@ -4,8 +4,8 @@ and the rows of its rules, blackout dates, away ranges and overrides.
 Every lookup names the clinic: another clinic's specialist has no availability here.
 
 Every booking reads its specialists' availability, which changes rarely, so what was read is
-remembered per database and process by specialist, with the head row's version and time of
-change: a read asks for the head rows only and loads the rules, blackouts, away ranges and
+remembered per database and process by specialist, with its head row (version, time of change
+and zone): a read asks for the head rows only and loads the rules, blackouts, away ranges and
 overrides of the specialists whose head row moved on. A change writes the head row and its rows
 in one transaction (`save`), so a head row read names the rows read with it.
 """
@@ -75,10 +75,18 @@ _AWAY = _of_providers(availability_away)
 _OVERRIDES = _of_providers(availability_overrides)
 
 _REMEMBERED = 10_000  # specialists per database and process; past it, everything is forgotten
-# database -> (clinic_id, provider_id) -> (version, updated_at, availability)
+# database -> (clinic_id, provider_id) -> (the head row's stamp, availability)
 _read_lately: weakref.WeakKeyDictionary[Engine, dict[tuple[uuid.UUID, uuid.UUID],
-                                                     tuple[int, datetime | None, ProviderAvailability]]] = (
+                                                     tuple[tuple[int, datetime | None, str], ProviderAvailability]]] = (
     weakref.WeakKeyDictionary())
+
+
+def _stamp(head) -> tuple[int, datetime | None, str]:
+    """What tells one state of a specialist's availability from another: the head row whole. Its
+    zone counts too: a never-changed availability (version 0, no time) is created in the
+    specialist's zone, and one created by a transaction that rolled back must not stand for one
+    created later in another zone."""
+    return head["version"], head["updated_at"], head["timezone"]
 
 
 class SqlAvailability:
@@ -98,15 +106,15 @@ class SqlAvailability:
         moved = []
         for head in self._session.execute(_HEADS, {"clinic_id": clinic_id, "provider_ids": ids}).mappings():
             remembered = self._remembered.get((clinic_id, head["provider_id"]))
-            if remembered is not None and remembered[:2] == (head["version"], head["updated_at"]):
-                found[head["provider_id"]] = remembered[2]
+            if remembered is not None and remembered[0] == _stamp(head):
+                found[head["provider_id"]] = remembered[1]
             else:
                 moved.append(head)
         if moved:
             if len(self._remembered) > _REMEMBERED:
                 self._remembered.clear()
             for head, availability in self._load(clinic_id, moved):
-                self._remembered[(clinic_id, head["provider_id"])] = (head["version"], head["updated_at"], availability)
+                self._remembered[(clinic_id, head["provider_id"])] = (_stamp(head), availability)
                 found[head["provider_id"]] = availability
         return found
 
