@@ -25,7 +25,7 @@ from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.devstack import ProcessSpec, Supervisor, free_ports
 from clinic_runtime.messaging.outbox import emit
-from clinic_runtime.messaging.tables import OutboxState, outbox
+from clinic_runtime.messaging.tables import OutboxState, messaging_metadata, outbox
 
 EVENTS = 1000
 BATCH = 20
@@ -200,3 +200,15 @@ def isolated_vhost(amqp_url) -> Iterator[tuple[str, Callable[[], None]]]:
         subprocess.run([*ctl, "-q", "delete_vhost", vhost], capture_output=True)
 
 
+@pytest.fixture
+def engine(database_url):
+    """The runtime's own tables (outbox, inbox, idempotency keys) on each backend."""
+    engine = make_engine(database_url)
+    messaging_metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return make_session_factory(engine)

@@ -12,20 +12,12 @@ from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
-from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.db import transaction
 from clinic_runtime.messaging.consumers import EventHandlers, apply_batch
 from clinic_runtime.messaging.inbox import first_deliveries
-from clinic_runtime.messaging.tables import inbox, messaging_metadata
+from clinic_runtime.messaging.tables import inbox
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url)
-    messaging_metadata.create_all(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def envelope(slug: str = "c") -> Envelope:

@@ -11,24 +11,11 @@ import sqlalchemy as sa
 
 from clinic_contracts import Envelope
 from clinic_contracts.events.catalog import ClinicUpsertedV1
-from clinic_runtime.db import make_engine, make_session_factory, transaction
+from clinic_runtime.db import transaction
 from clinic_runtime.messaging.outbox import OutboxStore, emit, retry_delay
-from clinic_runtime.messaging.tables import OutboxState, messaging_metadata, outbox
+from clinic_runtime.messaging.tables import OutboxState, outbox
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    messaging_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine):
-    return make_session_factory(engine)
 
 
 def add_events(sessions, count: int) -> list[uuid.UUID]:

@@ -1,5 +1,5 @@
 """Every request continues its caller's trace (or starts one), logs one access line and is
-counted, whether or not spans are exported."""
+counted, with spans not exported (the default)."""
 
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ from catalog.service_layer.calendars import (
     offered_calendars,
     read_calendar,
 )
-from catalog.service_layer.errors import Invalid, NotFound
 from catalog.service_layer.services import add_service, archive_service
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import CalendarArchivedV1, CalendarUpsertedV1
+from clinic_runtime.refusals import Invalid, NotFound
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from catalog.service_layer.documents import (
     offered_document_file,
     read_document,
 )
-from catalog.service_layer.errors import Invalid, NotFound, StaleVersion
 from catalog.service_layer.services import add_service, archive_service
 from clinic_contracts.events.catalog import ServiceUpsertedV1
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 MAX = 1024
 PDF = b"%PDF-1.7 preparation guide"

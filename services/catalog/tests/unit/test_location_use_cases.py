@@ -16,8 +16,9 @@ from catalog.service_layer.clinics import (
     archive_location,
     change_location,
 )
-from catalog.service_layer.errors import InUse, NotFound
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.providers import add_provider
+from clinic_runtime.refusals import NotFound
 
 CENTRE = LocationDetails("Cluj centre", "Strada Memorandumului 28, Cluj-Napoca", "Europe/Bucharest")
 

@@ -10,7 +10,7 @@ import pytest
 from catalog.adapters.entries import Listing
 from catalog.domain.plans import BundledProduct
 from catalog.domain.values import Period
-from catalog.service_layer.errors import InUse, Invalid, NotFound
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.plans import add_plan, archive_plan, change_plan, list_plans, offered_plans
 from catalog.service_layer.products import add_product, archive_product, change_product, list_products
 from catalog.service_layer.services import add_service, archive_service
@@ -21,6 +21,7 @@ from clinic_contracts.events.catalog import (
     ProductArchivedV1,
     ProductUpsertedV1,
 )
+from clinic_runtime.refusals import Invalid, NotFound
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from catalog.adapters.entries import Listing
 from catalog.domain.clinic import LocationDetails
 from catalog.service_layer.clinics import UnknownClinic, add_location
-from catalog.service_layer.errors import InUse, Invalid, NotFound, StaleVersion
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.providers import (
     add_provider,
     archive_provider,
@@ -22,6 +22,7 @@ from catalog.service_layer.providers import (
 )
 from catalog.service_layer.services import add_service
 from clinic_contracts.events.catalog import ProviderArchivedV1, ProviderUpsertedV1
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 
 @pytest.fixture

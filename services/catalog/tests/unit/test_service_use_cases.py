@@ -8,7 +8,7 @@ import pytest
 
 from catalog.adapters.entries import Listing
 from catalog.domain.values import RefundPolicy
-from catalog.service_layer.errors import InUse, Invalid, NotFound
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.plans import add_plan
 from catalog.service_layer.providers import add_provider, archive_provider
 from catalog.service_layer.services import (
@@ -20,6 +20,7 @@ from catalog.service_layer.services import (
 )
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import ServiceArchivedV1, ServiceUpsertedV1
+from clinic_runtime.refusals import Invalid, NotFound
 
 
 @pytest.fixture

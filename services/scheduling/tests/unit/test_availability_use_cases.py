@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 from scheduling.adapters.availability import AvailabilityRepository
 from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.availability import DayOverride, ProviderAvailability, WeeklyRule, WeeklySchedule
 from scheduling.domain.offerings import HourWindow
 from scheduling.domain.slots import Busy
 from scheduling.service_layer import availability as use_cases
-from scheduling.service_layer.errors import Invalid, NotFound, StaleVersion
 from scheduling.service_layer.slots import MAX_DAYS, SlotQuery, slots_of_service
 
 CLINIC_ID = uuid.UUID("0190f3a2-6c1e-7b4d-9a53-2f8e4c1d7a60")

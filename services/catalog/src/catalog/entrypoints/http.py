@@ -17,8 +17,9 @@ from catalog.adapters.entries import STATUSES, Listing
 from catalog.adapters.reference_data import WorldReferenceData
 from catalog.domain.values import Money, Period, RefundPolicy
 from catalog.service_layer.entries import Page
-from catalog.service_layer.errors import InUse, Invalid, NotFound, StaleVersion
-from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
+from catalog.service_layer.errors import InUse
+from clinic_runtime import refusals
+from clinic_runtime.problems import FieldError, conflict, validation_problem
 from clinic_runtime.web import problem_response
 
 reference = WorldReferenceData()
@@ -81,20 +82,9 @@ def _after(cursor: str) -> uuid.UUID | None:
 
 
 def answer_refusals(app: Flask) -> None:
-    """Answer each refusal of a use case with its RFC 9457 problem (the request then rolls back)."""
-
-    @app.errorhandler(Invalid)
-    def invalid(refused: Invalid) -> Response:
-        return problem_response(validation_problem([FieldError(p.field, p.message) for p in refused.problems]))
-
-    @app.errorhandler(NotFound)
-    def unknown(refused: NotFound) -> Response:
-        return problem_response(not_found(refused.what))
-
-    @app.errorhandler(StaleVersion)
-    def stale(refused: StaleVersion) -> Response:
-        return problem_response(Problem(412, "stale-version", "It changed since you read it.",
-                                        f"It is now at version {refused.current}; read it again and retry."))
+    """Answer each refusal of a use case with its RFC 9457 problem (the request then rolls back):
+    those every service shares, and an entry still in use."""
+    refusals.answer_refusals(app)
 
     @app.errorhandler(InUse)
     def in_use(refused: InUse) -> Response:

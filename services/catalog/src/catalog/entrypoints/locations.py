@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from catalog.domain.clinic import Location, LocationDetails
 from catalog.entrypoints.http import reference
 from catalog.service_layer import clinics as use_cases
-from catalog.service_layer.errors import NotFound
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
 from clinic_runtime.db import utcnow
+from clinic_runtime.refusals import NotFound
 from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
 
 blueprint = Blueprint("locations", __name__)

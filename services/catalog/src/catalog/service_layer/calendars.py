@@ -14,11 +14,11 @@ from catalog.domain.errors import RuleBroken
 from catalog.domain.rules import ReferenceData
 from catalog.domain.services import Service
 from catalog.service_layer import entries
-from catalog.service_layer.errors import Invalid
 from catalog.service_layer.services import SERVICES, offered_service
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import CalendarArchivedV1, CalendarSnapshot, CalendarUpsertedV1
+from clinic_runtime.refusals import Invalid
 
 
 def snapshot(event: type[CalendarSnapshot], calendar: Calendar) -> CalendarSnapshot:

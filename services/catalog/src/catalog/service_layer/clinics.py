@@ -9,11 +9,12 @@ from datetime import datetime
 from catalog.domain.clinic import Clinic, ClinicProfile, ClinicRuleBroken, LocationDetails
 from catalog.domain.errors import RuleBroken
 from catalog.domain.rules import ReferenceData, check_location, check_profile
-from catalog.service_layer.errors import InUse, Invalid, NotFound, StaleVersion
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts import uuid7
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 
 class InvalidClinic(Invalid):

@@ -12,10 +12,10 @@ from catalog.domain.errors import RuleBroken
 from catalog.domain.services import Document, Service
 from catalog.service_layer import entries
 from catalog.service_layer.clinics import clinic
-from catalog.service_layer.errors import Invalid, NotFound, StaleVersion
 from catalog.service_layer.services import SERVICES, offered_service
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts import uuid7
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 
 def attach_document(uow: UnitOfWork, files: DocumentStore, clinic_id: uuid.UUID, service_id: uuid.UUID,

@@ -25,9 +25,10 @@ from catalog.domain.clinic import Clinic
 from catalog.domain.entries import CatalogEntry
 from catalog.domain.errors import RuleBroken
 from catalog.service_layer.clinics import clinic
-from catalog.service_layer.errors import InUse, Invalid, NotFound, StaleVersion
+from catalog.service_layer.errors import InUse
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts import Event, uuid7
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 E = TypeVar("E", bound=CatalogEntry)
 D = TypeVar("D")

@@ -1,30 +1,8 @@
-"""Why a use case refused: the few outcomes every entrypoint translates into an answer."""
+"""Why a catalog use case refused, beyond the refusals every service shares (clinic_runtime.refusals)."""
 
 from __future__ import annotations
 
 import uuid
-
-from catalog.domain.errors import RuleBroken
-
-
-class Invalid(Exception):
-    def __init__(self, problems: list[RuleBroken]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
-class NotFound(Exception):
-    """No such `what` in this clinic (another clinic's id is not found either)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"no {what} here")
-        self.what = what
-
-
-class StaleVersion(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"it is at version {current}")
-        self.current = current
 
 
 class InUse(Exception):

@@ -10,10 +10,10 @@ from catalog.domain.clinic import Clinic
 from catalog.domain.rules import ReferenceData
 from catalog.domain.services import Service, ServiceDetails, check_service
 from catalog.service_layer import entries
-from catalog.service_layer.errors import NotFound
 from catalog.service_layer.unit_of_work import UnitOfWork
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import ServiceArchivedV1, ServiceSnapshot, ServiceUpsertedV1
+from clinic_runtime.refusals import NotFound
 
 
 def snapshot(event: type[ServiceSnapshot], service: Service) -> ServiceSnapshot:

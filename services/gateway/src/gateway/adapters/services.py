@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import requests
 
+from gateway.adapters.upstream import service_session
+
 
 def readiness_checks(service_urls: dict[str, str], timeout: float) -> dict[str, Callable[[], tuple[bool, str]]]:
     """One check per service, asking its web process's `/readyz`."""
@@ -14,10 +16,7 @@ def readiness_checks(service_urls: dict[str, str], timeout: float) -> dict[str, 
 
 def _ask(base_url: str, timeout: float) -> tuple[bool, str]:
     try:
-        # Reached as the gateway's calls reach them (gateway.adapters.upstream): never through a
-        # proxy named in the environment.
-        with requests.Session() as session:
-            session.trust_env = False
+        with service_session() as session:
             response = session.get(f"{base_url}/readyz", timeout=timeout)
         status = response.json().get("status", "unknown")
     except (requests.RequestException, ValueError) as error:

@@ -130,11 +130,17 @@ class JsonService:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
-            # The services are on the platform's own network, at the URLs the settings name: no
-            # proxy, netrc or CA bundle from the environment is for them (reading those cost every call).
-            session.trust_env = False
+            session = self._local.session = service_session()
         return session
+
+
+def service_session() -> requests.Session:
+    """A session for calling the platform's services. They are on its own network, at the URLs the
+    settings name: no proxy, netrc or CA bundle from the environment is for them (reading those
+    would cost every call)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 class ClinicEntries:

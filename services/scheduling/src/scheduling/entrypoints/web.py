@@ -16,7 +16,7 @@ from clinic_runtime.web import create_web_app, db
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.entrypoints import appointments, availability
-from scheduling.entrypoints.refusals import refusals
+from scheduling.entrypoints.refusals import answer_refusals
 from scheduling.settings import Settings
 
 # What scheduling knows of catalog (its read models, kept from catalog's events), served so that
@@ -72,8 +72,10 @@ def _plain(value: Any) -> Any:
 
 def create_app() -> Flask:
     settings = Settings()
-    return create_web_app(settings, make_engine(settings.resolved_database_url()),
-                          [read_models, availability.blueprint, appointments.blueprint, refusals])
+    app = create_web_app(settings, make_engine(settings.resolved_database_url()),
+                         [read_models, availability.blueprint, appointments.blueprint])
+    answer_refusals(app)
+    return app
 
 
 def main() -> None:

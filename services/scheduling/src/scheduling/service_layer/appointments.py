@@ -60,6 +60,7 @@ from datetime import UTC, datetime, timedelta
 from clinic_contracts import uuid7
 from clinic_contracts.events import catalog as catalog_events
 from clinic_contracts.events import scheduling as events
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
 from scheduling.adapters.busy_times import AppointmentsBusyTimes
 from scheduling.domain.appointments import (
@@ -75,7 +76,6 @@ from scheduling.domain.offerings import Money, ServiceSnapshot
 from scheduling.domain.slots import Busy
 from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
-from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
 from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, slot_finder
 from scheduling.service_layer.unit_of_work import UnitOfWork

@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from clinic_contracts import uuid7
 from clinic_contracts.events import scheduling as events
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 from scheduling.domain.availability import (
     AwayRange,
     DayOverride,
@@ -30,7 +31,6 @@ from scheduling.domain.availability import (
 )
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import ProviderSnapshot
-from scheduling.service_layer.errors import Invalid, NotFound, StaleVersion
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from clinic_contracts import uuid7
 from clinic_contracts.events import scheduling as events
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.adapters.appointments import AuditEntry
 from scheduling.domain.appointments import Actor
 from scheduling.domain.errors import RuleBroken
@@ -40,7 +41,6 @@ from scheduling.domain.patients import (
     region_of,
     same_person,
 )
-from scheduling.service_layer.errors import Conflict, Invalid, NotFound, StaleVersion
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 AUDITED = ("staff", "provider")

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from clinic_runtime.refusals import Invalid, NotFound
 from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import CalendarSnapshot, ServiceSnapshot
 from scheduling.domain.slots import Busy, CalendarHours, ServiceTimes, Slot, find_slots
 from scheduling.domain.wall_clock import is_time_zone, zone
-from scheduling.service_layer.errors import Invalid, NotFound
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 MAX_DAYS = 62

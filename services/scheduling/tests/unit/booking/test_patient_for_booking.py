@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from clinic_runtime.refusals import Conflict
 from scheduling.domain.appointments import Actor
 from scheduling.domain.patients import Contact, Patient, new_patient
-from scheduling.service_layer.errors import Conflict
 from scheduling.service_layer.patients import PatientDetails, patient_for_booking
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
