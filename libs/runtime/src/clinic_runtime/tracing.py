@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -40,7 +41,10 @@ def configure_tracing(service_name: str, otlp_endpoint: str) -> TracerProvider:
     return provider
 
 
+@cache
 def tracer() -> trace.Tracer:
+    # Asked for per consumed event; the provider makes a new tracer on every call. One provider
+    # per process (see configure_tracing), and a tracer got before it was installed follows it.
     return trace.get_tracer("clinic_runtime")
 
 
