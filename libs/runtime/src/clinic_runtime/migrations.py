@@ -100,3 +100,26 @@ def drop_messaging_tables_v1() -> None:
 
     for table in ("idempotency_keys", "inbox", "outbox"):
         op.drop_table(table)
+
+
+def create_messaging_retention_indexes_v2() -> None:
+    """Revision 2 of the messaging tables: the indexes the worker's hourly purges of idempotency
+    keys and of the inbox find their old rows by. Frozen, like v1.
+
+    Built concurrently on PostgreSQL: until now nothing purged these tables, and a plain build
+    would hold up every consumer and every keyed request for as long as it reads them.
+    """
+    from alembic import op
+
+    with op.get_context().autocommit_block():
+        op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"],
+                        postgresql_concurrently=True)
+        op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"], postgresql_concurrently=True)
+
+
+def drop_messaging_retention_indexes_v2() -> None:
+    from alembic import op
+
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_inbox_processed_at", table_name="inbox", postgresql_concurrently=True)
+        op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys", postgresql_concurrently=True)

@@ -7,10 +7,13 @@ README's configuration table naming every one.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clinic_runtime.messaging.outbox import OUTBOX_RETENTION
 
 # Repository-local directory for SQLite files, logs and metrics when running on a laptop.
 LOCAL_STATE_DIR = Path("var")
@@ -71,6 +74,36 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(
         default=5, description="Deliveries of one message before it goes to the dead-letter queue."
     )
+    idempotency_key_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="How long a stored Idempotency-Key replays its first response; then the key and "
+        "the response it kept (booking tokens, patient details) are deleted, and a request with it is "
+        "a new request. The worker purges hourly, so a key may last up to an hour longer.",
+    )
+    inbox_retention_days: float = Field(
+        default=30.0,
+        description="How long a consumer remembers an event it applied, so that a redelivery is skipped. "
+        "Not shorter than the outbox's 7 days. A dead letter waits, without expiry, until an operator "
+        "replays it; it is almost always an event its group never applied (the failed transaction "
+        "recorded nothing), but one whose worker died between commit and acknowledgement on every "
+        "delivery was applied: replayed within this retention, it is still skipped.",
+    )
+
+    @field_validator("inbox_retention_days")
+    @classmethod
+    def _outlasts_the_outbox(cls, days: float) -> float:
+        # An event can come again as long as the outbox keeps it; the inbox must still know it
+        # then, or it would take effect twice.
+        if timedelta(days=days) < OUTBOX_RETENTION:
+            raise ValueError(f"keep the inbox at least as long as the outbox ({OUTBOX_RETENTION.days} days)")
+        return days
+
+    def idempotency_key_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_key_retention_hours)
+
+    def inbox_retention(self) -> timedelta:
+        return timedelta(days=self.inbox_retention_days)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import wraps
 from typing import TypeVar
 
@@ -34,7 +35,7 @@ from prometheus_client import (
     multiprocess,
 )
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, bindparam, insert, select, text
+from sqlalchemy import Engine, bindparam, delete, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -284,6 +285,22 @@ def _replay(stored, fingerprint: str) -> Response:
     response.headers.update(json.loads(stored.response_headers))
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def purge_idempotency_keys(engine: Engine, older_than: timedelta, limit: int = 5000) -> int:
+    """Delete keys past retention, a bounded batch at a time. Their stored responses hold booking
+    tokens and patient details, so they are kept no longer than a replay needs them."""
+    cutoff = utcnow() - older_than
+    with engine.begin() as connection:
+        doomed = (
+            select(idempotency_keys.c.scope, idempotency_keys.c.key)
+            .where(idempotency_keys.c.created_at < cutoff)
+            .limit(limit)
+        )
+        result = connection.execute(
+            delete(idempotency_keys).where(tuple_(idempotency_keys.c.scope, idempotency_keys.c.key).in_(doomed))
+        )
+        return result.rowcount
 
 
 # -- context, logs, metrics -------------------------------------------------------------------

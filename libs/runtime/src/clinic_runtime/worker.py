@@ -22,18 +22,19 @@ from sqlalchemy import Engine
 from clinic_runtime.db import make_session_factory
 from clinic_runtime.logging import configure_logging
 from clinic_runtime.messaging.consumers import EventHandlers, subscribe
-from clinic_runtime.messaging.outbox import OutboxStore
+from clinic_runtime.messaging.inbox import purge_inbox
+from clinic_runtime.messaging.outbox import OUTBOX_RETENTION, OutboxStore
 from clinic_runtime.messaging.publisher import ConfirmingPublisher
 from clinic_runtime.messaging.relay import OutboxRelay
 from clinic_runtime.messaging.topology import Topology, connect
 from clinic_runtime.messaging.wakeup import relay_wakeup
 from clinic_runtime.settings import ServiceSettings
 from clinic_runtime.tracing import configure_tracing
-from clinic_runtime.web import database_ready, readiness_report
+from clinic_runtime.web import database_ready, purge_idempotency_keys, readiness_report
 
 log = logging.getLogger(__name__)
 
-OUTBOX_RETENTION = timedelta(days=7)
+PURGE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,21 @@ def build_worker(
         idle_sleep=settings.outbox_poll_interval_seconds,
         linger=settings.batch_linger_seconds,
     )
-    all_timers = [Timer("outbox-purge", 3600.0, lambda: store.purge_published(OUTBOX_RETENTION)), *(timers or [])]
     stop = asyncio.Event()
+
+    def drain(purge: Callable[[int], int]) -> None:
+        # Batch after batch, each a short transaction, until one comes back short: a busy hour's
+        # rows (or the backlog of a first run) go in one run. A stopping worker leaves the rest.
+        while not stop.is_set() and purge(PURGE_BATCH) == PURGE_BATCH:
+            pass
+
+    all_timers = [
+        Timer("outbox-purge", 3600.0, lambda: drain(lambda limit: store.purge_published(OUTBOX_RETENTION, limit))),
+        Timer("idempotency-keys-purge", 3600.0, lambda: drain(
+            lambda limit: purge_idempotency_keys(engine, settings.idempotency_key_retention(), limit))),
+        Timer("inbox-purge", 3600.0, lambda: drain(lambda limit: purge_inbox(engine, settings.inbox_retention(), limit))),
+        *(timers or []),
+    ]
     background: list[asyncio.Task] = []
 
     async def declare_topology() -> None:

@@ -5,9 +5,10 @@ redelivered — exactly once."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import TextualSelect, bindparam, text
+from sqlalchemy import Engine, TextualSelect, bindparam, delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
@@ -46,3 +47,12 @@ def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str)
         parameters[f"event_id_{n}"] = event_id
         parameters[f"event_type_{n}"] = event_type
     return set(session.execute(_record_batch(len(types)), parameters).scalars())
+
+
+def purge_inbox(engine: Engine, older_than: timedelta, limit: int = 5000) -> int:
+    """Forget events applied before the retention, a bounded batch at a time."""
+    cutoff = utcnow() - older_than
+    with engine.begin() as connection:
+        doomed = select(inbox.c.event_id, inbox.c.consumer).where(inbox.c.processed_at < cutoff).limit(limit)
+        result = connection.execute(delete(inbox).where(tuple_(inbox.c.event_id, inbox.c.consumer).in_(doomed)))
+        return result.rowcount

@@ -20,6 +20,8 @@ from clinic_runtime.messaging.tables import OutboxState, outbox
 from clinic_runtime.messaging.wakeup import NOTIFY
 
 MAX_BACKOFF = timedelta(minutes=5)
+# How long published rows stay: the inbox must remember events at least this long.
+OUTBOX_RETENTION = timedelta(days=7)
 # The session's transaction that has already sent its NOTIFY.
 _NOTIFIED = "clinic_outbox_notified"
 

@@ -1,0 +1,44 @@
+"""The shared settings: retentions default to a day for idempotency keys and a month for the
+inbox, and an inbox kept shorter than the outbox is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from clinic_runtime.messaging.outbox import OUTBOX_RETENTION
+from clinic_runtime.settings import ServiceSettings
+
+
+def settings(**fields) -> ServiceSettings:
+    return ServiceSettings(service_name="retention", http_port=1, **fields)
+
+
+def test_idempotency_keys_are_kept_a_day_and_the_inbox_a_month_by_default():
+    defaults = settings()
+    assert defaults.idempotency_key_retention() == timedelta(hours=24)
+    assert defaults.inbox_retention() == timedelta(days=30)
+
+
+def test_the_retentions_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("IDEMPOTENCY_KEY_RETENTION_HOURS", "48")
+    monkeypatch.setenv("INBOX_RETENTION_DAYS", "90")
+    configured = settings()
+    assert configured.idempotency_key_retention() == timedelta(hours=48)
+    assert configured.inbox_retention() == timedelta(days=90)
+
+
+def test_an_inbox_kept_as_long_as_the_outbox_is_accepted():
+    assert settings(inbox_retention_days=OUTBOX_RETENTION.days).inbox_retention() == OUTBOX_RETENTION
+
+
+def test_an_inbox_kept_shorter_than_the_outbox_is_refused():
+    with pytest.raises(ValidationError, match="at least as long as the outbox"):
+        settings(inbox_retention_days=OUTBOX_RETENTION.days - 1)
+
+
+def test_idempotency_keys_must_be_kept_some_time():
+    with pytest.raises(ValidationError):
+        settings(idempotency_key_retention_hours=0)
