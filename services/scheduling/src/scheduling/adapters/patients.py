@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import BigInteger, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from scheduling.adapters.orm import patients
@@ -20,6 +21,12 @@ class PatientRepository(Protocol):
 
     def with_email(self, clinic_id: uuid.UUID, email: str) -> list[Patient]:
         """Patients whose email is `email`, ignoring case, oldest first."""
+
+    def hold_registration(self, clinic_id: uuid.UUID, *, account_id: uuid.UUID | None = None,
+                          email: str | None = None) -> None:
+        """Until the transaction ends, hold the finding and registering of the patient linked to
+        `account_id` or, given instead, of the patient with `email` (ignoring case): a concurrent
+        holder of the same waits until this transaction ends, and then finds what it registered."""
 
     def add(self, patient: Patient) -> None: ...
 
@@ -38,11 +45,13 @@ _ONE_LOCKED = _ONE.with_for_update()
 _WITH_EMAIL = select(patients).where(patients.c.clinic_id == bindparam("clinic_id"),
                                      patients.c.email_key == bindparam("email_key")).order_by(patients.c.patient_id)
 _ADD = insert(patients)
+_HOLD = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 
 
 class SqlPatients:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
 
     def get(self, clinic_id: uuid.UUID, patient_id: uuid.UUID) -> Patient | None:
         row = self._session.execute(_ONE, {"clinic_id": clinic_id, "patient_id": patient_id}).mappings().one_or_none()
@@ -56,6 +65,14 @@ class SqlPatients:
     def with_email(self, clinic_id: uuid.UUID, email: str) -> list[Patient]:
         rows = self._session.execute(_WITH_EMAIL, {"clinic_id": clinic_id, "email_key": email.casefold()}).mappings()
         return [_patient(row) for row in rows]
+
+    def hold_registration(self, clinic_id: uuid.UUID, *, account_id: uuid.UUID | None = None,
+                          email: str | None = None) -> None:
+        # SQLite's write transactions already run one at a time (BEGIN IMMEDIATE): nothing to hold.
+        if self._sqlite:
+            return
+        held = f"account:{account_id}" if account_id is not None else f"email:{email.casefold()}"
+        self._session.execute(_HOLD, {"key": _lock_key(clinic_id, held)})
 
     def add(self, patient: Patient) -> None:
         self._session.execute(_ADD, _row(patient))
@@ -80,6 +97,13 @@ class SqlPatients:
             statement = statement.where(patients.c.patient_id > after)
         rows = self._session.execute(statement.order_by(patients.c.patient_id).limit(limit)).mappings()
         return [_patient(row) for row in rows]
+
+
+def _lock_key(clinic_id: uuid.UUID, held: str) -> int:
+    """PostgreSQL's advisory lock key (a signed 64-bit integer) of what is held in a clinic. Two
+    different ones may share a key (about once in 2**64): they then merely wait for each other."""
+    digest = hashlib.sha256(f"{clinic_id}:{held}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _row(patient: Patient) -> dict[str, Any]:

@@ -16,6 +16,8 @@
     (mobile, consent, account): the request is unverified; otherwise a new patient is registered;
   - staff (or a specialist) booking for a matching patient updates the mobile number and consent
     given with the booking, as they may edit the record anyway.
+  Bookings by the same account (or, without one, the same email) wait for each other from the
+  lookup until the first's transaction ends, so two at once never register the person twice.
   A new patient is refused when the caller said the clinic has no room for another (its plan's
   patient limit, which entitlements keeps): the booking is a Conflict `new-patient-not-allowed`.
 """
@@ -126,8 +128,10 @@ def patient_for_booking(uow: UnitOfWork, clinic_id: uuid.UUID, *, patient_id: uu
         raise Invalid([RuleBroken("patient", "give the patient's name, email and mobile, or a patient_id")])
     wanted = contact_of(uow, clinic_id, details, prefix="patient.")
     if actor.kind == "patient" and actor.account_id is not None:
+        uow.patients.hold_registration(clinic_id, account_id=actor.account_id)
         return _own_record(uow, clinic_id, wanted, consent=consent, actor=actor, now=now,
                            new_patient_allowed=new_patient_allowed)
+    uow.patients.hold_registration(clinic_id, email=wanted.email)
     for known in uow.patients.with_email(clinic_id, wanted.email):
         if same_person(known, wanted):
             if actor.kind in AUDITED:

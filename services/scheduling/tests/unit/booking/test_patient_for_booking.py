@@ -24,6 +24,7 @@ SIGNUP = (True, "sms-2026-01")
 class FakePatients:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Patient] = {}
+        self.asked: list[tuple[str, object]] = []  # the registrations held and the lookups, in order
 
     def get(self, clinic_id, patient_id):
         return self.rows.get(patient_id)
@@ -31,7 +32,11 @@ class FakePatients:
     held_for_change = get
 
     def with_email(self, clinic_id, email):
+        self.asked.append(("with email", email))
         return [p for p in self.rows.values() if p.email.casefold() == email.casefold()]
+
+    def hold_registration(self, clinic_id, *, account_id=None, email=None):
+        self.asked.append(("hold", account_id or email))
 
     def add(self, patient):
         self.rows[patient.patient_id] = patient
@@ -39,6 +44,7 @@ class FakePatients:
     save = add
 
     def page(self, clinic_id, *, query, account_id, after, limit):
+        self.asked.append(("linked to", account_id))
         return [p for p in self.rows.values() if account_id is None or p.account_id == account_id][:limit]
 
 
@@ -127,3 +133,26 @@ def test_staff_booking_for_a_known_patient_update_their_mobile_and_consent(uow):
     assert patient.mobile == "+40722000111" and patient.sms_consent.given is True
     assert patient.account_id is None
     assert len(uow.appointments.entries) == 1
+
+
+def test_a_signed_in_patient_holds_their_account_before_looking_for_its_record(uow):
+    booking(uow, Actor("patient", ACCOUNT))
+
+    assert uow.patients.asked[:2] == [("hold", ACCOUNT), ("linked to", ACCOUNT)]
+
+
+@pytest.mark.parametrize("actor", [Actor("patient"), Actor("staff", uuid.uuid4())], ids=["guest", "staff"])
+def test_a_booking_without_an_account_holds_the_email_before_looking_for_a_patient_with_it(uow, actor):
+    booking(uow, actor)
+
+    assert uow.patients.asked[:2] == [("hold", MARIA.email), ("with email", MARIA.email)]
+
+
+def test_a_booking_naming_a_patient_id_holds_no_registration(uow):
+    known = on_record(uow)
+
+    patient = patient_for_booking(uow, CLINIC_ID, patient_id=known.patient_id, details=None, consent=SIGNUP,
+                                  actor=Actor("staff", uuid.uuid4()), now=NOW)
+
+    assert patient.patient_id == known.patient_id
+    assert uow.patients.asked == []
