@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import requests
+import urllib3
 
-from gateway.adapters.upstream import service_session
+from gateway.adapters.upstream import service_pool
 
 
 def readiness_checks(service_urls: dict[str, str], timeout: float) -> dict[str, Callable[[], tuple[bool, str]]]:
     """One check per service, asking its web process's `/readyz`."""
-    return {name: (lambda url=url: _ask(url, timeout)) for name, url in service_urls.items()}
+    return {name: (lambda pool=service_pool(url, timeout), path=_readyz(url): _ask(pool, path))
+            for name, url in service_urls.items()}
 
 
-def _ask(base_url: str, timeout: float) -> tuple[bool, str]:
+def _readyz(base_url: str) -> str:
+    return (urllib3.util.parse_url(base_url).path or "").rstrip("/") + "/readyz"
+
+
+def _ask(pool: urllib3.HTTPConnectionPool, path: str) -> tuple[bool, str]:
     try:
-        with service_session() as session:
-            response = session.get(f"{base_url}/readyz", timeout=timeout)
+        response = pool.urlopen("GET", path)
         status = response.json().get("status", "unknown")
-    except (requests.RequestException, ValueError) as error:
+    except (urllib3.exceptions.HTTPError, ValueError) as error:
         return False, f"unreachable ({type(error).__name__})"
-    return response.status_code == 200 and status == "ready", status
+    return response.status == 200 and status == "ready", status
