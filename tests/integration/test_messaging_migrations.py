@@ -54,3 +54,20 @@ def test_the_migrated_messaging_tables_are_the_ones_the_runtime_uses(service, da
     command.upgrade(config, "head")
 
     assert messaging_differences(database_url) == []
+
+
+def test_an_index_left_by_a_failed_run_of_the_retention_revision_does_not_stop_the_next(database_url):
+    migrations = importlib.import_module("scheduling.entrypoints.migrate").MIGRATIONS
+    upgrade(migrations, database_url)
+    config = alembic_config(migrations, database_url)
+    command.downgrade(config, "-1")
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        # What a run that built one index and then failed leaves: the index, not the revision.
+        connection.execute(sa.text("CREATE INDEX ix_inbox_processed_at ON inbox (processed_at)"))
+    engine.dispose()
+
+    command.upgrade(config, "head")
+
+    assert retention_indexes(database_url) == RETENTION_INDEXES
+    assert messaging_differences(database_url) == []

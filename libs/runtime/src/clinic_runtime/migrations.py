@@ -102,6 +102,12 @@ def drop_messaging_tables_v1() -> None:
         op.drop_table(table)
 
 
+_RETENTION_INDEXES = (
+    ("ix_idempotency_keys_created_at", "idempotency_keys", "created_at"),
+    ("ix_inbox_processed_at", "inbox", "processed_at"),
+)
+
+
 def create_messaging_retention_indexes_v2() -> None:
     """Revision 2 of the messaging tables: the indexes the worker's hourly purges of idempotency
     keys and of the inbox find their old rows by. Frozen, like v1.
@@ -112,14 +118,16 @@ def create_messaging_retention_indexes_v2() -> None:
     from alembic import op
 
     with op.get_context().autocommit_block():
-        op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"],
-                        postgresql_concurrently=True)
-        op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"], postgresql_concurrently=True)
+        for name, table, column in _RETENTION_INDEXES:
+            # A concurrent build that failed leaves an invalid index behind and the revision
+            # unrecorded: running the revision again replaces it instead of stopping on it.
+            op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+            op.create_index(name, table, [column], postgresql_concurrently=True)
 
 
 def drop_messaging_retention_indexes_v2() -> None:
     from alembic import op
 
     with op.get_context().autocommit_block():
-        op.drop_index("ix_inbox_processed_at", table_name="inbox", postgresql_concurrently=True)
-        op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys", postgresql_concurrently=True)
+        for name, table, _ in reversed(_RETENTION_INDEXES):
+            op.drop_index(name, table_name=table, postgresql_concurrently=True)

@@ -77,12 +77,18 @@ class ServiceSettings(BaseSettings):
     idempotency_key_retention_hours: float = Field(
         default=24.0,
         gt=0,
+        le=24 * 366,
+        allow_inf_nan=False,
         description="How long a stored Idempotency-Key replays its first response; then the key and "
         "the response it kept (booking tokens, patient details) are deleted, and a request with it is "
-        "a new request. The worker purges hourly, so a key may last up to an hour longer.",
+        "handled afresh (a booking's appointment id comes from its key, so it finds that appointment, "
+        "or a conflict if the body differs). The worker purges hourly, so a key may last up to an hour "
+        "longer.",
     )
     inbox_retention_days: float = Field(
         default=30.0,
+        le=3660,
+        allow_inf_nan=False,
         description="How long a consumer remembers an event it applied, so that a redelivery is skipped. "
         "Not shorter than the outbox's 7 days. A dead letter waits, without expiry, until an operator "
         "replays it; it is almost always an event its group never applied (the failed transaction "

@@ -93,13 +93,14 @@ def build_worker(
         while not stop.is_set() and purge(PURGE_BATCH) == PURGE_BATCH:
             pass
 
-    all_timers = [
-        Timer("outbox-purge", 3600.0, lambda: drain(lambda limit: store.purge_published(OUTBOX_RETENTION, limit))),
-        Timer("idempotency-keys-purge", 3600.0, lambda: drain(
-            lambda limit: purge_idempotency_keys(engine, settings.idempotency_key_retention(), limit))),
-        Timer("inbox-purge", 3600.0, lambda: drain(lambda limit: purge_inbox(engine, settings.inbox_retention(), limit))),
-        *(timers or []),
-    ]
+    def purge_past_retention() -> None:
+        # One after another in one timer: a long first drain then holds one of the threads the
+        # consumer lanes and the relay share, not three.
+        drain(lambda limit: store.purge_published(OUTBOX_RETENTION, limit))
+        drain(lambda limit: purge_idempotency_keys(engine, settings.idempotency_key_retention(), limit))
+        drain(lambda limit: purge_inbox(engine, settings.inbox_retention(), limit))
+
+    all_timers = [Timer("retention-purge", 3600.0, purge_past_retention), *(timers or [])]
     background: list[asyncio.Task] = []
 
     async def declare_topology() -> None:

@@ -42,3 +42,10 @@ def test_an_inbox_kept_shorter_than_the_outbox_is_refused():
 def test_idempotency_keys_must_be_kept_some_time():
     with pytest.raises(ValidationError):
         settings(idempotency_key_retention_hours=0)
+
+
+@pytest.mark.parametrize("field", ["idempotency_key_retention_hours", "inbox_retention_days"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e9])
+def test_a_retention_without_a_usable_length_is_refused(field, value):
+    with pytest.raises(ValidationError, match=field):
+        settings(**{field: value})

@@ -10,9 +10,11 @@ settings in the environment (HTTP_PROXY and the like) are not for them.
 `JsonService.call` sends and reads JSON; `JsonService.exchange` sends a body as it is (bytes, or
 a stream of known length) and gives the answer as it came, for files. Both fail the same way.
 
-They use urllib3 directly: one thread-safe pool of keep-alive connections per service and
-process, no retries (a request is sent once) and no redirects followed, as requests would with
-its defaults, without requests' per-call merging of settings (a tenth of the gateway's CPU).
+They use urllib3 directly, without requests' per-call merging of settings (a tenth of the
+gateway's CPU per booking): one thread-safe pool of keep-alive connections per service and
+process; a request is sent once (no retries, as before); a redirect is not followed but answered
+as it came (the services send none: a 3xx other than 304 is not JSON, so an outage); HTTPS
+trusts the system's certificate store, where a cluster's own CA is installed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json as jsonlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
@@ -133,10 +136,12 @@ class JsonService:
         return Reply(reply.status, body, reply.headers)
 
 
+@cache
 def service_pool(base_url: str, timeout: float) -> urllib3.HTTPConnectionPool:
-    """Keep-alive connections to one of the platform's services, safe to share between threads.
-    The services are on the platform's own network, at the URLs the settings name: no proxy from
-    the environment is for them (urllib3 reads none). A request is sent once (no retries) and a
+    """Keep-alive connections to one of the platform's services, safe to share between threads,
+    one pool per URL and timeout in the process however many adapters call the service. The
+    services are on the platform's own network, at the URLs the settings name: no proxy from the
+    environment is for them (urllib3 reads none). A request is sent once (no retries) and a
     redirect is answered as it came."""
     return urllib3.connection_from_url(base_url, maxsize=POOL_CONNECTIONS, block=False, retries=False,
                                        timeout=urllib3.Timeout(connect=timeout, read=timeout))
