@@ -41,12 +41,25 @@ def retention_indexes(url: str) -> set[str]:
         engine.dispose()
 
 
+def retention_index_methods(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(sa.text(
+                "SELECT am.amname FROM pg_class i JOIN pg_am am ON am.oid = i.relam "
+                "WHERE i.relname IN ('ix_idempotency_keys_created_at', 'ix_inbox_processed_at')")).scalars())
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_migrated_messaging_tables_are_the_ones_the_runtime_uses(service, database_url):
     migrations = importlib.import_module(f"{service}.entrypoints.migrate").MIGRATIONS
     upgrade(migrations, database_url)
     assert messaging_differences(database_url) == []
     assert retention_indexes(database_url) == RETENTION_INDEXES
+    if database_url.startswith("postgresql"):
+        assert retention_index_methods(database_url) == {"brin"}
 
     config = alembic_config(migrations, database_url)
     command.downgrade(config, "-1")

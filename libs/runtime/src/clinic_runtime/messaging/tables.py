@@ -68,8 +68,9 @@ inbox = Table(
     Column("consumer", String(120), primary_key=True),
     Column("event_type", String(200), nullable=False),
     Column("processed_at", UtcDateTime, nullable=False),
-    # The hourly purge finds the events past retention by this.
-    Index("ix_inbox_processed_at", "processed_at"),
+    # The hourly purge finds the events past retention by this. Rows arrive in time order, so on
+    # PostgreSQL a BRIN index serves: a few pages, next to nothing added to each insert.
+    Index("ix_inbox_processed_at", "processed_at", postgresql_using="brin"),
 )
 idempotency_keys = Table(
     "idempotency_keys",
@@ -81,6 +82,6 @@ idempotency_keys = Table(
     Column("response_body", Text, nullable=False),
     Column("response_headers", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    # The hourly purge finds the keys past retention by this.
-    Index("ix_idempotency_keys_created_at", "created_at"),
+    # The hourly purge finds the keys past retention by this (BRIN on PostgreSQL, as the inbox's).
+    Index("ix_idempotency_keys_created_at", "created_at", postgresql_using="brin"),
 )
