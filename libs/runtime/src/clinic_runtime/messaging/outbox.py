@@ -132,6 +132,11 @@ class OutboxStore:
     def __init__(self, engine: Engine, *, lease: timedelta) -> None:
         self._engine = engine
         self._lease = lease
+        # Claiming and settling are single statements, each atomic by itself. On PostgreSQL they
+        # run in autocommit: no BEGIN and COMMIT round trips around every batch. SQLite keeps its
+        # transactions, which take the write lock first (BEGIN IMMEDIATE).
+        self._statements = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if engine.dialect.name == "postgresql" else engine)
 
     def claim(self, limit: int) -> list[ClaimedEvent]:
         """Take up to `limit` publishable rows for this relay, oldest first.
@@ -141,7 +146,7 @@ class OutboxStore:
         A row whose lease ran out belongs to a relay that died; it is taken again.
         """
         now = utcnow()
-        with self._engine.begin() as connection:
+        with self._statements.begin() as connection:
             rows = connection.execute(
                 _CLAIM, {"now": now, "lease_until": now + self._lease, "claim_limit": limit}
             ).all()
@@ -150,10 +155,11 @@ class OutboxStore:
     def settle(self, published: list[int], failed: dict[int, tuple[int, str]]) -> None:
         """Mark broker-acknowledged rows published; put failed ones back with a backoff.
 
-        `failed` maps position to (attempts, error).
+        `failed` maps position to (attempts, error). The two are independent: a relay that dies
+        between them leaves the failed rows leased, and they are taken again when the lease ends.
         """
         now = utcnow()
-        with self._engine.begin() as connection:
+        with self._statements.begin() as connection:
             if published:
                 connection.execute(_MARK_PUBLISHED, {"positions": published, "at": now})
             if failed:
