@@ -41,7 +41,7 @@ from pathlib import Path
 import aio_pika
 import psycopg
 from decisions import AMQP, LOGS, Endpoint, migrated_database, post_json, ready, steady_load, stop
-from measure import cpu_by_process
+from measure import cpu_by_process, cpu_used
 
 from clinic_runtime.devstack import free_ports
 
@@ -62,8 +62,7 @@ HELD = {
 
 def spent(before: dict, after: dict, pick) -> float:
     """CPU seconds used between two snapshots by the processes `pick(pid, parent, command)` names."""
-    return sum(seconds - before.get(pid, (0, "", 0.0))[2]
-               for pid, (parent, command, seconds) in after.items() if pick(pid, parent, command))
+    return sum(used for pid, parent, command, used in cpu_used(before, after) if pick(pid, parent, command))
 
 
 # -- 1. two HTTP exchanges --------------------------------------------------------------------

@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 
 import requests
 from decisions import Answer, Endpoint, migrated_database, post_json, ready, steady_load, stop
-from measure import cpu_by_process, machine_cpu, percentile
+from measure import cpu_by_process, cpu_used, machine_cpu, percentile
 
 from clinic_runtime.devstack import free_ports
 from clinic_runtime.messaging.topology import Topology, connect
@@ -247,10 +247,8 @@ def cpu_per_booking(platform: Platform, before: dict, after: dict, answered: int
         return "everything else"
 
     spent: Counter[str] = Counter()
-    for pid, (parent, command, seconds) in after.items():
-        used = seconds - before.get(pid, (parent, command, 0.0))[2]
-        if used > 0:
-            spent[part(pid, parent, command)] += used / answered * 1000
+    for pid, parent, command, used in cpu_used(before, after):
+        spent[part(pid, parent, command)] += used / answered * 1000
     return spent.most_common()
 
 

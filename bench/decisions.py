@@ -90,7 +90,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from measure import cpu_by_process, machine_cpu, percentile
+from measure import cpu_by_process, cpu_used, machine_cpu, percentile
 
 from clinic_runtime.devstack import free_ports
 
@@ -725,10 +725,8 @@ def cpu_per_request(platform: Platform, before: dict, after: dict,
         return "everything else"
 
     spent: dict[str, list[float]] = {}
-    for pid, (parent, command, seconds) in after.items():
-        used = seconds - before.get(pid, (parent, command, 0.0))[2]
-        if used > 0:
-            spent.setdefault(part(pid, parent, command), []).append(used / requests_answered * 1000)
+    for pid, parent, command, used in cpu_used(before, after):
+        spent.setdefault(part(pid, parent, command), []).append(used / requests_answered * 1000)
     return sorted(((key, sum(ms), sorted(ms, reverse=True) if key.endswith("-web") else [])
                    for key, ms in spent.items()), key=lambda kv: -kv[1])
 

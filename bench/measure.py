@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -33,3 +34,13 @@ def cpu_by_process() -> dict[int, tuple[int, str, float]]:
             continue
         usage[int(entry.name)] = (int(stat[1]), command, (int(stat[11]) + int(stat[12])) / tick)
     return usage
+
+
+def cpu_used(before: dict[int, tuple[int, str, float]],
+             after: dict[int, tuple[int, str, float]]) -> Iterator[tuple[int, int, str, float]]:
+    """(pid, parent's pid, command line, CPU seconds) of every process that used CPU between two
+    `cpu_by_process` snapshots (one started meanwhile counts from zero)."""
+    for pid, (parent, command, seconds) in after.items():
+        used = seconds - before.get(pid, (parent, command, 0.0))[2]
+        if used > 0:
+            yield pid, parent, command, used

@@ -37,7 +37,7 @@ import aio_pika
 import psycopg
 import requests
 import sqlalchemy as sa
-from measure import cpu_by_process, machine_cpu, percentile
+from measure import cpu_by_process, cpu_used, machine_cpu, percentile
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from clinic_contracts import Envelope
@@ -261,11 +261,9 @@ def cpu_per_event(before: dict, after: dict, workers: dict[str, int], events: in
         return "everything else"
 
     spent: dict[str, float] = {}
-    for pid, (_parent, command, seconds) in after.items():
-        used = seconds - before.get(pid, (0, command, 0.0))[2]
-        if used > 0:
-            key = part(pid, command)
-            spent[key] = spent.get(key, 0.0) + used
+    for pid, _parent, command, used in cpu_used(before, after):
+        key = part(pid, command)
+        spent[key] = spent.get(key, 0.0) + used
     return {key: seconds / events * 1000 for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1])}
 
 

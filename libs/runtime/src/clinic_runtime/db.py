@@ -10,9 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, Engine, Table, TextClause, bindparam, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -100,3 +113,14 @@ def keep_newest_statement(table: Table) -> TextClause:
         f'WHERE "{table.name}"."version" < excluded."version" '
         f"RETURNING {key[0]}"
     ).bindparams(*(bindparam(column.name, type_=column.type) for column in table.columns))
+
+
+def delete_past_retention(engine: Engine, table: Table, stamp: ColumnElement, older_than: timedelta, limit: int,
+                          *where: ColumnElement[bool]) -> int:
+    """Delete at most `limit` rows of `table` whose `stamp` is older than `older_than` (and that
+    meet `where`), in one short transaction; how many went. The worker calls it until a batch
+    comes back short, so a large backlog never holds one long transaction."""
+    key = table.primary_key.columns
+    doomed = select(*key).where(stamp < utcnow() - older_than, *where).limit(limit)
+    with engine.begin() as connection:
+        return connection.execute(delete(table).where(tuple_(*key).in_(doomed))).rowcount

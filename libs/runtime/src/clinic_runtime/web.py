@@ -35,13 +35,13 @@ from prometheus_client import (
     multiprocess,
 )
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, bindparam, delete, insert, select, text, tuple_
+from sqlalchemy import Engine, bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from clinic_runtime import context
-from clinic_runtime.db import make_session_factory, utcnow
+from clinic_runtime.db import delete_past_retention, make_session_factory, utcnow
 from clinic_runtime.logging import configure_logging
 from clinic_runtime.messaging.tables import idempotency_keys
 from clinic_runtime.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
@@ -290,17 +290,7 @@ def _replay(stored, fingerprint: str) -> Response:
 def purge_idempotency_keys(engine: Engine, older_than: timedelta, limit: int = 5000) -> int:
     """Delete keys past retention, a bounded batch at a time. Their stored responses hold booking
     tokens and patient details, so they are kept no longer than a replay needs them."""
-    cutoff = utcnow() - older_than
-    with engine.begin() as connection:
-        doomed = (
-            select(idempotency_keys.c.scope, idempotency_keys.c.key)
-            .where(idempotency_keys.c.created_at < cutoff)
-            .limit(limit)
-        )
-        result = connection.execute(
-            delete(idempotency_keys).where(tuple_(idempotency_keys.c.scope, idempotency_keys.c.key).in_(doomed))
-        )
-        return result.rowcount
+    return delete_past_retention(engine, idempotency_keys, idempotency_keys.c.created_at, older_than, limit)
 
 
 # -- context, logs, metrics -------------------------------------------------------------------

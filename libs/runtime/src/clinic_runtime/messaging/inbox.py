@@ -8,11 +8,11 @@ import uuid
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, TextualSelect, bindparam, delete, select, text, tuple_
+from sqlalchemy import Engine, TextualSelect, bindparam, text
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope
-from clinic_runtime.db import utcnow
+from clinic_runtime.db import delete_past_retention, utcnow
 from clinic_runtime.messaging.tables import inbox
 
 
@@ -51,8 +51,4 @@ def first_deliveries(session: Session, envelopes: list[Envelope], consumer: str)
 
 def purge_inbox(engine: Engine, older_than: timedelta, limit: int = 5000) -> int:
     """Forget events applied before the retention, a bounded batch at a time."""
-    cutoff = utcnow() - older_than
-    with engine.begin() as connection:
-        doomed = select(inbox.c.event_id, inbox.c.consumer).where(inbox.c.processed_at < cutoff).limit(limit)
-        result = connection.execute(delete(inbox).where(tuple_(inbox.c.event_id, inbox.c.consumer).in_(doomed)))
-        return result.rowcount
+    return delete_past_retention(engine, inbox, inbox.c.processed_at, older_than, limit)

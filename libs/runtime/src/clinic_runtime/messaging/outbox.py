@@ -10,12 +10,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Integer, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Integer, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from clinic_contracts import Envelope, Event
 from clinic_runtime import context, tracing
-from clinic_runtime.db import utcnow
+from clinic_runtime.db import delete_past_retention, utcnow
 from clinic_runtime.messaging.tables import OutboxState, outbox
 from clinic_runtime.messaging.wakeup import NOTIFY
 
@@ -170,15 +170,8 @@ class OutboxStore:
 
     def purge_published(self, older_than: timedelta, limit: int = 5000) -> int:
         """Delete published rows past retention, a bounded batch at a time."""
-        cutoff = utcnow() - older_than
-        with self._engine.begin() as connection:
-            doomed = (
-                select(outbox.c.position)
-                .where(outbox.c.state == OutboxState.PUBLISHED, outbox.c.published_at < cutoff)
-                .limit(limit)
-            )
-            result = connection.execute(delete(outbox).where(outbox.c.position.in_(doomed.scalar_subquery())))
-            return result.rowcount
+        return delete_past_retention(self._engine, outbox, outbox.c.published_at, older_than, limit,
+                                     outbox.c.state == OutboxState.PUBLISHED)
 
     def backlog(self) -> Backlog:
         with self._engine.connect() as connection:

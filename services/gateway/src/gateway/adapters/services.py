@@ -6,17 +6,13 @@ from collections.abc import Callable
 
 import urllib3
 
-from gateway.adapters.upstream import service_pool
+from gateway.adapters.upstream import base_path, service_pool
 
 
 def readiness_checks(service_urls: dict[str, str], timeout: float) -> dict[str, Callable[[], tuple[bool, str]]]:
     """One check per service, asking its web process's `/readyz`."""
-    return {name: (lambda pool=service_pool(url, timeout), path=_readyz(url): _ask(pool, path))
+    return {name: (lambda pool=service_pool(url, timeout), path=base_path(url) + "/readyz": _ask(pool, path))
             for name, url in service_urls.items()}
-
-
-def _readyz(base_url: str) -> str:
-    return (urllib3.util.parse_url(base_url).path or "").rstrip("/") + "/readyz"
 
 
 def _ask(pool: urllib3.HTTPConnectionPool, path: str) -> tuple[bool, str]:

@@ -89,7 +89,7 @@ class JsonService:
     def __init__(self, name: str, base_url: str, timeout: float) -> None:
         self.name = name
         self._pool = service_pool(base_url, timeout)
-        self._base_path = (urllib3.util.parse_url(base_url).path or "").rstrip("/")
+        self._base_path = base_path(base_url)
 
     def call(self, method: str, path: str, *, json: object = None, params: Mapping[str, object] | None = None,
              headers: Mapping[str, str | None] | None = None) -> Reply:
@@ -134,6 +134,11 @@ class JsonService:
         except ValueError:
             raise ServiceUnavailable(self.name, "answer is not JSON") from None
         return Reply(reply.status, body, reply.headers)
+
+
+def base_path(base_url: str) -> str:
+    """The path a service's URL puts before every request's own ("" when it sits at the root)."""
+    return (urllib3.util.parse_url(base_url).path or "").rstrip("/")
 
 
 @cache
