@@ -12,9 +12,10 @@ a stream of known length) and gives the answer as it came, for files. Both fail 
 
 They use urllib3 directly, without requests' per-call merging of settings (a tenth of the
 gateway's CPU per booking): one thread-safe pool of keep-alive connections per service and
-process; a request is sent once (no retries, as before); a redirect is not followed but answered
-as it came (the services send none: a 3xx other than 304 is not JSON, so an outage); HTTPS
-trusts the system's certificate store, where a cluster's own CA is installed.
+process; a request is sent once, and once more only when its connection broke before the answer
+came and sending it twice is harmless (`_repeatable`), never after a timeout; a redirect is not
+followed but answered as it came (the services send none: a 3xx other than 304 is not JSON, so an
+outage); HTTPS trusts the system's certificate store, where a cluster's own CA is installed.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class JsonService:
         query = {name: value for name, value in (params or {}).items() if value is not None}
         target = self._base_path + path + (f"?{urlencode(query, doseq=True)}" if query else "")
         try:
-            response = self._pool.urlopen(method, target, body=body, headers=sent)
+            response = self._send(method, target, body, sent)
         except urllib3.exceptions.HTTPError as error:
             raise ServiceUnavailable(self.name, type(error).__name__) from None
         if response.status >= 500:
@@ -127,6 +128,18 @@ class JsonService:
             raise Refused(self.name, self.read_json(reply))
         return reply
 
+    def _send(self, method: str, target: str, body: bytes | SizedStream | None,
+              headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
+        try:
+            return self._pool.urlopen(method, target, body=body, headers=headers)
+        except urllib3.exceptions.ProtocolError:
+            # The connection broke before the answer came, most often a kept-alive one the service
+            # closed (gunicorn's keepalive) just as this request went out. Sent once more, where
+            # doing it twice is harmless: the pool hands out no connection the service has closed.
+            if not _repeatable(method, headers, body):
+                raise
+            return self._pool.urlopen(method, target, body=body, headers=headers)
+
     def read_json(self, reply: RawReply) -> Reply:
         """`reply` with its JSON body read; `ServiceUnavailable` if it is not JSON."""
         try:
@@ -134,6 +147,19 @@ class JsonService:
         except ValueError:
             raise ServiceUnavailable(self.name, "answer is not JSON") from None
         return Reply(reply.status, body, reply.headers)
+
+
+# Methods HTTP defines as idempotent (RFC 9110, 9.2.2): sending one twice changes nothing more.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def _repeatable(method: str, headers: Mapping[str, str], body: bytes | SizedStream | None) -> bool:
+    """Whether a request that got no answer may be sent again: an idempotent method, or a POST
+    with an Idempotency-Key (the service answers a second one with the first's outcome); never a
+    stream, which the first attempt has read."""
+    if isinstance(body, SizedStream):
+        return False
+    return method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
 
 
 def base_path(base_url: str) -> str:
@@ -146,8 +172,8 @@ def service_pool(base_url: str, timeout: float) -> urllib3.HTTPConnectionPool:
     """Keep-alive connections to one of the platform's services, safe to share between threads,
     one pool per URL and timeout in the process however many adapters call the service. The
     services are on the platform's own network, at the URLs the settings name: no proxy from the
-    environment is for them (urllib3 reads none). A request is sent once (no retries) and a
-    redirect is answered as it came."""
+    environment is for them (urllib3 reads none). urllib3 retries nothing itself (`JsonService`
+    decides) and a redirect is answered as it came."""
     return urllib3.connection_from_url(base_url, maxsize=POOL_CONNECTIONS, block=False, retries=False,
                                        timeout=urllib3.Timeout(connect=timeout, read=timeout))
 
