@@ -22,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    make_url,
     select,
     text,
     tuple_,
@@ -50,15 +51,25 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, statement_timeout_seconds: float | None = None) -> Engine:
+    """`statement_timeout_seconds`, on PostgreSQL: any statement, lock waits included, is cancelled
+    after it (`statement_cancelled`). It is each connection's session default, so no rolled-back
+    transaction undoes it; SQLite waits for its write lock up to its busy timeout instead."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         _serialize_sqlite_writers(engine)
         return engine
+    bounded = {} if statement_timeout_seconds is None else {"options": " ".join(filter(None, [
+        make_url(url).query.get("options"), f"-c statement_timeout={max(1, round(statement_timeout_seconds * 1000))}"]))}
     # No pre-ping: it costs a round trip per transaction, and a connection the server dropped is
     # detected on use anyway (SQLAlchemy then invalidates the whole pool; that one unit of work
     # fails and is retried: a redelivered event, a 5xx the client may retry).
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800, connect_args=bounded)
+
+
+def statement_cancelled(error: BaseException) -> bool:
+    """Whether the database cancelled the statement for running past its bound."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "57014"
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

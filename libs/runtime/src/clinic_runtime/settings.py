@@ -74,6 +74,17 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(
         default=5, description="Deliveries of one message before it goes to the dead-letter queue."
     )
+    web_statement_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        allow_inf_nan=False,
+        description="On PostgreSQL, the longest one SQL statement of a web request may run, waiting for "
+        "locks included; then it is cancelled, the request's transaction rolls back and the answer is "
+        "503 database-busy with Retry-After. It keeps a stuck lock from tying up every web thread. The "
+        "gateway waits UPSTREAM_TIMEOUT_SECONDS (2 s) for a service, so a longer statement only ever "
+        "answers nobody.",
+    )
     idempotency_key_retention_hours: float = Field(
         default=24.0,
         gt=0,

@@ -36,12 +36,12 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, bindparam, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from clinic_runtime import context
-from clinic_runtime.db import delete_past_retention, make_session_factory, utcnow
+from clinic_runtime.db import delete_past_retention, make_engine, make_session_factory, statement_cancelled, utcnow
 from clinic_runtime.logging import configure_logging
 from clinic_runtime.messaging.tables import idempotency_keys
 from clinic_runtime.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
@@ -103,6 +103,12 @@ def readiness_report(
         **{n: {"ok": ok, "detail": d, "required": False} for n, (ok, d) in informational.items()},
     }
     return {"status": status, "checks": checks}, 200 if ready else 503
+
+
+def web_engine(settings: ServiceSettings) -> Engine:
+    """The web process's engine for the service's own database: on PostgreSQL, none of a request's
+    statements runs past WEB_STATEMENT_TIMEOUT_SECONDS (answered 503 database-busy)."""
+    return make_engine(settings.resolved_database_url(), statement_timeout_seconds=settings.web_statement_timeout_seconds)
 
 
 def create_web_app(
@@ -353,6 +359,17 @@ def _install_problem_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         return problem_response(Problem(500, "internal-error", "Something went wrong on our side.",
                                         "The request was not applied. Try again later."))
+
+    @app.errorhandler(OperationalError)
+    def on_database_error(error: OperationalError) -> Response:
+        if not statement_cancelled(error):
+            return on_unexpected(error)
+        # Most often a lock another transaction holds too long; the request's transaction rolls back.
+        log.warning("a statement ran past the web bound and was cancelled")
+        response = problem_response(Problem(503, "database-busy", "The service is busy.",
+                                            "The request was not applied. Try again in a moment."))
+        response.headers["Retry-After"] = "1"
+        return response
 
 
 # -- operations endpoints ---------------------------------------------------------------------

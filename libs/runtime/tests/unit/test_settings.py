@@ -1,5 +1,6 @@
 """The shared settings: retentions default to a day for idempotency keys and a month for the
-inbox, and an inbox kept shorter than the outbox is refused."""
+inbox, and an inbox kept shorter than the outbox is refused; a web request's statements are
+bounded, by a usable length."""
 
 from __future__ import annotations
 
@@ -49,3 +50,15 @@ def test_idempotency_keys_must_be_kept_some_time():
 def test_a_retention_without_a_usable_length_is_refused(field, value):
     with pytest.raises(ValidationError, match=field):
         settings(**{field: value})
+
+
+def test_a_web_request_statement_is_bounded_to_five_seconds_by_default_and_from_the_environment(monkeypatch):
+    assert settings().web_statement_timeout_seconds == 5
+    monkeypatch.setenv("WEB_STATEMENT_TIMEOUT_SECONDS", "2.5")
+    assert settings().web_statement_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize("value", [0, -1, float("inf"), float("nan"), 3600])
+def test_a_statement_bound_that_bounds_nothing_is_refused(value):
+    with pytest.raises(ValidationError, match="web_statement_timeout_seconds"):
+        settings(web_statement_timeout_seconds=value)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from billing.settings import Settings
-from clinic_runtime.db import make_engine
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app
+from clinic_runtime.web import create_web_app, web_engine
 
 
 def create_app() -> Flask:
     settings = Settings()
-    return create_web_app(settings, make_engine(settings.resolved_database_url()), [])
+    return create_web_app(settings, web_engine(settings), [])
 
 
 def main() -> None:

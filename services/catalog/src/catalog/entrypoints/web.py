@@ -14,10 +14,10 @@ from catalog.entrypoints.http import RefundPolicyBody, answer_refusals, referenc
 from catalog.service_layer import clinics as use_cases
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
 from catalog.settings import Settings
-from clinic_runtime.db import make_engine, utcnow
+from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app, db, expected_version, idempotent, json_body
+from clinic_runtime.web import create_web_app, db, expected_version, idempotent, json_body, web_engine
 
 clinics = Blueprint("clinics", __name__)
 
@@ -108,7 +108,7 @@ def _representation(clinic: Clinic) -> dict[str, object]:
 
 def create_app() -> Flask:
     settings = Settings()
-    app = create_web_app(settings, make_engine(settings.resolved_database_url()), [
+    app = create_web_app(settings, web_engine(settings), [
         clinics, locations.blueprint, providers.blueprint, services.blueprint, documents.blueprint,
         calendars.blueprint, plans.blueprint, products.blueprint, offer.blueprint,
     ])

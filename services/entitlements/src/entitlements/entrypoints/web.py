@@ -14,10 +14,11 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, request
 from pydantic import BaseModel, Field
 
-from clinic_runtime.db import make_engine, utcnow
-from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
+from clinic_runtime.db import utcnow
+from clinic_runtime.problems import FieldError, Problem, conflict, validation_problem
+from clinic_runtime.refusals import answer_refusals
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app, db, etag, expected_version, idempotent, json_body
+from clinic_runtime.web import create_web_app, db, etag, expected_version, idempotent, json_body, web_engine
 from entitlements.adapters.care_access import SqlCareAccess
 from entitlements.adapters.role_holdings import SqlRoleHoldings
 from entitlements.domain.assignments import Assignment
@@ -206,15 +207,10 @@ def _audit_page() -> tuple[int, datetime | None]:
 
 @contextmanager
 def _refusals_as_problems(key: str) -> Iterator[None]:
-    """The use cases' refusals, as the problems this API answers with."""
+    """The use cases' own refusals, as the problems this API answers with (the shared ones are
+    answered app-wide)."""
     try:
         yield
-    except use_cases.InvalidRole as invalid:
-        raise validation_problem([FieldError(p.field, p.message) for p in invalid.problems]) from None
-    except use_cases.UnknownRole:
-        raise not_found(f"role {key!r} in this clinic") from None
-    except use_cases.RoleExists:
-        raise conflict("role-exists", f"The clinic already has a role {key!r}.") from None
     except use_cases.BuiltInRole:
         raise conflict("built-in-role", f"{key} is a built-in role; built-in roles cannot be changed or archived.") \
             from None
@@ -231,9 +227,6 @@ def _refusals_as_problems(key: str) -> Iterator[None]:
                        f"Patient tiers {', '.join(held.tier_keys)} map to {key}, so every patient on them holds it; "
                        "a patient may hold only the patient role's grants, library and telerehab access. Map those "
                        "tiers to another role first.") from None
-    except use_cases.StaleVersion as stale:
-        raise Problem(412, "stale-version", "The role changed since you read it.",
-                      f"It is now at version {stale.current}; read it again and retry.") from None
     except LimitReached as reached:
         raise limit_reached(reached) from None
 
@@ -286,8 +279,9 @@ class ServerTiming:
 
 def create_app() -> Flask:
     settings = Settings()
-    engine = make_engine(settings.resolved_database_url())
+    engine = web_engine(settings)
     app = create_web_app(settings, engine, [access, commercial, usage, patient_care])
+    answer_refusals(app)
     app.extensions["role_holdings"] = SqlRoleHoldings(engine)
     app.extensions["care_access"] = SqlCareAccess(engine)
     app.wsgi_app = ServerTiming(app.wsgi_app)  # type: ignore[method-assign]

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from clinic_runtime.db import make_engine
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import Readiness, create_web_app, database_ready
+from clinic_runtime.web import Readiness, create_web_app, database_ready, web_engine
 from gateway.adapters.services import readiness_checks
 from gateway.entrypoints.access import install_access
 from gateway.entrypoints.admin import admin
@@ -31,7 +30,7 @@ from gateway.settings import Settings
 
 def create_app() -> Flask:
     settings = Settings()
-    engine = make_engine(settings.resolved_database_url())
+    engine = web_engine(settings)
     # Without its database the gateway can authenticate nobody: that takes it out of rotation.
     # A service that is down only degrades it; the routes of the others keep working.
     services = Readiness({"database": lambda: database_ready(engine)},

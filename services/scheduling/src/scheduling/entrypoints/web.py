@@ -9,10 +9,9 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from clinic_runtime.db import make_engine
 from clinic_runtime.problems import not_found
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app, db
+from clinic_runtime.web import create_web_app, db, web_engine
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.entrypoints import appointments, availability
@@ -72,7 +71,7 @@ def _plain(value: Any) -> Any:
 
 def create_app() -> Flask:
     settings = Settings()
-    app = create_web_app(settings, make_engine(settings.resolved_database_url()),
+    app = create_web_app(settings, web_engine(settings),
                          [read_models, availability.blueprint, appointments.blueprint])
     answer_refusals(app)
     return app
