@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from clinic_runtime.db import utcnow
+from clinic_runtime.refusals import Conflict
 from entitlements.service_layer.roles import (
-    RoleExists,
     RoleInUse,
     RoleNotAssignable,
     archive_role,
@@ -108,7 +108,9 @@ def test_of_two_concurrent_creations_of_one_key_the_second_is_refused(sessions, 
     def create(uow: SqlUnitOfWork):
         return create_role(uow, clinic_id, "reports", "Reports", GRANTS, None, utcnow())
 
-    assert isinstance(first_holds_while_second_runs(sessions, create, create), RoleExists)
+    second = first_holds_while_second_runs(sessions, create, create)
+
+    assert isinstance(second, Conflict) and second.kind == "role-exists"
     assert (stored.count("roles"), stored.event_types()) == (1, ["entitlements.role.upserted.v1"])
 
 

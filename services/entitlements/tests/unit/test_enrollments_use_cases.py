@@ -21,6 +21,7 @@ from clinic_contracts.events.entitlements import (
     ReservationShortfallV1,
     TierUpsertedV1,
 )
+from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 from entitlements.adapters.care import Enrollments, Memberships, Patients, Reservations, ServicePlans, Tiers
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.care_patients import PatientRecord
@@ -306,10 +307,11 @@ def test_staff_enrol_a_patient_in_a_live_plan_audited_and_published(uow, package
 
 
 def test_enrolling_in_an_unknown_or_archived_plan_is_refused(uow):
-    with pytest.raises(enrollments.UnknownServicePlan):
+    with pytest.raises(Invalid) as unknown:
         enrollments.enroll_patient(uow, CLINIC, PATIENT, uuid.uuid4(), STAFF, NOW)
+    assert [p.field for p in unknown.value.problems] == ["plan_id"]
     uow.service_plans.record(replace(uow.service_plans.get(CLINIC, PACKAGE), archived=True))
-    with pytest.raises(enrollments.UnknownServicePlan):
+    with pytest.raises(Invalid):
         enrollments.enroll_patient(uow, CLINIC, PATIENT, PACKAGE, STAFF, NOW)
     assert uow.published == []
 
@@ -387,7 +389,7 @@ def test_an_unusable_enrollment_says_why(uow, package):
     with pytest.raises(enrollments.EnrollmentNotUsable) as refused:
         enrollments.reserve(uow, CLINIC, package.id, uuid.uuid4(), uuid.uuid4(), None, NOW, HOLD)
     assert refused.value.reason is NotUsable.OTHER_PATIENT
-    with pytest.raises(enrollments.UnknownEnrollment):
+    with pytest.raises(NotFound, match="enrollment"):
         enrollments.reserve(uow, CLINIC, uuid.uuid4(), uuid.uuid4(), PATIENT, None, NOW, HOLD)
 
 
@@ -513,9 +515,9 @@ def premium(sessions=2) -> TierTerms:
 
 
 def test_a_tier_naming_an_unknown_role_is_invalid(uow):
-    with pytest.raises(tiers.InvalidTier) as invalid:
+    with pytest.raises(Invalid) as invalid:
         tiers.create_tier(uow, CLINIC, "premium", replace(premium(), role_key="gold-member"), STAFF, NOW)
-    assert [field for field, _ in invalid.value.problems] == ["role_key"]
+    assert [p.field for p in invalid.value.problems] == ["role_key"]
 
 
 def test_a_tier_change_publishes_a_new_version_and_an_unchanged_one_nothing(uow):
@@ -526,7 +528,7 @@ def test_a_tier_change_publishes_a_new_version_and_an_unchanged_one_nothing(uow)
 
     assert changed.version == unchanged.version == 2
     assert uow.types() == [TierUpsertedV1, TierUpsertedV1]
-    with pytest.raises(tiers.StaleVersion):
+    with pytest.raises(StaleVersion):
         tiers.change_tier(uow, CLINIC, "premium", premium(5), 1, STAFF, NOW)
 
 

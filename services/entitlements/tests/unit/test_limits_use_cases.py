@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 
+from clinic_runtime.refusals import Invalid, NotFound
 from entitlements.adapters.commercial import OverrideRepository, SubscriptionRepository
 from entitlements.adapters.usage import UsageMeters
 from entitlements.domain.effective import Entitlements, Override
@@ -202,9 +203,9 @@ def test_a_clinic_without_a_subscription_is_admitted_uncapped(meters_uow):
 
 
 def test_only_metered_limits_and_whole_counts_from_one_are_asked(meters_uow, on_starter):
-    with pytest.raises(usage.UnknownLimit):
+    with pytest.raises(NotFound, match="metered limit"):
         usage.admit(meters_uow, CLINIC, "storage_gb", 1, NOW)
-    with pytest.raises(usage.InvalidCount):
+    with pytest.raises(Invalid):
         usage.admit(meters_uow, CLINIC, "patients", 0, NOW)
 
 

@@ -20,6 +20,7 @@ from clinic_contracts.events.entitlements import (
     PlanWithdrawnV1,
     SubscriptionChangedV1,
 )
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.adapters.commercial import CapabilityGates, OverrideRepository, PlanCatalog, SubscriptionRepository
 from entitlements.domain.audit import AuditEntry
 from entitlements.domain.capabilities import Capability, Clearance, Gate, Pause
@@ -177,7 +178,7 @@ def test_publishing_a_plan_publishes_its_first_version_for_no_clinic(uow):
 
 
 def test_an_invalid_plan_is_refused_with_every_broken_rule_and_nothing_stored(uow):
-    with pytest.raises(plans.InvalidPlan) as refused:
+    with pytest.raises(Invalid) as refused:
         plans.publish_plan(uow, "Pro!", PlanKind.BASE, " ", replace(PRO, limits={"beds": 1}), (), None, NOW)
 
     assert [p.field for p in refused.value.problems] == ["key", "name", "limits.beds"]
@@ -196,7 +197,7 @@ def test_revising_from_a_stale_version_is_refused(uow):
     plans.publish_plan(uow, "pro", PlanKind.BASE, "Pro", PRO, (), None, NOW)
     plans.revise_plan(uow, "pro", "Pro", replace(PRO, price=Money(59000, "RON")), (), 1, None, NOW)
 
-    with pytest.raises(plans.StalePlan) as stale:
+    with pytest.raises(StaleVersion) as stale:
         plans.revise_plan(uow, "pro", "Pro", replace(PRO, price=Money(69000, "RON")), (), 1, None, NOW)
 
     assert stale.value.current == 2
@@ -233,8 +234,9 @@ def test_starting_a_subscription_audits_and_publishes_it(uow):
 
 
 def test_a_clinic_subscribes_once(uow, on_pro):
-    with pytest.raises(subscriptions.SubscriptionExists):
+    with pytest.raises(Conflict) as refused:
         subscriptions.subscribe(uow, CLINIC, "pro", SALES, NOW)
+    assert refused.value.kind == "subscription-exists"
 
 
 def test_adding_an_item_publishes_the_whole_subscription(uow, on_pro):
@@ -259,7 +261,7 @@ def test_cancelling_an_item_already_cancelled_records_nothing(uow, on_pro):
 def test_a_change_to_a_stale_subscription_is_refused(uow, on_pro):
     subscriptions.add_item(uow, CLINIC, "telerehab-pack", 1, SALES, NOW)
 
-    with pytest.raises(subscriptions.StaleSubscription) as stale:
+    with pytest.raises(StaleVersion) as stale:
         subscriptions.cancel_item(uow, CLINIC, on_pro.items[0].id, 1, SALES, NOW)
 
     assert stale.value.current == 2
@@ -278,7 +280,7 @@ def test_a_withdrawn_plan_is_not_added(uow, on_pro):
 
 
 def test_the_bill_of_a_clinic_without_a_subscription_is_refused(uow):
-    with pytest.raises(subscriptions.NoSubscription):
+    with pytest.raises(NotFound, match="subscription"):
         subscriptions.bill_of(uow, CLINIC, BillingPeriod(2026, 3))
 
 
@@ -310,7 +312,7 @@ def test_revoking_an_override_stops_it_counting_and_revoking_again_changes_nothi
 def test_an_override_of_another_clinic_is_unknown(uow, on_pro):
     override = subscriptions.grant_override(uow, CLINIC, ["automations"], {}, "trial", None, SALES, NOW)
 
-    with pytest.raises(subscriptions.UnknownOverride):
+    with pytest.raises(NotFound, match="override"):
         subscriptions.revoke_override(uow, uuid.uuid4(), override.id, SALES, NOW)
 
 

@@ -14,19 +14,16 @@ from clinic_contracts.events.entitlements import (
     RoleAssignmentRevokedV1,
     RoleUpsertedV1,
 )
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.assignments import Assignment
 from entitlements.domain.audit import AuditAction
 from entitlements.domain.roles import RoleArchived, define
 from entitlements.service_layer.roles import (
     BuiltInRole,
-    InvalidRole,
     RoleChange,
-    RoleExists,
     RoleHeldByPatients,
     RoleInUse,
     RoleNotAssignable,
-    StaleVersion,
-    UnknownRole,
     archive_role,
     change_role,
     create_role,
@@ -79,7 +76,7 @@ def test_the_platform_itself_may_create_a_role_without_an_actor(uow, clinic_id, 
 
 
 def test_an_invalid_role_reports_every_problem_and_creates_nothing(uow, clinic_id, admin_id, now):
-    with pytest.raises(InvalidRole) as refused:
+    with pytest.raises(Invalid) as refused:
         create_role(uow, clinic_id, "Front Desk", "", [("platform.plans.manage", "any")], admin_id, now)
 
     assert [p.field for p in refused.value.problems] == ["key", "name", "grants.0.permission"]
@@ -88,8 +85,10 @@ def test_an_invalid_role_reports_every_problem_and_creates_nothing(uow, clinic_i
 
 
 def test_a_key_the_clinic_already_uses_is_refused(uow, front_desk, clinic_id, admin_id, now):
-    with pytest.raises(RoleExists):
+    with pytest.raises(Conflict) as refused:
         create_role(uow, clinic_id, "front-desk", "Another", GRANTS, admin_id, now)
+
+    assert refused.value.kind == "role-exists"
 
     assert uow.roles.list(clinic_id) == [front_desk]
     assert nothing_recorded(uow)
@@ -174,7 +173,7 @@ def test_a_role_a_tier_maps_to_may_not_grant_what_a_patient_may_not_hold(uow, cl
 
 
 def test_an_invalid_change_is_refused_before_anything_is_read(uow, front_desk, clinic_id, admin_id, later):
-    with pytest.raises(InvalidRole) as refused:
+    with pytest.raises(Invalid) as refused:
         change_role(uow, clinic_id, "front-desk", RoleChange("Fine", [], 1), admin_id, later)
 
     assert [p.field for p in refused.value.problems] == ["grants"]
@@ -182,12 +181,12 @@ def test_an_invalid_change_is_refused_before_anything_is_read(uow, front_desk, c
 
 
 def test_changing_an_unknown_role_is_refused(uow, clinic_id, admin_id, later):
-    with pytest.raises(UnknownRole):
+    with pytest.raises(NotFound, match="role"):
         change_role(uow, clinic_id, "nobody-has-this", RoleChange("Name", GRANTS, 1), admin_id, later)
 
 
 def test_a_role_of_another_clinic_is_unknown_here(uow, front_desk, admin_id, later):
-    with pytest.raises(UnknownRole):
+    with pytest.raises(NotFound, match="role"):
         change_role(uow, uuid.uuid4(), "front-desk", RoleChange("Name", GRANTS, 1), admin_id, later)
 
 
@@ -266,7 +265,7 @@ def test_archiving_on_a_stale_version_is_refused(uow, front_desk, clinic_id, adm
 
 
 def test_archiving_an_unknown_role_is_refused(uow, clinic_id, admin_id, later):
-    with pytest.raises(UnknownRole):
+    with pytest.raises(NotFound, match="role"):
         archive_role(uow, clinic_id, "front-desk", 1, admin_id, later)
 
 
@@ -316,7 +315,7 @@ def test_a_principal_may_hold_several_roles(uow, front_desk, clinic_id, admin_id
 
 
 def test_granting_an_unknown_role_is_refused(uow, clinic_id, admin_id, now):
-    with pytest.raises(UnknownRole):
+    with pytest.raises(NotFound, match="role"):
         grant_role(uow, clinic_id, PRINCIPAL, "front-desk", admin_id, now)
 
     assert uow.assignments.all() == []
@@ -367,5 +366,5 @@ def test_revoking_in_one_clinic_leaves_the_same_role_in_another(uow, clinic_id, 
 
 
 def test_revoking_an_unknown_role_is_refused(uow, clinic_id, admin_id, later):
-    with pytest.raises(UnknownRole):
+    with pytest.raises(NotFound, match="role"):
         revoke_role(uow, clinic_id, PRINCIPAL, "front-desk", admin_id, later)

@@ -295,20 +295,11 @@ def release(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
 def _refusals_as_problems() -> Iterator[None]:
     try:
         yield
-    except tiers.InvalidTier as invalid:
-        raise validation_problem([FieldError(f, m) for f, m in invalid.problems]) from None
-    except tiers.UnknownTier as unknown:
-        raise not_found(f"tier {unknown} in this clinic") from None
-    except tiers.TierExists as exists:
-        raise conflict("tier-exists", f"The clinic already has a tier {exists}.") from None
     except TierArchived as archived:
         raise conflict("tier-archived", f"Tier {archived} is archived: it no longer changes or takes patients.") \
             from None
     except tiers.TierInUse as in_use:
         raise conflict("tier-in-use", f"{in_use.members} patient(s) are on this tier; move them first.") from None
-    except tiers.StaleVersion as stale:
-        raise Problem(412, "stale-version", "The tier changed since you read it.",
-                      f"It is now at version {stale.current}; read it again and retry.") from None
     except tiers.ConcurrentTierChange:
         raise conflict("tier-change-conflict", "The patient's tier was changed at the same time; read it again.") \
             from None
@@ -316,10 +307,6 @@ def _refusals_as_problems() -> Iterator[None]:
         raise Problem(404, "not-found", "Not found.",
                       "No patient with this id here (or the patient is archived). A patient registered moments ago "
                       "may not have reached entitlements yet: retry shortly.") from None
-    except enrollment_cases.UnknownServicePlan:
-        raise validation_problem([FieldError("plan_id", "name a live service plan of this clinic")]) from None
-    except enrollment_cases.UnknownEnrollment:
-        raise not_found("enrollment with this id in this clinic") from None
     except enrollment_cases.EnrollmentEnded as ended:
         raise conflict("enrollment-ended", f"The enrollment is already {ended.enrollment.status}.") from None
     except enrollment_cases.NoSessionsLeft as empty:

@@ -324,30 +324,12 @@ def _period() -> BillingPeriod:
 
 @contextmanager
 def _refusals_as_problems() -> Iterator[None]:
-    """The use cases' refusals, as the problems this API answers with."""
+    """The use cases' own refusals, as the problems this API answers with (the shared ones are
+    answered app-wide)."""
     try:
         yield
-    except plans.InvalidPlan as invalid:
-        raise validation_problem([FieldError(p.field, p.message) for p in invalid.problems]) from None
-    except subscriptions.InvalidOverride as invalid:
-        raise validation_problem([FieldError(p.field, p.message) for p in invalid.problems]) from None
-    except capabilities.InvalidPause as invalid:
-        raise validation_problem([FieldError(f, m) for f, m in invalid.problems]) from None
-    except plans.UnknownPlan as unknown:
-        raise not_found(f"plan {str(unknown)!r}") from None
-    except plans.PlanExists as exists:
-        raise conflict("plan-exists", f"The catalog already has a plan {str(exists)!r}.") from None
     except PlanArchived as archived:
         raise conflict("plan-withdrawn", f"{archived} is withdrawn; it publishes no new version.") from None
-    except (plans.StalePlan, subscriptions.StaleSubscription) as stale:
-        raise Problem(412, "stale-version", "It changed since you read it.",
-                      f"It is now at version {stale.current}; read it again and retry.") from None
-    except subscriptions.NoSubscription:
-        raise not_found("subscription for this clinic") from None
-    except subscriptions.SubscriptionExists:
-        raise conflict("subscription-exists", "The clinic has a subscription; add items to it.") from None
-    except subscriptions.UnknownOverride as unknown:
-        raise not_found(f"override {unknown}") from None
     except subscriptions.PlanNotSold as refused:
         raise Problem(422, "plan-not-sold", "This plan cannot be sold.", refused.message) from None
     except SubscriptionRefused as refused:

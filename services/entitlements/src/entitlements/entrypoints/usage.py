@@ -17,7 +17,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from clinic_runtime.db import utcnow
-from clinic_runtime.problems import FieldError, Problem, not_found, validation_problem
+from clinic_runtime.problems import Problem
 from clinic_runtime.web import db, json_body
 from entitlements.domain.usage import BasePlan, LimitReached, Usage
 from entitlements.service_layer import usage as use_cases
@@ -43,10 +43,6 @@ def admit(clinic_id: uuid.UUID, limit: str):
     body = json_body(AdmissionBody)
     try:
         admission = use_cases.admit(SqlUsageUnitOfWork(db()), clinic_id, limit, body.count, utcnow())
-    except use_cases.UnknownLimit:
-        raise not_found(f"metered limit {limit!r}") from None
-    except use_cases.InvalidCount:
-        raise validation_problem([FieldError("count", f"use a whole number from 1 to {use_cases.ADMISSION_MAX}")]) from None
     except LimitReached as reached:
         raise limit_reached(reached) from None
     return {**usage_representation(admission.usage), "plan": plan_representation(admission.plan)}

@@ -12,16 +12,12 @@ from clinic_contracts.events.entitlements import (
     CapabilityPausedV1,
     CapabilityResumedV1,
 )
+from clinic_runtime.problems import FieldError
+from clinic_runtime.refusals import Invalid
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.capabilities import Capability, CapabilityDecision, Clearance, Pause, check_pause, decide
 from entitlements.service_layer.commercial_unit_of_work import CommercialUnitOfWork
 from entitlements.service_layer.subscriptions import entitlements_of
-
-
-class InvalidPause(Exception):
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(message for _, message in problems))
-        self.problems = problems
 
 
 class AlreadyPaused(Exception):
@@ -47,7 +43,7 @@ def pause(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, capability: Capabilit
           expected_until: datetime | None, actor: uuid.UUID | None, now: datetime) -> Pause:
     problems = check_pause(reason, now, expected_until)
     if problems:
-        raise InvalidPause(problems)
+        raise Invalid([FieldError(field, message) for field, message in problems])
     paused = Pause(clinic_id, capability, reason.strip(), expected_until, now, actor)
     if not uow.capabilities.add_pause(paused):
         raise AlreadyPaused(next(p for p in uow.capabilities.pauses(clinic_id) if p.capability is capability))

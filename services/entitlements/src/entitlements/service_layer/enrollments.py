@@ -24,6 +24,8 @@ from clinic_contracts.events.entitlements import (
     ReservationReleasedV1,
     ReservationShortfallV1,
 )
+from clinic_runtime.problems import FieldError
+from clinic_runtime.refusals import Invalid, NotFound
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.enrollments import (
     Enrollment,
@@ -40,16 +42,8 @@ from entitlements.service_layer.care_unit_of_work import CareUnitOfWork
 log = logging.getLogger(__name__)
 
 
-class UnknownEnrollment(Exception):
-    pass
-
-
 class UnknownPatient(Exception):
     """The clinic's patient read model (kept from scheduling's events) has no live patient with this id."""
-
-
-class UnknownServicePlan(Exception):
-    """No live service plan of the clinic has this id (or catalog's event has not arrived yet)."""
 
 
 class EnrollmentNotUsable(Exception):
@@ -87,7 +81,8 @@ def enroll_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.U
     known_patient(uow, clinic_id, patient_id)
     plan = uow.service_plans.get(clinic_id, plan_id)
     if plan is None or plan.archived:
-        raise UnknownServicePlan(str(plan_id))
+        # Also while catalog's event for a new plan has not arrived yet.
+        raise Invalid([FieldError("plan_id", "name a live service plan of this clinic")])
     enrollment = enroll(plan, patient_id, uuid7(), now, actor)
     uow.enrollments.add(enrollment)
     uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.ENROLLMENT_CREATED,
@@ -107,7 +102,7 @@ def known_patient(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid.UU
 def existing_enrollment(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> Enrollment:
     enrollment = uow.enrollments.get(clinic_id, enrollment_id)
     if enrollment is None:
-        raise UnknownEnrollment(str(enrollment_id))
+        raise NotFound("enrollment with this id in this clinic")
     return enrollment
 
 

@@ -12,40 +12,21 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from clinic_contracts.events.entitlements import PlanVersionPublishedV1, PlanWithdrawnV1
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.example_catalog import CatalogEntry
-from entitlements.domain.plans import Plan, PlanKind, PlanRuleBroken, Terms, check_name, check_plan, check_terms
+from entitlements.domain.plans import Plan, PlanKind, Terms, check_name, check_plan, check_terms
 from entitlements.service_layer.commercial_events import terms_snapshot
 from entitlements.service_layer.commercial_unit_of_work import CommercialUnitOfWork
-
-
-class InvalidPlan(Exception):
-    def __init__(self, problems: list[PlanRuleBroken]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
-class PlanExists(Exception):
-    pass
-
-
-class UnknownPlan(Exception):
-    pass
-
-
-class StalePlan(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"the plan is at version {current}")
-        self.current = current
 
 
 def publish_plan(uow: CommercialUnitOfWork, key: str, kind: PlanKind, name: str, terms: Terms,
                  available_with: Iterable[str], actor: uuid.UUID | None, now: datetime) -> Plan:
     problems = check_plan(key, name, kind, terms)
     if problems:
-        raise InvalidPlan(problems)
+        raise Invalid(problems)
     plan = Plan.publish(key, kind, name, terms, available_with, now)
     if not uow.plans.add(plan, actor):
-        raise PlanExists(key)
+        raise Conflict("plan-exists", f"The catalog already has a plan {key!r}.")
     _published(uow, plan)
     return plan
 
@@ -55,9 +36,9 @@ def revise_plan(uow: CommercialUnitOfWork, key: str, name: str, terms: Terms, av
     plan = existing_plan(uow, key)
     problems = check_name(name) + check_terms(plan.kind, terms)
     if problems:
-        raise InvalidPlan(problems)
+        raise Invalid(problems)
     if plan.current.version != expected_version:
-        raise StalePlan(plan.current.version)
+        raise StaleVersion(plan.current.version)
     revised = plan.revise(name, terms, available_with, now)
     if revised is plan:
         return plan
@@ -70,7 +51,7 @@ def withdraw_plan(uow: CommercialUnitOfWork, key: str, expected_version: int, ac
                   now: datetime) -> Plan:
     plan = existing_plan(uow, key)
     if plan.current.version != expected_version:
-        raise StalePlan(plan.current.version)
+        raise StaleVersion(plan.current.version)
     withdrawn = plan.archive()
     if withdrawn is plan:
         return plan
@@ -92,14 +73,14 @@ def seed_catalog(uow: CommercialUnitOfWork, entries: Iterable[CatalogEntry], now
 def existing_plan(uow: CommercialUnitOfWork, key: str, *, lock: bool = False) -> Plan:
     plan = uow.plans.get(key, lock=lock)
     if plan is None:
-        raise UnknownPlan(key)
+        raise NotFound(f"plan {key!r}")
     return plan
 
 
 def _save(uow: CommercialUnitOfWork, changed: Plan, read: Plan, actor: uuid.UUID | None) -> None:
     if not uow.plans.save(changed, read.current.version, actor):
         current = uow.plans.get(read.key)
-        raise StalePlan(current.current.version if current else read.current.version)
+        raise StaleVersion(current.current.version if current else read.current.version)
 
 
 def _published(uow: CommercialUnitOfWork, plan: Plan) -> None:

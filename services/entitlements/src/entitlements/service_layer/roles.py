@@ -21,6 +21,7 @@ from clinic_contracts.events.entitlements import (
     RoleAssignmentRevokedV1,
     RoleUpsertedV1,
 )
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.assignments import Assignment
 from entitlements.domain.audit import (
     AuditAction,
@@ -33,7 +34,6 @@ from entitlements.domain.audit import (
 from entitlements.domain.roles import (
     BUILT_IN_ROLES,
     RoleBundle,
-    RoleRuleBroken,
     check_definition,
     check_key,
     define,
@@ -42,26 +42,12 @@ from entitlements.domain.roles import (
 from entitlements.service_layer.unit_of_work import UnitOfWork
 
 
-class InvalidRole(Exception):
-    def __init__(self, problems: list[RoleRuleBroken]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
 class RoleHeldByPatients(Exception):
     """The change would give every patient on these tiers a grant a patient may not hold."""
 
     def __init__(self, tier_keys: list[str]) -> None:
         super().__init__(f"patient tiers {', '.join(tier_keys)} map to the role")
         self.tier_keys = tier_keys
-
-
-class RoleExists(Exception):
-    pass
-
-
-class UnknownRole(Exception):
-    pass
 
 
 class BuiltInRole(Exception):
@@ -76,12 +62,6 @@ class RoleInUse(Exception):
     def __init__(self, holders: int) -> None:
         super().__init__(f"{holders} principal(s) hold the role")
         self.holders = holders
-
-
-class StaleVersion(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"the role is at version {current}")
-        self.current = current
 
 
 # Refuses (raises) a grant of `role_key` to the principal that would exceed the staff limit.
@@ -99,10 +79,10 @@ def create_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, name: str, gran
                 actor: uuid.UUID | None, now: datetime) -> RoleBundle:
     problems = check_key(key) + check_definition(name, grants)
     if problems:
-        raise InvalidRole(problems)
+        raise Invalid(problems)
     bundle = RoleBundle.create(clinic_id, key, define(name, grants), now)
     if not uow.roles.add(bundle):
-        raise RoleExists(key)
+        raise Conflict("role-exists", f"The clinic already has a role {key!r}.")
     _record(uow, clinic_id, actor, now, AuditAction.ROLE_CREATED, role_subject(key), None, role_state(bundle))
     uow.publish(_upserted(bundle), clinic_id=clinic_id)
     return bundle
@@ -112,7 +92,7 @@ def change_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, change: RoleCha
                 now: datetime) -> RoleBundle:
     problems = check_definition(change.name, change.grants)
     if problems:
-        raise InvalidRole(problems)
+        raise Invalid(problems)
     # Locked, as a tier being mapped to it locks it: either that tier sees these grants, or this
     # change sees that tier.
     bundle = _existing(uow, clinic_id, key, lock=True)
@@ -192,7 +172,7 @@ def _existing(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, *, lock: bool = F
         raise BuiltInRole(key)
     bundle = uow.roles.get(clinic_id, key, lock=lock)
     if bundle is None:
-        raise UnknownRole(key)
+        raise NotFound(f"role {key!r} in this clinic")
     return bundle
 
 

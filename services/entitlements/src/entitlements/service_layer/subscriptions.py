@@ -19,21 +19,14 @@ from clinic_contracts.events.entitlements import (
     EntitlementOverrideRevokedV1,
     SubscriptionChangedV1,
 )
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.audit import AuditAction, AuditEntry
-from entitlements.domain.effective import Entitlements, Override, OverrideRuleBroken, check_override, effective_at
+from entitlements.domain.effective import Entitlements, Override, check_override, effective_at
 from entitlements.domain.plans import Limit, PlanVersion
 from entitlements.domain.subscriptions import Bill, BillingPeriod, Subscription, SubscriptionRefused
 from entitlements.service_layer.commercial_events import item_snapshot
 from entitlements.service_layer.commercial_unit_of_work import CommercialUnitOfWork
 from entitlements.service_layer.plans import existing_plan
-
-
-class SubscriptionExists(Exception):
-    pass
-
-
-class NoSubscription(Exception):
-    pass
 
 
 class PlanNotSold(Exception):
@@ -42,22 +35,6 @@ class PlanNotSold(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class StaleSubscription(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"the subscription is at version {current}")
-        self.current = current
-
-
-class InvalidOverride(Exception):
-    def __init__(self, problems: list[OverrideRuleBroken]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
-class UnknownOverride(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -72,7 +49,7 @@ def subscribe(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, base_plan_key: st
               now: datetime) -> Subscription:
     subscription = Subscription.start(clinic_id, _on_sale(uow, base_plan_key), uuid7(), now)
     if not uow.subscriptions.add(subscription):
-        raise SubscriptionExists(str(clinic_id))
+        raise Conflict("subscription-exists", "The clinic has a subscription; add items to it.")
     _changed(uow, subscription, None, "started", subscription.items[0].id, actor, now)
     return subscription
 
@@ -121,7 +98,7 @@ def grant_override(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, features: It
     features = list(features)
     problems = check_override(features, limits, reason, now, expires_at)
     if problems:
-        raise InvalidOverride(problems)
+        raise Invalid(problems)
     override = Override(uuid7(), clinic_id, Entitlements(frozenset(features), limits), reason.strip(), granted_by,
                         now, expires_at)
     uow.overrides.add(override)
@@ -139,7 +116,7 @@ def revoke_override(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, override_id
     """Stop an override counting from `now`; one that no longer counts is returned unchanged."""
     held = next((o for o in uow.overrides.list(clinic_id) if o.id == override_id), None)
     if held is None:
-        raise UnknownOverride(str(override_id))
+        raise NotFound(f"override {override_id}")
     if not held.active_at(now) and held.granted_at <= now:
         return held
     revoked = Override(held.id, held.clinic_id, held.grants, held.reason, held.granted_by, held.granted_at,
@@ -162,7 +139,7 @@ def entitlements_of(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, at: datetim
 def bill_of(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, period: BillingPeriod) -> Bill:
     held = uow.subscriptions.get(clinic_id)
     if held is None:
-        raise NoSubscription(str(clinic_id))
+        raise NotFound("subscription for this clinic")
     return held.bill(period)
 
 
@@ -183,16 +160,16 @@ def _on_sale(uow: CommercialUnitOfWork, plan_key: str) -> PlanVersion:
 def _held(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, expected_version: int | None = None) -> Subscription:
     held = uow.subscriptions.get(clinic_id, lock=True)
     if held is None:
-        raise NoSubscription(str(clinic_id))
+        raise NotFound("subscription for this clinic")
     if expected_version is not None and held.version != expected_version:
-        raise StaleSubscription(held.version)
+        raise StaleVersion(held.version)
     return held
 
 
 def _save(uow: CommercialUnitOfWork, changed: Subscription, read: Subscription) -> None:
     if not uow.subscriptions.save(changed, read.version):
         current = uow.subscriptions.get(read.clinic_id)
-        raise StaleSubscription(current.version if current else read.version)
+        raise StaleVersion(current.version if current else read.version)
 
 
 def _state(subscription: Subscription) -> dict[str, Any]:

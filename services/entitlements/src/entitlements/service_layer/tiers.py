@@ -33,6 +33,8 @@ from clinic_contracts.events.entitlements import (
     TierInclusion,
     TierUpsertedV1,
 )
+from clinic_runtime.problems import FieldError
+from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.audit import AuditAction, AuditEntry
 from entitlements.domain.enrollments import Enrollment, EnrollmentSource, EnrollmentStatus, grant_for_tier
 from entitlements.domain.roles import BUILT_IN_ROLES, patient_safe_role
@@ -41,26 +43,6 @@ from entitlements.service_layer.care_unit_of_work import CareUnitOfWork
 from entitlements.service_layer.enrollments import enrollment_snapshot, known_patient
 
 log = logging.getLogger(__name__)
-
-
-class InvalidTier(Exception):
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(message for _, message in problems))
-        self.problems = problems
-
-
-class TierExists(Exception):
-    pass
-
-
-class UnknownTier(Exception):
-    pass
-
-
-class StaleVersion(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"now at version {current}")
-        self.current = current
 
 
 class TierInUse(Exception):
@@ -81,7 +63,7 @@ def create_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, terms: Tier
     _check(uow, clinic_id, key, terms)
     tier = Tier(clinic_id, key, _trimmed(terms), 1, False, now)
     if not uow.tiers.add(tier):
-        raise TierExists(key)
+        raise Conflict("tier-exists", f"The clinic already has a tier {key}.")
     uow.audit.record(AuditEntry(uuid7(), clinic_id, actor, now, AuditAction.TIER_CREATED, tier_subject(key),
                                 None, tier_state(tier)))
     uow.publish(_tier_event(TierUpsertedV1, tier), clinic_id=clinic_id)
@@ -91,7 +73,7 @@ def create_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, terms: Tier
 def existing_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str, *, lock: bool = False) -> Tier:
     tier = uow.tiers.get(clinic_id, key, lock=lock)
     if tier is None:
-        raise UnknownTier(key)
+        raise NotFound(f"tier {key} in this clinic")
     return tier
 
 
@@ -144,7 +126,7 @@ def _check(uow: CareUnitOfWork, clinic_id: uuid.UUID, key: str | None, terms: Ti
     problems = check_tier(key, terms, role_known, uow.service_plans.live_ids(clinic_id),
                           role_patient_safe=patient_safe_role(terms.role_key, role))
     if problems:
-        raise InvalidTier(problems)
+        raise Invalid([FieldError(field, message) for field, message in problems])
 
 
 def _trimmed(terms: TierTerms) -> TierTerms:

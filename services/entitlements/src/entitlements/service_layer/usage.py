@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from clinic_runtime.problems import FieldError
+from clinic_runtime.refusals import Invalid, NotFound
 from entitlements.domain.effective import Override
 from entitlements.domain.subscriptions import BillingPeriod, Subscription
 from entitlements.domain.usage import (
@@ -35,16 +37,7 @@ from entitlements.domain.usage import (
 )
 from entitlements.service_layer.usage_unit_of_work import UsageUnitOfWork
 
-
-class UnknownLimit(Exception):
-    """Not a metered limit."""
-
-
 ADMISSION_MAX = 1_000_000  # far beyond any real addition, well inside what any count column holds
-
-
-class InvalidCount(Exception):
-    """An admission asks for a whole number from 1 to ADMISSION_MAX."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +67,9 @@ def admit(uow: UsageUnitOfWork, clinic_id: uuid.UUID, limit: str, count: int, at
     clinic's subscription row is held until the transaction ends, so admissions that are
     followed by a write in the same transaction are taken one at a time."""
     if limit not in METERED:
-        raise UnknownLimit(limit)
+        raise NotFound(f"metered limit {limit!r}")
     if not 1 <= count <= ADMISSION_MAX:
-        raise InvalidCount(str(count))
+        raise Invalid([FieldError("count", f"use a whole number from 1 to {ADMISSION_MAX}")])
     subscription = uow.subscriptions.get(clinic_id, lock=lock)
     usage = _usage(uow, clinic_id, limit, subscription, _overrides(uow, clinic_id, at), at)
     plan = base_plan(subscription, at)
