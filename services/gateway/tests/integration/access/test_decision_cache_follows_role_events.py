@@ -54,14 +54,28 @@ def seconds_until(status: int, ask) -> float:
     raise AssertionError(f"still not {status} after 5 s")
 
 
+def answered_from_memory(platform, ask) -> bool:
+    """Whether, within 30 s, asking twice in a row asks entitlements once: the second answer came
+    from memory. Until the events of the clinic's setup (its accounts' roles) have reached the
+    gateway, each of them moves the clinic's access generation and rightly forgets what was
+    remembered, so a pair may ask twice while they arrive; in a full run they queue behind the
+    events of every earlier test module, which the workers started here relay first."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < 30:
+        asked = platform.entitlements.count("POST", "/decisions")
+        assert ask().status_code == 200
+        assert ask().status_code == 200
+        if platform.entitlements.count("POST", "/decisions") == asked + 1:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_revoked_role_is_refused_within_a_second_though_the_decision_was_remembered(platform, fresh_clinic,
                                                                                       workers):
     clinic = fresh_clinic()
     path = f"{clinic.admin_path}/accounts"
-    asked = platform.entitlements.count("POST", "/decisions")
-    assert platform.client.get(path, headers=clinic.receptionist.headers).status_code == 200
-    assert platform.client.get(path, headers=clinic.receptionist.headers).status_code == 200
-    assert platform.entitlements.count("POST", "/decisions") == asked + 1  # the second came from memory
+    assert answered_from_memory(platform, lambda: platform.client.get(path, headers=clinic.receptionist.headers))
 
     platform.call("DELETE", f"{path}/{clinic.receptionist.account_id}/roles/receptionist", clinic.admin, expect=204)
     took = seconds_until(403, lambda: platform.client.get(path, headers=clinic.receptionist.headers))
