@@ -159,8 +159,9 @@ class Appointment:
         return replace(self, video=video, meeting_due=None, confirmed_at=now)
 
     def cancel(self, reason: str, actor: Actor, window: timedelta, now: datetime) -> Appointment:
-        """Canceled; `within_policy` when it is at least the cancellation window before it starts."""
-        self._require("cancel", "pending_payment", "paid")
+        """Canceled; `within_policy` when it is at least the cancellation window before it starts.
+        An expired hold may be canceled too, so that a payment arriving late is refunded."""
+        self._require("cancel", "pending_payment", "paid", "expired")
         return self._next(now, status="canceled", cancellation_reason=reason, canceled_by=actor,
                           canceled_within_policy=now <= self.start - window,
                           meeting_due="cancel" if self.video is not None else None)

@@ -73,11 +73,11 @@ from scheduling.domain.appointments import (
 )
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import Money, ServiceSnapshot
-from scheduling.domain.slots import Busy
+from scheduling.domain.slots import Busy, ServiceTimes
 from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
-from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, slot_finder
+from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, service_times, slot_finder
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,8 @@ def book(uow: UnitOfWork, booking: Booking, *, hold: timedelta, now: datetime) -
         if existing is not None:
             return _same_booking(existing, booking, start)
     try:
-        free = _offered(uow, service, start, booking.provider_id, booking.calendar_id, now, ignoring=())
+        free = _offered(uow, service, service_times(service), start, booking.provider_id, booking.calendar_id, now,
+                        ignoring=())
     except SlotTaken:
         _answer_if_retried(uow, booking, start)
         raise
@@ -178,22 +179,20 @@ def _in_utc(start: datetime) -> datetime:
         raise Invalid([RuleBroken("start", "is not a slot of this service: it is outside the calendar")]) from None
 
 
-def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provider_id: uuid.UUID | None,
-             calendar_id: uuid.UUID | None, now: datetime, *, ignoring: list[uuid.UUID]) -> list[uuid.UUID]:
-    """The specialists the engine offers `start` with, by id; SlotTaken when only other
-    appointments are in the way, Invalid when it is no slot of the service at all."""
-    if not now <= start <= now + BOOKING_HORIZON:
-        # Checked before the engine, whose days around a start in year 1 or 9999 do not exist.
-        raise Invalid([RuleBroken("start", "is not a slot of this service: it must lie between now and the "
-                                           "booking horizon")])
+def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, start: datetime,
+             provider_id: uuid.UUID | None, calendar_id: uuid.UUID | None, now: datetime, *,
+             ignoring: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The specialists the engine offers `start` with for a `visit` of that length and buffers, by
+    id; SlotTaken when only other appointments are in the way, Invalid when it is no slot of the
+    service at all."""
+    _within_horizon(start, now)
     query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
                       calendar_id)
 
     # Only the busy time this start's slot (buffers included) would meet decides it.
-    occupied = (start - timedelta(minutes=service.buffer_before_minutes),
-                start + timedelta(minutes=service.duration_minutes + service.buffer_after_minutes))
+    occupied = (start - visit.buffer_before, start + visit.duration + visit.buffer_after)
     find, taken = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now,
-                              busy_within=occupied)
+                              busy_within=occupied, visit=visit)
 
     def at_start(busy: list[Busy]) -> list[uuid.UUID]:
         return [slot.provider_id for slot in find(busy) if slot.start.timestamp() == start.timestamp()]
@@ -205,6 +204,20 @@ def _offered(uow: UnitOfWork, service: ServiceSnapshot, start: datetime, provide
         raise SlotTaken()
     raise Invalid([RuleBroken("start", "is not a slot of this service: ask for the service's slots and pick one "
                                        "(duration, buffers, notice, booking horizon and availability decide them)")])
+
+
+def _within_horizon(start: datetime, now: datetime) -> None:
+    """Invalid unless `start` lies between now and the booking horizon: checked before anything
+    computes with it, since the days around a start in year 1 or 9999 do not exist."""
+    if not now <= start <= now + BOOKING_HORIZON:
+        raise Invalid([RuleBroken("start", "is not a slot of this service: it must lie between now and the "
+                                           "booking horizon")])
+
+
+def _visit(appointment: Appointment) -> ServiceTimes:
+    """The appointment's own length and buffers, kept from its booking whatever the service has
+    become since."""
+    return ServiceTimes(appointment.end - appointment.start, appointment.buffer_before, appointment.buffer_after)
 
 
 def _clear_time(uow: UnitOfWork, appointment: Appointment, now: datetime) -> None:
@@ -238,6 +251,12 @@ def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uui
         return appointment
     if appointment.status in ("pending_payment", "expired") and amount != appointment.price:
         log.warning("payment amount differs from the appointment's price; refund due",
+                    extra={"appointment_id": str(appointment_id), "payment_id": str(payment_id)})
+        _refund_due(uow, appointment, payment_id, amount, "appointment_no_longer_payable", now)
+        return appointment
+    if appointment.status in ("pending_payment", "expired") and appointment.start <= now:
+        # Settled too late for the visit: paying it now would charge for a time that is over.
+        log.warning("payment after the appointment's start; refund due",
                     extra={"appointment_id": str(appointment_id), "payment_id": str(payment_id)})
         _refund_due(uow, appointment, payment_id, amount, "appointment_no_longer_payable", now)
         return appointment
@@ -307,11 +326,9 @@ def cancel(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, 
            expected_version: int | None, now: datetime) -> Appointment:
     if problems := check_text("reason", reason, multi_line=True):
         raise Invalid(problems)
+    # A hold past its time, or expired already, is canceled all the same: the cancellation is what
+    # makes a payment still on its way be refunded rather than take the slot again.
     held = _held(uow, clinic_id, appointment_id, expected_version)
-    if held.hold_overdue(now):
-        expired = _expire(uow, held, "hold_expired", now)
-        _audit(uow, actor, "appointment.expired", held, expired, now)
-        return expired
     canceled = _apply(lambda: held.cancel(reason, actor, _cancellation_window(uow, held), now))
     uow.appointments.save(canceled)
     uow.publish(events.AppointmentCanceledV1(
@@ -326,9 +343,11 @@ def reschedule(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
     """The old appointment (rescheduled) and the new one."""
     held = _held(uow, clinic_id, appointment_id, expected_version)
     start = _in_utc(start)
+    _within_horizon(start, now)
     old, new = _apply(lambda: held.reschedule(uuid7(), start, now))
     service = _service(uow, clinic_id, held.service_id)
-    _offered(uow, service, start, held.provider_id, held.calendar_id, now, ignoring=[held.appointment_id])
+    _offered(uow, service, _visit(held), start, held.provider_id, held.calendar_id, now,
+             ignoring=[held.appointment_id])
     uow.appointments.save(old)
     _clear_time(uow, new, now)
     uow.appointments.add(new)
@@ -345,7 +364,8 @@ def change_provider(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.
     held = _held(uow, clinic_id, appointment_id, expected_version)
     changed = _apply(lambda: held.change_provider(provider_id, now))
     service = _service(uow, clinic_id, held.service_id)
-    _offered(uow, service, held.start, provider_id, held.calendar_id, now, ignoring=[held.appointment_id])
+    _offered(uow, service, _visit(held), held.start, provider_id, held.calendar_id, now,
+             ignoring=[held.appointment_id])
     _clear_time(uow, changed, now)
     uow.appointments.save(changed)
     uow.publish(events.AppointmentProviderChangedV1(

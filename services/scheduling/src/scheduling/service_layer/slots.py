@@ -63,12 +63,14 @@ def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQue
 
 
 def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime, *,
-                busy_within: tuple[datetime, datetime] | None = None,
+                busy_within: tuple[datetime, datetime] | None = None, visit: ServiceTimes | None = None,
                 ) -> tuple[Callable[[list[Busy]], list[Slot]], list[Busy]]:
     """What the slot engine needs, loaded once: the engine as a function of the busy times, and
     the busy times of the query's specialists: all that can matter to the days asked for, or
     only those reaching into `busy_within`, when only slots there are wanted (the grid does not
-    depend on what is booked, so a slot is offered or not by the busy time it overlaps alone)."""
+    depend on what is booked, so a slot is offered or not by the busy time it overlaps alone).
+    `visit`: the length and buffers to fit when they are not the service's own (an appointment
+    keeps those it was booked with); the grid stays the service's."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -83,15 +85,20 @@ def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, n
     def find(busy: list[Busy]) -> list[Slot]:
         return find_slots(
             [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
-            ServiceTimes(timedelta(minutes=service.duration_minutes),
-                         timedelta(minutes=service.buffer_before_minutes),
-                         timedelta(minutes=service.buffer_after_minutes)),
+            visit or service_times(service),
             first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
             calendars=[_hours(calendar) for calendar in calendars], busy=busy,
             minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
+            step=timedelta(minutes=service.duration_minutes),
         )
 
     return find, taken
+
+
+def service_times(service: ServiceSnapshot) -> ServiceTimes:
+    """A visit of the service as it is now: its length and buffers."""
+    return ServiceTimes(timedelta(minutes=service.duration_minutes), timedelta(minutes=service.buffer_before_minutes),
+                        timedelta(minutes=service.buffer_after_minutes))
 
 
 def _providers(uow: UnitOfWork, service: ServiceSnapshot, query: SlotQuery) -> list[uuid.UUID]:

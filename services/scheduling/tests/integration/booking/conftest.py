@@ -21,6 +21,7 @@ from clinic_runtime.messaging.tables import outbox
 from scheduling.adapters.orm import appointments
 from scheduling.adapters.video import SandboxMeetings
 from scheduling.entrypoints.consumers import handlers
+from scheduling.service_layer.appointments import expire_overdue_holds
 from scheduling.service_layer.meetings import run_meeting_work
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 
@@ -112,6 +113,17 @@ def overdue(sessions) -> Callable[[str], None]:
             ).values(hold_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
 
     return past
+
+
+@pytest.fixture
+def sweep(sessions) -> Callable[[], int]:
+    """Run the worker's expiry of overdue holds once; how many it expired."""
+
+    def run() -> int:
+        with transaction(sessions) as session:
+            return expire_overdue_holds(SqlUnitOfWork(session), datetime.now(UTC))
+
+    return run
 
 
 @pytest.fixture

@@ -163,6 +163,24 @@ def test_rescheduling_onto_a_taken_slot_is_409_and_onto_no_slot_is_422(book, cli
     assert read(mine["appointment_id"])["status"] == "pending_payment"
 
 
+def test_a_visit_keeps_the_length_it_was_booked_with_when_rescheduled_after_the_service_changed(
+        book, client, deliver, service_event):
+    """Booked as 50 minutes with 5 and 10 minutes of buffers; the service is now 30 minutes
+    without: a new time must fit the 50 minutes booked, on the service's present grid."""
+    mine = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
+    deliver(service_event(2, duration_minutes=30, buffer_before_minutes=0, buffer_after_minutes=0,
+                          provider_ids=[uuid.UUID(ANA), uuid.UUID(DAN)]))
+    path = f"{BASE}/{mine['appointment_id']}/reschedule"
+
+    past_closing = client.post(path, json={"start": at(next_monday(), "11:30").isoformat(), "actor": STAFF})
+    fits = client.post(path, json={"start": at(next_monday(), "11:00").isoformat(), "actor": STAFF})
+
+    assert past_closing.status_code == 422  # 11:30 + 50 minutes is past Ana's 12:00
+    assert fits.status_code == 201
+    moved = fits.get_json()
+    assert datetime.fromisoformat(moved["end"]) - datetime.fromisoformat(moved["start"]) == timedelta(minutes=50)
+
+
 def test_a_payment_for_an_appointment_since_rescheduled_pays_its_successor(book, client, pay, read):
     mine = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
     new = client.post(f"{BASE}/{mine['appointment_id']}/reschedule",

@@ -34,13 +34,17 @@ def test_a_start_at_the_ends_of_the_calendar_is_422(book, client, sessions, star
     assert count(sessions, "appointments") == 0 and count(sessions, "patients") == 0
 
 
-def test_rescheduling_to_the_end_of_the_calendar_is_422(book, client):
+@pytest.mark.parametrize("start", ["9999-12-31T23:00:00+00:00", "9999-12-31T23:30:00+00:00",
+                                   "0001-01-01T00:00:00+00:00"])
+def test_rescheduling_to_the_end_of_the_calendar_is_422(book, client, start):
+    """23:30 in year 9999 leaves no room for the visit's 50 minutes: it was a 500."""
     hold = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
 
     response = client.post(f"{APPOINTMENTS}/{hold['appointment_id']}/reschedule",
-                           json={"start": "9999-12-31T23:00:00+00:00", "actor": STAFF})
+                           json={"start": start, "actor": STAFF})
 
-    assert response.status_code == 422
+    assert response.status_code == 422 and problem(response)["errors"][0]["field"] == "start"
+    assert client.get(f"{APPOINTMENTS}/{hold['appointment_id']}").get_json()["status"] == "pending_payment"
 
 
 @pytest.mark.parametrize("query", ["to=9999-12-31", "to=9999-12-31T23:00:00-05:00",
@@ -115,7 +119,7 @@ def test_an_overdue_hold_is_not_rescheduled_nor_given_another_specialist(book, c
     assert after["status"] == "pending_payment" and after["version"] == 1
 
 
-def test_canceling_an_overdue_hold_expires_it(book, client, overdue, published):
+def test_canceling_an_overdue_hold_cancels_it_so_a_late_payment_is_refunded(book, client, overdue, published, pay):
     hold = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
     overdue(hold["appointment_id"])
 
@@ -123,10 +127,30 @@ def test_canceling_an_overdue_hold_expires_it(book, client, overdue, published):
                            json={"reason": "changed my mind", "actor": STAFF})
 
     assert response.status_code == 200
-    assert response.get_json()["status"] == "expired" and response.get_json()["expired_reason"] == "hold_expired"
-    [expired] = published("scheduling.appointment.expired.v1")
-    assert expired["reason"] == "hold_expired"
-    assert published("scheduling.appointment.canceled.v1") == []
+    assert response.get_json()["status"] == "canceled"
+    [canceled] = published("scheduling.appointment.canceled.v1")
+    assert canceled["reason"] == "changed my mind" and canceled["was_paid"] is False
+    assert published("scheduling.appointment.expired.v1") == []
+    payment_id = pay(hold["appointment_id"])
+    assert client.get(f"{APPOINTMENTS}/{hold['appointment_id']}").get_json()["status"] == "canceled"
+    [refund] = published(REFUND_DUE)
+    assert (refund["payment_id"], refund["reason"]) == (str(payment_id), "appointment_no_longer_payable")
+
+
+def test_an_expired_hold_can_be_canceled_so_a_late_payment_does_not_take_the_slot_again(
+        book, client, overdue, sweep, published, pay):
+    hold = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
+    overdue(hold["appointment_id"])
+    sweep()
+
+    response = client.post(f"{APPOINTMENTS}/{hold['appointment_id']}/cancel",
+                           json={"reason": "booked elsewhere", "actor": {"kind": "patient"}})
+
+    assert response.status_code == 200 and response.get_json()["status"] == "canceled"
+    pay(hold["appointment_id"])
+    assert client.get(f"{APPOINTMENTS}/{hold['appointment_id']}").get_json()["status"] == "canceled"
+    assert [refund["reason"] for refund in published(REFUND_DUE)] == ["appointment_no_longer_payable"]
+    assert book(at(next_monday(), "09:00"), provider_id=ANA).status_code == 201
 
 
 # -- payments ---------------------------------------------------------------------------------

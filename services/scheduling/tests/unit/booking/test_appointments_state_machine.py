@@ -51,7 +51,7 @@ COMMANDS = {
 ALLOWED = {
     "pending_payment": {"pay", "expire", "cancel", "reschedule", "change_provider", "settle"},
     "paid": {"cancel", "reschedule", "change_provider", "complete", "no_show"},
-    "expired": {"pay"},
+    "expired": {"pay", "cancel"},
     "canceled": set(), "completed": set(), "no_show": set(), "rescheduled": set(),
 }
 
