@@ -188,6 +188,10 @@ def json_body(model: type[Model]) -> Model:
         raw = json.loads(request.get_data(), parse_constant=_not_json)
     except ValueError:
         raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
+    except RecursionError:
+        # Python's parser recurses once per level: arrays nested thousands deep exhaust it.
+        raise Problem(400, "malformed-json", "The body is nested too deeply.",
+                      "No request needs JSON nested more than a few levels.") from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:
