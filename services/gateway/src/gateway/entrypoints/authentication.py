@@ -54,7 +54,9 @@ def install_identity(app: Flask, settings: Settings, engine: Engine) -> None:
 
 def build_tools(settings: Settings, sessions: sessionmaker[Session]) -> IdentityTools:
     """The tools identity's use cases need; keys from settings, else those gateway-migrate made."""
-    with sessions() as session:
+    # Read in autocommit: on SQLite that takes no write lock, so tools first needed in the middle of
+    # a request (a guest's booking signs its token after writing) never wait for its own transaction.
+    with Session(sessions.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")) as session:
         stored = SqlGatewayKeys(session)
         signing_key = _secret(settings.token_signing_key) or stored.get(TOKEN_SIGNING_KEY)
         encryption_key = _secret(settings.mfa_encryption_key) or stored.get(MFA_ENCRYPTION_KEY)
