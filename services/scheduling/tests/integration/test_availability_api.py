@@ -121,6 +121,14 @@ def test_an_invalid_schedule_is_refused_field_by_field_and_writes_nothing(client
     assert published() == []
 
 
+def test_the_hosts_own_zone_is_no_zone_for_a_schedule(client, specialist):
+    response = client.put(AVAILABILITY, json={**MORNINGS, "timezone": "localtime"}, headers={"If-Match": '"0"'})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in problem(response)["errors"]] == ["timezone"]
+    assert client.get(AVAILABILITY).headers["ETag"] == '"0"'
+
+
 def test_a_body_that_is_not_a_schedule_is_refused(client, specialist):
     response = client.put(AVAILABILITY, json={"rules": [{"weekday": "Monday"}]}, headers={"If-Match": '"0"'})
 
@@ -170,6 +178,20 @@ def test_an_away_range_out_of_order_is_refused(client, specialist):
 
     assert response.status_code == 422
     assert problem(response)["errors"] == [{"field": "last_day", "message": "is before the first day"}]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("away", {"first_day": "2027-03-01", "last_day": "2027-03-01", "note": "a\x00b\x1bc"}),
+    ("overrides", {"day": "2027-04-05", "kind": "closed", "note": "x\x00y"}),
+    ("overrides", {"day": "2027-04-05", "kind": "extra_hours", "start": "10:00", "end": "12:00", "note": "\x07"}),
+], ids=["away", "closed day", "extra hours"])
+def test_a_note_with_control_characters_is_refused_and_writes_nothing(client, specialist, published, path, body):
+    response = client.post(f"{AVAILABILITY}/{path}", json=body)
+
+    assert response.status_code == 422
+    assert problem(response)["errors"] == [{"field": "note", "message": "must not contain control characters"}]
+    assert client.get(AVAILABILITY).headers["ETag"] == '"0"'
+    assert published() == []
 
 
 def test_overrides_close_a_day_or_add_hours_and_are_removed(client, specialist, published):
@@ -291,13 +313,40 @@ def test_an_unset_availability_made_by_a_transaction_that_rolled_back_is_not_rem
     ("from=2026-12-01&to=2027-02-01&tz=UTC", ["to"]),
     ("from=2026-12-01&to=2026-12-02&tz=Europe/Cluj", ["tz"]),
     ("from=2026-12-01&to=2026-12-02&tz=UTC&calendar_id=1", ["calendar_id"]),
+    ("from=2026-12-01&to=2026-12-02&tz=localtime", ["tz"]),
 ], ids=["no zone", "not a day", "no such day", "several", "backwards", "over 62 days", "unknown zone",
-        "calendar not an id"])
+        "calendar not an id", "the hosts zone"])
 def test_a_bad_slots_query_is_refused_field_by_field(client, specialist, query, fields):
     response = client.get(f"{SLOTS}?{query}")
 
     assert response.status_code == 422
     assert [error["field"] for error in problem(response)["errors"]] == fields
+
+
+@pytest.mark.parametrize(("query", "fields"), [
+    ("from=0001-01-01&to=0001-01-02&tz=Europe/Bucharest", ["from", "to"]),
+    ("from=0001-01-02&to=0001-01-03&tz=Etc/GMT%2B12", ["from", "to"]),
+    ("from=0001-12-31&to=0002-01-01&tz=UTC", ["from"]),
+    ("from=9998-12-31&to=9999-01-01&tz=Pacific/Kiritimati", ["to"]),
+    ("from=9999-12-28&to=9999-12-29&tz=Pacific/Kiritimati", ["from", "to"]),
+    ("from=9999-12-30&to=9999-12-31&tz=Europe/Bucharest", ["from", "to"]),
+], ids=["first days", "first days west", "into year 2", "into year 9999", "last days east", "last days"])
+def test_days_at_the_ends_of_the_calendar_are_refused(client, specialist, query, fields):
+    """The slot engine reads the zones a few days either side of those asked for: it was a 500."""
+    client.put(AVAILABILITY, json={**MORNINGS, "timezone": "Etc/GMT+12"}, headers={"If-Match": '"0"'})
+
+    response = client.get(f"{SLOTS}?{query}")
+
+    assert response.status_code == 422
+    assert [error["field"] for error in problem(response)["errors"]] == fields
+
+
+def test_days_just_inside_the_calendar_the_slots_take_have_no_slots(client, specialist):
+    client.put(AVAILABILITY, json={**MORNINGS, "timezone": "Pacific/Kiritimati"}, headers={"If-Match": '"0"'})
+
+    for query in ("from=0002-01-01&to=0002-01-02&tz=Etc/GMT%2B12", "from=9998-12-30&to=9998-12-31&tz=Etc/GMT-14"):
+        response = client.get(f"{SLOTS}?{query}")
+        assert (response.status_code, response.get_json()) == (200, {"slots": []})
 
 
 @pytest.mark.parametrize("path", [

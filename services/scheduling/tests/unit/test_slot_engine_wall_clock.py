@@ -38,6 +38,12 @@ def test_known_zones_are_iana_names():
                                             "")] == [True, True, True, False, False, False]
 
 
+def test_zone_files_of_the_host_that_are_no_iana_zones_are_not_zones():
+    """`localtime` is the host's own zone (a link to /etc/localtime) and Factory means "not set"."""
+    assert [is_time_zone(name) for name in ("localtime", "posixrules", "Factory")] == [False, False, False]
+    assert all(is_time_zone(name) for name in ("Etc/GMT+12", "Pacific/Kiritimati", "US/Eastern", "GMT"))
+
+
 def test_a_window_on_a_plain_day_is_one_interval_at_the_days_offset():
     day = date(2026, 5, 4)
 

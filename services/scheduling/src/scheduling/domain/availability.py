@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Literal, Self
 
 from scheduling.domain.errors import RuleBroken
+from scheduling.domain.text import check_text
 from scheduling.domain.wall_clock import is_time_zone, minutes
 
 MAX_RULES = 70
@@ -208,6 +209,7 @@ def check_away(away: AwayRange, held: ProviderAvailability) -> list[RuleBroken]:
         problems.append(RuleBroken("last_day", "is before the first day"))
     if len(away.note) > MAX_NOTE:
         problems.append(RuleBroken("note", f"at most {MAX_NOTE} characters"))
+    problems.extend(check_text("note", away.note, multi_line=True))
     if len(held.away) >= MAX_AWAY_RANGES:
         problems.append(RuleBroken("first_day", f"at most {MAX_AWAY_RANGES} away ranges; remove past ones first"))
     return problems
@@ -224,6 +226,7 @@ def check_override(override: DayOverride, held: ProviderAvailability) -> list[Ru
                         for name, value in (("start", override.start), ("end", override.end)) if value is not None)
     if len(override.note) > MAX_NOTE:
         problems.append(RuleBroken("note", f"at most {MAX_NOTE} characters"))
+    problems.extend(check_text("note", override.note, multi_line=True))
     if len(held.overrides) >= MAX_OVERRIDES:
         problems.append(RuleBroken("day", f"at most {MAX_OVERRIDES} overrides; remove past ones first"))
     if problems:

@@ -1,4 +1,4 @@
-"""Free text people type (names, emails, cancel reasons, consent wording versions).
+"""Free text people type (names, emails, cancel reasons, availability notes, consent wording versions).
 
 Control characters (Unicode category Cc: NUL, escape, ...) are refused everywhere: nobody types
 them, PostgreSQL cannot store NUL, and they garble logs, messages and exports. A multi-line text

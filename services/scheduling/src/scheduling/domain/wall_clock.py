@@ -46,13 +46,20 @@ def day_start(day_ordinal: int) -> int:
     return (day_ordinal - EPOCH_ORDINAL) * DAY
 
 
+# Zone files a host may hold that are no IANA zone: `localtime` links to the host's own zone
+# (/etc/localtime), whatever that is, and Factory stands for "no zone set". (zoneinfo itself
+# leaves out posixrules.)
+NOT_ZONES = frozenset({"localtime", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def is_time_zone(name: str) -> bool:
-    """An IANA zone name this system knows (Europe/Bucharest, UTC)."""
+    """An IANA zone name this system knows (Europe/Bucharest, UTC, the old links such as
+    US/Eastern)."""
     return name in _zone_names()
 
 

@@ -71,7 +71,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from flask import Blueprint, current_app, request
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StringConstraints
 
 from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, validation_problem
@@ -109,7 +109,7 @@ Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
 class ConsentBody(BaseModel):
-    given: bool
+    given: StrictBool  # JSON true or false: "yes" or 1 is no consent anyone gave
     text_version: Trimmed = Field(min_length=1, max_length=64)
 
 

@@ -8,8 +8,8 @@ its calendars and their availability, and the time already taken, handed to the 
 - Naming a calendar uses its hours and dates (NotFound unless it is an active calendar of the
   service); naming none uses any active calendar of the service, and a service without one is
   bookable whenever its specialists are available.
-- A query asks for whole days in a zone: at most MAX_DAYS of them, in order, in a known zone
-  (Invalid otherwise).
+- A query asks for whole days in a zone: at most MAX_DAYS of them, in order, from FIRST_DAY to
+  LAST_DAY, in a known zone (Invalid otherwise).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from scheduling.domain.wall_clock import is_time_zone, zone
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 MAX_DAYS = 62
+# The slot engine reads the zones a few days either side of the days asked for, which must stay
+# inside the calendar Python knows (years 1 to 9999): a year's margin at each end is plenty.
+FIRST_DAY = date(2, 1, 1)
+LAST_DAY = date(9998, 12, 31)
 # Until catalog gives services and calendars their own (issue 6 asks for both per service or
 # calendar), every service is booked at least this long ahead and at most this far ahead.
 MINIMUM_NOTICE = timedelta(hours=1)
@@ -50,6 +54,9 @@ def check_query(query: SlotQuery) -> list[RuleBroken]:
     problems = []
     if not is_time_zone(query.timezone):
         problems.append(RuleBroken("tz", f"{query.timezone!r} is not an IANA time zone"))
+    problems.extend(RuleBroken(name, f"must be a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
+                    for name, day in (("from", query.first_day), ("to", query.last_day))
+                    if not FIRST_DAY <= day <= LAST_DAY)
     if query.last_day < query.first_day:
         problems.append(RuleBroken("to", "is before the first day (from)"))
     elif (query.last_day - query.first_day).days >= MAX_DAYS:

@@ -85,6 +85,19 @@ def test_a_blank_or_unprintable_consent_wording_version_is_422(book, sessions, t
     assert count(sessions, "patients") == 0
 
 
+@pytest.mark.parametrize("given", ["yes", "true", 1, None])
+def test_consent_given_as_anything_but_true_or_false_is_422(book, client, clinic, sessions, given):
+    consent = {"given": given, "text_version": "v1"}
+
+    registered = client.post(f"/clinics/{CLINIC}/patients", json={**PATIENT, "sms_consent": consent, "actor": STAFF})
+    booked = book(at(next_monday(), "09:00"), sms_consent=consent)
+
+    for response in (registered, booked):
+        assert response.status_code == 422
+        assert [error["field"] for error in problem(response)["errors"]] == ["sms_consent.given"]
+    assert count(sessions, "patients") == 0 and count(sessions, "appointments") == 0
+
+
 def test_a_patient_registered_by_staff_with_a_nul_in_the_name_is_422(client, clinic):
     response = client.post(f"/clinics/{CLINIC}/patients", json={**PATIENT, "name": "Ana\x00", "actor": STAFF})
 
