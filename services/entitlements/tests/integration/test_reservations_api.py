@@ -205,6 +205,58 @@ def test_a_rescheduled_appointment_keeps_its_session(client, clinic_id, enrollme
     assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
 
 
+def rescheduled(clinic_id, old, new, enrollment_id) -> AppointmentRescheduledV1:
+    return AppointmentRescheduledV1(
+        clinic_id=clinic_id, appointment=appointment(clinic_id, new, enrollment_id, rescheduled_from=old),
+        actor=STAFF, occurred_at=utcnow(), previous_start=UPDATED, previous_end=UPDATED, video=None)
+
+
+def test_a_cancellation_that_arrives_before_the_confirmation_is_final(client, clinic_id, enrollment, deliver):
+    """Events come in any order (a handler that failed is redelivered later): a late `confirmed`
+    takes no session for an appointment already canceled."""
+    appointment_id = uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+
+    deliver(canceled(clinic_id, appointment_id, enrollment_id))
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()["status"] == "released"
+
+
+def test_a_cancellation_of_the_new_appointment_that_arrives_before_the_reschedule_gives_the_session_back(
+        client, clinic_id, enrollment, deliver):
+    old, new = uuid7(), uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, old)
+    deliver(confirmed(clinic_id, old, enrollment_id))
+
+    deliver(canceled(clinic_id, new, enrollment_id))
+    deliver(rescheduled(clinic_id, old, new, enrollment_id))
+    deliver(confirmed(clinic_id, new, enrollment_id))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+
+
+def test_a_cancellation_after_an_expiry_is_kept_so_a_late_confirmation_takes_nothing(client, clinic_id, enrollment,
+                                                                                     deliver):
+    """Expired, paid late (the slot taken again), then canceled: the events of the payment's
+    confirmation may come last."""
+    appointment_id = uuid7()
+    enrollment_id = uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    deliver(AppointmentExpiredV1(clinic_id=clinic_id, appointment=appointment(clinic_id, appointment_id, enrollment_id,
+                                                                              "expired"),
+                                 actor=Actor(kind="system", account_id=None), occurred_at=utcnow(),
+                                 reason="hold_expired"))
+
+    deliver(canceled(clinic_id, appointment_id, enrollment_id))
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+
+
 def test_the_gateway_undoes_a_reservation_whose_hold_failed(client, clinic_id, enrollment):
     appointment_id = uuid7()
     reserve(client, clinic_id, enrollment["enrollment_id"], appointment_id)

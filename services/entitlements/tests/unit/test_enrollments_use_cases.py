@@ -215,12 +215,13 @@ class FakeReservations:
         self.rows[reservation.appointment_id] = reservation
         return True
 
-    def settle(self, reservation, status, at):
+    def settle(self, reservation, status, at, released_reason=None):
         if reservation.appointment_id in self.settled_elsewhere:
             return False
         if self.rows[reservation.appointment_id].status is not reservation.status:
             return False
-        self.rows[reservation.appointment_id] = replace(reservation, status=status, settled_at=at)
+        self.rows[reservation.appointment_id] = replace(reservation, status=status, settled_at=at,
+                                                        released_reason=released_reason)
         return True
 
     def reserve_again(self, released, reservation):
@@ -480,8 +481,8 @@ def test_a_rescheduled_appointment_takes_its_reservation_along(uow, package):
     old, new = uuid.uuid4(), uuid.uuid4()
     enrollments.reserve(uow, CLINIC, package.id, old, PATIENT, None, NOW, HOLD)
 
-    assert enrollments.move(uow, CLINIC, old, new) is True
-    assert enrollments.move(uow, CLINIC, old, new) is False
+    assert enrollments.move(uow, CLINIC, old, new, NOW) is True
+    assert enrollments.move(uow, CLINIC, old, new, NOW) is False
 
     assert uow.reservations.get(CLINIC, old) is None
     assert uow.reservations.get(CLINIC, new).enrollment_id == package.id

@@ -31,6 +31,7 @@ from entitlements.domain.enrollments import (
     Enrollment,
     EnrollmentSource,
     EnrollmentStatus,
+    ReleaseReason,
     Reservation,
     ReservationStatus,
 )
@@ -125,8 +126,10 @@ class Reservations(Protocol):
     def add(self, reservation: Reservation) -> bool:
         """False when the appointment already has a reservation."""
 
-    def settle(self, reservation: Reservation, status: ReservationStatus, at: datetime) -> bool:
-        """Move it from its current status to `status`; False when someone else moved it first."""
+    def settle(self, reservation: Reservation, status: ReservationStatus, at: datetime,
+               released_reason: ReleaseReason | None = None) -> bool:
+        """Move it from its current status to `status` (released: for `released_reason`); False when
+        someone else moved it first."""
 
     def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
         """Store `reservation` in place of the `released` one; False when it is no longer released."""
@@ -352,15 +355,18 @@ class SqlReservations:
             enrollment_id=reservation.enrollment_id, patient_id=reservation.patient_id,
             status=str(reservation.status), reserved_at=reservation.reserved_at, expires_at=reservation.expires_at,
             settled_at=reservation.settled_at,
+            released_reason=None if reservation.released_reason is None else str(reservation.released_reason),
         ).on_conflict_do_nothing().returning(reservations.c.id)
         return self._session.execute(statement).first() is not None
 
-    def settle(self, reservation: Reservation, status: ReservationStatus, at: datetime) -> bool:
+    def settle(self, reservation: Reservation, status: ReservationStatus, at: datetime,
+               released_reason: ReleaseReason | None = None) -> bool:
         return self._session.execute(update(reservations).where(
             reservations.c.clinic_id == reservation.clinic_id,
             reservations.c.appointment_id == reservation.appointment_id,
             reservations.c.status == str(reservation.status),
-        ).values(status=str(status), settled_at=at)).rowcount == 1
+        ).values(status=str(status), settled_at=at,
+                 released_reason=None if released_reason is None else str(released_reason))).rowcount == 1
 
     def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
         return self._session.execute(update(reservations).where(
@@ -369,7 +375,7 @@ class SqlReservations:
             reservations.c.status == str(ReservationStatus.RELEASED),
         ).values(enrollment_id=reservation.enrollment_id, patient_id=reservation.patient_id,
                  status=str(reservation.status), reserved_at=reservation.reserved_at,
-                 expires_at=reservation.expires_at, settled_at=None)).rowcount == 1
+                 expires_at=reservation.expires_at, settled_at=None, released_reason=None)).rowcount == 1
 
     def move(self, reservation: Reservation, appointment_id: uuid.UUID) -> bool:
         return self._session.execute(update(reservations).where(
@@ -453,4 +459,5 @@ def _enrollment(row) -> Enrollment:
 
 def _reservation(row) -> Reservation:
     return Reservation(row.clinic_id, row.appointment_id, row.id, row.enrollment_id, row.patient_id,
-                       ReservationStatus(row.status), row.reserved_at, row.expires_at, row.settled_at)
+                       ReservationStatus(row.status), row.reserved_at, row.expires_at, row.settled_at,
+                       None if row.released_reason is None else ReleaseReason(row.released_reason))

@@ -266,6 +266,7 @@ reservations = Table(
     Column("reserved_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("settled_at", UtcDateTime, nullable=True),
+    Column("released_reason", String(40), nullable=True),
     Index("ix_reservations_status_expiry", "status", "expires_at"),
     Index("ix_reservations_enrollment", "clinic_id", "enrollment_id"),
 )

@@ -136,3 +136,9 @@ class Reservation:
     reserved_at: datetime
     expires_at: datetime  # released by the worker if not committed by then
     settled_at: datetime | None  # when it was committed or released
+    released_reason: ReleaseReason | None = None  # None also for one released before reasons were kept
+
+    @property
+    def canceled(self) -> bool:
+        """Released because its appointment was canceled: final, whatever event comes later."""
+        return self.status is ReservationStatus.RELEASED and self.released_reason is ReleaseReason.APPOINTMENT_CANCELED

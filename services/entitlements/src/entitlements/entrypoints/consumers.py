@@ -50,7 +50,7 @@ def on_appointment_rescheduled(session: Session, event: scheduling.AppointmentRe
     appointment = event.appointment
     if appointment.rescheduled_from is not None:
         enrollments.move(SqlCareUnitOfWork(session), event.clinic_id, appointment.rescheduled_from,
-                         appointment.appointment_id)
+                         appointment.appointment_id, event.occurred_at)
 
 
 @handlers.on(scheduling.AppointmentExpiredV1)
@@ -61,8 +61,10 @@ def on_appointment_expired(session: Session, event: scheduling.AppointmentExpire
 
 @handlers.on(scheduling.AppointmentCanceledV1)
 def on_appointment_canceled(session: Session, event: scheduling.AppointmentCanceledV1, _envelope: Envelope) -> None:
-    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, event.appointment.appointment_id,
-                        ReleaseReason.APPOINTMENT_CANCELED, event.occurred_at)
+    appointment = event.appointment
+    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, appointment.appointment_id,
+                        ReleaseReason.APPOINTMENT_CANCELED, event.occurred_at,
+                        enrollment_id=appointment.enrollment_id, patient_id=appointment.patient_id)
 
 
 def service_plan(event: catalog.PlanSnapshot) -> ServicePlan:

@@ -182,7 +182,8 @@ def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
     this appointment then and a session remains; if not, a shortfall is published for the clinic
     to settle with the patient."""
     held = uow.reservations.get(clinic_id, appointment_id)
-    if held is not None and held.status is ReservationStatus.COMMITTED:
+    if held is not None and (held.status is ReservationStatus.COMMITTED or held.canceled):
+        # A canceled appointment's confirmation that arrives late takes no session.
         return None
     if held is not None and held.status is ReservationStatus.RESERVED:
         if not uow.reservations.settle(held, ReservationStatus.COMMITTED, now):
@@ -229,13 +230,27 @@ def _use_session(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.
 
 
 def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, reason: ReleaseReason,
-            now: datetime) -> Reservation | None:
+            now: datetime, *, enrollment_id: uuid.UUID | None = None,
+            patient_id: uuid.UUID | None = None) -> Reservation | None:
     """Give the appointment's session back to its enrollment (reserved or used); None when it
-    held none (any more)."""
+    held none (any more).
+
+    A cancellation is final, and events arrive in any order: it is kept on the released
+    reservation, or, for an appointment booked against `enrollment_id` that holds none yet (its
+    `rescheduled` event may still bring one), on a released reservation made for it, so that
+    neither a late `confirmed` nor a late `rescheduled` takes a session for it."""
     held = uow.reservations.get(clinic_id, appointment_id)
-    if held is None or held.status is ReservationStatus.RELEASED:
+    canceled = reason is ReleaseReason.APPOINTMENT_CANCELED
+    if held is None:
+        if canceled and enrollment_id is not None and patient_id is not None:
+            uow.reservations.add(Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
+                                             ReservationStatus.RELEASED, now, now, now, reason))
         return None
-    if not uow.reservations.settle(held, ReservationStatus.RELEASED, now):
+    if held.status is ReservationStatus.RELEASED:
+        if canceled and not held.canceled:
+            uow.reservations.settle(held, ReservationStatus.RELEASED, now, reason)
+        return None
+    if not uow.reservations.settle(held, ReservationStatus.RELEASED, now, reason):
         return None
     uow.enrollments.return_session(clinic_id, held.enrollment_id, held.status)
     _publish_settled(uow, held, now, ReservationReleasedV1, reason=str(reason))
@@ -243,10 +258,15 @@ def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID
 
 
 def move(uow: CareUnitOfWork, clinic_id: uuid.UUID, previous_appointment_id: uuid.UUID,
-         appointment_id: uuid.UUID) -> bool:
-    """A rescheduled appointment keeps its session: the reservation follows the new appointment."""
+         appointment_id: uuid.UUID, now: datetime) -> bool:
+    """A rescheduled appointment keeps its session: the reservation follows the new appointment,
+    unless that one was canceled before this event arrived; then the session goes back."""
     held = uow.reservations.get(clinic_id, previous_appointment_id)
-    if held is None or uow.reservations.get(clinic_id, appointment_id) is not None:
+    successor = uow.reservations.get(clinic_id, appointment_id)
+    if held is not None and successor is not None and successor.canceled:
+        release(uow, clinic_id, previous_appointment_id, ReleaseReason.APPOINTMENT_CANCELED, now)
+        return False
+    if held is None or successor is not None:
         return False
     return uow.reservations.move(held, appointment_id)
 
