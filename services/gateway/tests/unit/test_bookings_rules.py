@@ -116,8 +116,9 @@ def test_payment_awaits_billing_with_the_price_to_pay():
 
 class FakeScheduling:
     def __init__(self, answer: Exception | None = None, held: dict | None = None, price: dict = PRICE,
-                 settle_fails: bool = False) -> None:
+                 settle_fails: bool = False, made_as: str | None = None) -> None:
         self.answer = answer
+        self.made_as = made_as  # the status of the appointment an earlier attempt made with this id
         self.held = held  # an appointment already made with the hold's id
         self.price = price
         self.settle_fails = settle_fails
@@ -139,6 +140,8 @@ class FakeScheduling:
         if self.answer is not None:
             raise self.answer
         self.holds.append((clinic_id, body, idempotency_key))
+        if self.made_as is not None:
+            return Reply(200, {"enrollment_id": None, **body, "status": self.made_as, "price": self.price})
         return Reply(201, {"enrollment_id": None, **body, "status": "pending_payment", "price": self.price})
 
 
@@ -236,6 +239,26 @@ def test_a_reservation_answered_as_released_holds_nothing():
     assert refused.value.reply.status == 409
     assert refused.value.reply.body["type"].endswith("/reservation-not-held")
     assert scheduling.holds == []
+
+
+@pytest.mark.parametrize("status", ["expired", "canceled", "rescheduled"])
+def test_a_retry_answered_with_an_appointment_that_holds_no_time_gives_back_the_session_it_took(status):
+    """The first attempt failed without an answer, its hold then ended; the retry's reservation
+    pays for nothing and must not wait 30 minutes for entitlements' timer."""
+    scheduling, reservations = FakeScheduling(made_as=status), FakeReservations()
+
+    reply = book(scheduling, reservations, hold())
+
+    assert reply.body["status"] == status
+    assert reservations.released == [BOOKING] and scheduling.settled == []
+
+
+def test_a_retry_answered_with_its_live_hold_keeps_the_session():
+    reservations = FakeReservations()
+
+    book(FakeScheduling(made_as="pending_payment"), reservations, hold())
+
+    assert reservations.released == []
 
 
 def test_a_refused_hold_releases_the_reservation():

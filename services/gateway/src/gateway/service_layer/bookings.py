@@ -13,7 +13,9 @@
    and the reservation is that appointment's). When scheduling gives
    no answer (a timeout) the hold may exist, so the reservation is kept: it is committed by the
    appointment's confirmation, released by its expiry, or released by entitlements' own timer
-   after its `expires_at` if no appointment ever used it.
+   after its `expires_at` if no appointment ever used it. A retry answered with an appointment an
+   earlier attempt made that holds no time any more (expired, canceled, rescheduled) gives back
+   the session the retry just took.
 0. A booking that may register a new patient (it names the patient by contact details) first
    asks entitlements whether the clinic's plan has room for another patient. When it has none,
    scheduling is told so, and books only for a patient it already knows; a new one is refused
@@ -40,6 +42,9 @@ from gateway.adapters.upstream import Refused, Reply, ServiceUnavailable
 from gateway.domain.access import DecisionCache
 
 log = logging.getLogger(__name__)
+
+# The appointment's statuses whose session a reservation pays for: before the visit is over.
+HOLDING_TIME = ("pending_payment", "paid")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,11 @@ def book(scheduling: Scheduling, reservations: Reservations, hold: Hold) -> Repl
         if _ours_to_release(reserved, refused):
             _release(reservations, hold)
         raise
+    if reserved is not None and reserved.status == 201 and held.body["status"] not in HOLDING_TIME:
+        # A retry answered with its appointment as it stands: a hold that expired or was canceled
+        # since uses no session, so the one this call took goes back now, not at its expiry.
+        _release(reservations, hold)
+        return held
     return _settled_if_nothing_to_pay(scheduling, hold, held)
 
 
