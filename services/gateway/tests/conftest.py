@@ -429,7 +429,7 @@ class IdentitySeed:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = make_session_factory(self.engine)
-        self.tools = build_tools(Settings(), self.sessions)
+        self.tools = build_tools(Settings(), self.engine)
 
     def account(self, kind: AccountKind | str = AccountKind.STAFF, clinic_id: uuid.UUID | None = None, *,
                 email: str | None = None, password: str | None = PASSWORD) -> Account:

@@ -59,12 +59,14 @@ def make_engine(url: str, *, pool_size: int = 5, statement_timeout_seconds: floa
         engine = create_engine(url, connect_args={"timeout": 30})
         _serialize_sqlite_writers(engine)
         return engine
-    bounded = {} if statement_timeout_seconds is None else {"options": " ".join(filter(None, [
-        make_url(url).query.get("options"), f"-c statement_timeout={max(1, round(statement_timeout_seconds * 1000))}"]))}
+    connect_args = {}
+    if statement_timeout_seconds is not None:
+        bound = f"-c statement_timeout={max(1, round(statement_timeout_seconds * 1000))}"
+        connect_args["options"] = " ".join(filter(None, [make_url(url).query.get("options"), bound]))
     # No pre-ping: it costs a round trip per transaction, and a connection the server dropped is
     # detected on use anyway (SQLAlchemy then invalidates the whole pool; that one unit of work
     # fails and is retried: a redelivered event, a 5xx the client may retry).
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800, connect_args=bounded)
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800, connect_args=connect_args)
 
 
 def statement_cancelled(error: BaseException) -> bool:

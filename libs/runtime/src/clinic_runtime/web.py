@@ -108,7 +108,8 @@ def readiness_report(
 def web_engine(settings: ServiceSettings) -> Engine:
     """The web process's engine for the service's own database: on PostgreSQL, none of a request's
     statements runs past WEB_STATEMENT_TIMEOUT_SECONDS (answered 503 database-busy)."""
-    return make_engine(settings.resolved_database_url(), statement_timeout_seconds=settings.web_statement_timeout_seconds)
+    return make_engine(settings.resolved_database_url(),
+                       statement_timeout_seconds=settings.web_statement_timeout_seconds)
 
 
 def create_web_app(

@@ -25,7 +25,7 @@ def test_the_tools_are_built_while_a_write_transaction_is_open(gateway_database)
     try:
         with transaction(sessions) as writing:
             writing.execute(sa.update(gateway_keys).values(name=gateway_keys.c.name))  # takes the write lock
-            builder = threading.Thread(target=lambda: built.append(build_tools(Settings(), sessions)), daemon=True)
+            builder = threading.Thread(target=lambda: built.append(build_tools(Settings(), engine)), daemon=True)
             builder.start()
             builder.join(timeout=5)
             assert built, "building the tools waited for the open write transaction"

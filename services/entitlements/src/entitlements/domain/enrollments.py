@@ -141,4 +141,5 @@ class Reservation:
     @property
     def canceled(self) -> bool:
         """Released because its appointment was canceled: final, whatever event comes later."""
-        return self.status is ReservationStatus.RELEASED and self.released_reason is ReleaseReason.APPOINTMENT_CANCELED
+        return (self.status is ReservationStatus.RELEASED
+                and self.released_reason is ReleaseReason.APPOINTMENT_CANCELED)

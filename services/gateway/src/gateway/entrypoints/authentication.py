@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from flask import Flask, current_app, g, request
 from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from clinic_runtime import context
 from clinic_runtime.db import transaction, utcnow
@@ -44,7 +44,7 @@ REALM = 'Bearer realm="clinic-platform"'
 
 
 def install_identity(app: Flask, settings: Settings, engine: Engine) -> None:
-    app.extensions["identity"] = _LazyTools(settings, app.extensions["sessions"])
+    app.extensions["identity"] = _LazyTools(settings, engine)
     install_rate_limits(app, settings, engine)
     app.before_request(_authenticate)
     app.register_error_handler(ProblemWithHeaders, render)
@@ -52,11 +52,11 @@ def install_identity(app: Flask, settings: Settings, engine: Engine) -> None:
         503, "mail-unavailable", "The email could not be sent.", "Nothing was changed. Try again later.")))
 
 
-def build_tools(settings: Settings, sessions: sessionmaker[Session]) -> IdentityTools:
+def build_tools(settings: Settings, engine: Engine) -> IdentityTools:
     """The tools identity's use cases need; keys from settings, else those gateway-migrate made."""
     # Read in autocommit: on SQLite that takes no write lock, so tools first needed in the middle of
     # a request (a guest's booking signs its token after writing) never wait for its own transaction.
-    with Session(sessions.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")) as session:
+    with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
         stored = SqlGatewayKeys(session)
         signing_key = _secret(settings.token_signing_key) or stored.get(TOKEN_SIGNING_KEY)
         encryption_key = _secret(settings.mfa_encryption_key) or stored.get(MFA_ENCRYPTION_KEY)
@@ -151,9 +151,9 @@ def _secret(value: SecretStr | None) -> str | None:
 class _LazyTools:
     """Built on first use, not at import: the app can be created before its database is ready."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._engine = engine
         self._tools: IdentityTools | None = None
         self._lock = threading.Lock()
 
@@ -161,5 +161,5 @@ class _LazyTools:
         if self._tools is None:
             with self._lock:
                 if self._tools is None:
-                    self._tools = build_tools(self._settings, self._sessions)
+                    self._tools = build_tools(self._settings, self._engine)
         return self._tools

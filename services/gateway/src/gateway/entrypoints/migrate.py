@@ -45,7 +45,7 @@ def bootstrap_first_operator(settings: Settings) -> Account | None:
     engine = make_engine(settings.resolved_database_url())
     try:
         sessions = make_session_factory(engine)
-        tools = build_tools(settings, sessions)
+        tools = build_tools(settings, engine)
         with transaction(sessions) as session:
             return accounts.bootstrap_operator(SqlUnitOfWork(session, tools), email, password.get_secret_value())
     except accounts.InvalidAccount as invalid:
