@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.domain.wall_clock import DAY, ZoneClock, day_start, is_time_zone, minutes
+from scheduling.domain.wall_clock import DAY, ZoneClock, day_start, minutes
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 
@@ -31,17 +31,6 @@ def clock_around(day: date, zone: ZoneInfo = BUCHAREST) -> ZoneClock:
 ])
 def test_wall_clock_times_are_hh_mm_and_24_00_ends_the_day(text, expected):
     assert minutes(text) == expected
-
-
-def test_known_zones_are_iana_names():
-    assert [is_time_zone(name) for name in ("Europe/Bucharest", "America/New_York", "UTC", "Europe/Cluj", "+02:00",
-                                            "")] == [True, True, True, False, False, False]
-
-
-def test_zone_files_of_the_host_that_are_no_iana_zones_are_not_zones():
-    """`localtime` is the host's own zone (a link to /etc/localtime) and Factory means "not set"."""
-    assert [is_time_zone(name) for name in ("localtime", "posixrules", "Factory")] == [False, False, False]
-    assert all(is_time_zone(name) for name in ("Etc/GMT+12", "Pacific/Kiritimati", "US/Eastern", "GMT"))
 
 
 def test_a_window_on_a_plain_day_is_one_interval_at_the_days_offset():

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from zoneinfo import available_timezones
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+from clinic_contracts.zones import is_time_zone
 
 # language[-Script][-REGION]: the subset of BCP 47 a clinic's locale needs, e.g. ro-RO, sr-Latn-RS.
 # Some plans (US, CA) do not tell mobile from fixed lines; both kinds may receive SMS there.
@@ -20,7 +21,7 @@ BCP47_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[
 
 class WorldReferenceData:
     def is_timezone(self, name: str) -> bool:
-        return name in _zones()
+        return is_time_zone(name)
 
     def is_currency(self, code: str) -> bool:
         return code in _currencies()
@@ -44,10 +45,6 @@ class WorldReferenceData:
             return None
         return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 @cache

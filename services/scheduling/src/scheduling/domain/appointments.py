@@ -7,16 +7,16 @@ changed appointment (a new version), or raises `TransitionRefused`.
     pending_payment -> expired            (hold abandoned, or its payment failed)
     expired -> paid                       (a payment that arrived after the hold expired, when
                                            the slot is still free: the service layer checks)
-    pending_payment | paid -> canceled
+    pending_payment | paid | expired -> canceled
     pending_payment | paid -> rescheduled (the old one; a new appointment carries
                                            `rescheduled_from`, the status, payment, enrollment
                                            and video meeting)
     pending_payment | paid -> the same, with another specialist (provider change)
 
 A hold past `hold_expires_at` is over even before anyone expires it: rescheduling it or changing
-its specialist is refused (HoldExpired, 409 `hold-expired`), and canceling it expires it instead
-(the service layer: reason `hold_expired`, `scheduling.appointment.expired.v1`), so nothing acts
-on a hold as if it still held its slot.
+its specialist is refused (HoldExpired, 409 `hold-expired`), so nothing acts on a hold as if it
+still held its slot. Canceling it, or an expired one, is a cancel all the same, so that a payment
+still on its way is refunded rather than taking the slot again.
 
 Time held. An appointment occupies its specialist from `start - buffer_before` to
 `end + buffer_after` while it is pending_payment (until `hold_expires_at`), paid, completed or a

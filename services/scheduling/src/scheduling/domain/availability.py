@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, Self
 
+from clinic_contracts.zones import is_time_zone
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.text import check_text
-from scheduling.domain.wall_clock import is_time_zone, minutes
+from scheduling.domain.wall_clock import minutes
 
 MAX_RULES = 70
 MAX_BLACKOUT_DATES = 366

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from clinic_contracts.zones import is_time_zone
 from scheduling.domain.errors import RuleBroken
-from scheduling.domain.wall_clock import is_time_zone
 
 # Zoom's limit on a topic; the sandbox keeps the same so that both behave alike.
 MAX_TOPIC = 200

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 DAY = 86_400
@@ -44,23 +43,6 @@ def minutes(wall_clock: str) -> int | None:
 def day_start(day_ordinal: int) -> int:
     """Local seconds at 00:00 of the day (`date.toordinal()`)."""
     return (day_ordinal - EPOCH_ORDINAL) * DAY
-
-
-# Zone files a host may hold that are no IANA zone: `localtime` links to the host's own zone
-# (/etc/localtime), whatever that is, and Factory stands for "no zone set". (zoneinfo itself
-# leaves out posixrules.)
-NOT_ZONES = frozenset({"localtime", "Factory"})
-
-
-@lru_cache(maxsize=1)
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones()) - NOT_ZONES
-
-
-def is_time_zone(name: str) -> bool:
-    """An IANA zone name this system knows (Europe/Bucharest, UTC, the old links such as
-    US/Eastern)."""
-    return name in _zone_names()
 
 
 def zone(name: str) -> ZoneInfo:

@@ -73,13 +73,14 @@ from typing import Annotated, Literal
 from flask import Blueprint, current_app, request
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StringConstraints
 
+from clinic_contracts.zones import is_time_zone
 from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, validation_problem
 from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
 from scheduling.domain.appointments import STATUSES, Actor, Appointment
 from scheduling.domain.patients import Patient
-from scheduling.domain.wall_clock import is_time_zone, zone
+from scheduling.domain.wall_clock import zone
 from scheduling.service_layer import appointments as use_cases
 from scheduling.service_layer import patients as patient_cases
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from clinic_contracts.events import scheduling as events
 from scheduling.adapters.video import MeetingNotFound, VideoMeetings, VideoUnavailable
 from scheduling.domain.appointments import Appointment, MeetingDue
+from scheduling.domain.errors import RuleBroken
 from scheduling.domain.video import MeetingRequest, VideoMeeting
 from scheduling.service_layer.appointments import SYSTEM, confirmed_event, event_actor, snapshot, video_event
 from scheduling.service_layer.unit_of_work import UnitOfWork
@@ -56,7 +57,14 @@ def run_meeting_work(unit: Callable[[], AbstractContextManager[UnitOfWork]], vid
             if not claimed:
                 break
             [appointment] = claimed
-            request = _request(uow, appointment)
+            try:
+                request = _request(uow, appointment)
+            except RuleBroken as broken:
+                # The claim is kept until its lease ends, so every other appointment's work goes on.
+                log.error("no meeting can be asked for this appointment; its work stays due",
+                          extra={"appointment_id": str(appointment.appointment_id), "work": appointment.meeting_due,
+                                 "field": broken.field, "problem": broken.message})
+                continue
         try:
             meeting, made = _call(video, appointment, request)
         except VideoUnavailable:
@@ -127,9 +135,10 @@ def _record(uow: UnitOfWork, claimed: Appointment, meeting: VideoMeeting | None,
             uow.publish(events.AppointmentVideoChangedV1(
                 clinic_id=changed.clinic_id, appointment=snapshot(changed), actor=event_actor(SYSTEM),
                 occurred_at=now, video=video_event(meeting)), clinic_id=changed.clinic_id)
-    elif meeting is not None:
+    elif meeting is not None and (made or current.status != "rescheduled"):
         # Canceled, moved or expired while the meeting was being made: keep it on record and
-        # have it cancelled on the next round.
+        # have it cancelled on the next round. A meeting moved in place is not this one's to
+        # cancel once the appointment is rescheduled: its successor took it over, and moves it.
         uow.appointments.save(_with_video(current, meeting, "cancel"))
     return True
 

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from clinic_contracts.zones import is_time_zone
 from clinic_runtime.refusals import Invalid, NotFound
 from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import CalendarSnapshot, ServiceSnapshot
 from scheduling.domain.slots import Busy, CalendarHours, ServiceTimes, Slot, find_slots
-from scheduling.domain.wall_clock import is_time_zone, zone
+from scheduling.domain.wall_clock import zone
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 MAX_DAYS = 62

@@ -246,3 +246,58 @@ def test_a_change_during_a_move_leaves_the_move_due_again(uow, run):
     # The move stayed due after the first call, so the same run moved the meeting again.
     assert run.video.calls == [("update", "m-0"), ("update", "m-0")]
     assert uow.appointments.rows[appointment.appointment_id].meeting_due is None
+
+
+def test_a_meeting_being_moved_when_its_appointment_is_rescheduled_stays_with_the_successor(uow, run):
+    old = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
+    successor = {}
+
+    def reschedule_meanwhile():
+        rescheduled, moved = uow.appointments.rows[old.appointment_id].reschedule(
+            uuid.uuid4(), old.start + timedelta(days=1), NOW)
+        uow.appointments.save(rescheduled)
+        uow.appointments.save(moved)
+        successor["id"] = moved.appointment_id
+
+    run.video.during = reschedule_meanwhile
+
+    run()
+
+    assert run.video.calls == [("update", "m-0"), ("update", "m-0")]  # moved again, to the successor's time
+    moved = uow.appointments.rows[successor["id"]]
+    assert moved.video.meeting_id == "m-0" and moved.meeting_due is None
+    assert uow.appointments.rows[old.appointment_id].meeting_due is None
+
+
+def test_a_meeting_made_anew_while_its_appointment_was_rescheduled_is_cancelled(uow, run):
+    old = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
+    run.video.forgotten.add("m-0")
+    successor = {}
+
+    def reschedule_meanwhile():
+        rescheduled, moved = uow.appointments.rows[old.appointment_id].reschedule(
+            uuid.uuid4(), old.start + timedelta(days=1), NOW)
+        uow.appointments.save(rescheduled)
+        uow.appointments.save(moved)
+        successor["id"] = moved.appointment_id
+
+    run.video.during = reschedule_meanwhile
+
+    run()
+
+    # The successor holds the lost m-0 and makes its own; the one made for the old is one too many.
+    calls = run.video.calls
+    assert ("cancel", "m-2") in calls and calls.count(("update", "m-0")) == 2
+    assert uow.appointments.rows[successor["id"]].video.meeting_id not in ("m-0", "m-2")
+
+
+def test_an_appointment_no_meeting_can_be_asked_for_does_not_hold_up_the_others(uow, run):
+    stuck = paid_appointment(uow, timezone="Factory")  # no zone a provider could show it in
+    fine = paid_appointment(uow)
+
+    assert run() == 1
+    assert run(NOW + timedelta(minutes=3)) == 0  # tried again once its lease ended, still refused
+
+    assert uow.appointments.rows[fine.appointment_id].confirmed_at == NOW
+    assert uow.appointments.rows[stuck.appointment_id].meeting_due == "create"
+    assert len(run.video.calls) == 1 and len(uow.published) == 1
