@@ -26,7 +26,8 @@ the commands, my schedule).
 their account's email (exactly one such active provider; none or several and they own nothing).
 With an own grant they reach that provider's availability and appointments, and the patients
 who have an appointment with them; lists are narrowed to theirs (a list of patients is refused:
-it needs the grant for every patient). Anything else, including something that does not exist,
+it needs the grant for every patient, and a provider change too: it changes another
+specialist's schedule). Anything else, including something that does not exist,
 is 403 naming the permission. Patients use the public booking routes, not these: an own grant
 of a patient is refused here.
 """
@@ -206,6 +207,10 @@ def reschedule_appointment(access: Access, appointment_id: uuid.UUID):
 @scheduling_admin.post(f"{APPOINTMENT}/provider")
 @requires("appointments.manage")
 def change_appointment_provider(access: Access, appointment_id: uuid.UUID):
+    if access.only_own:
+        # Their own appointment is theirs already: the only change left would put it into
+        # another specialist's schedule, which is not theirs to change.
+        raise _not_yours(access)
     return _command(access, appointment_id, "provider")
 
 

@@ -189,6 +189,20 @@ def test_a_specialist_reads_and_manages_their_own_appointment_but_not_anothers(b
                       json={"reason": "I am ill"})["cancellation"]["actor"]["kind"] == "provider"
 
 
+def test_a_specialist_may_not_hand_their_appointment_to_another_specialist(booking_clinic, problem_of):
+    world = booking_clinic()
+    sam = world.clinic.specialist
+    mine = booked(world, world.at("10:00"), world.sam)
+
+    handed = world.gateway.post(f"{world.admin_path}/appointments/{mine['booking_id']}/provider",
+                                headers=sam.headers, json={"provider_id": world.sofia["id"]})
+
+    assert handed.status_code == 403 and problem_of(handed)["permission"] == "appointments.manage"
+    assert world.call("GET", f"/appointments/{mine['booking_id']}", world.clinic.admin)["provider_id"] == \
+        world.sam["id"]
+    assert world.call("GET", "/my/schedule", world.clinic.other_specialist)["appointments"] == []
+
+
 def test_a_specialist_may_not_list_the_clinics_patients(booking_clinic, problem_of):
     world = booking_clinic()
 
