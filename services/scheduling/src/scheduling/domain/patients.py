@@ -94,7 +94,8 @@ def check_contact(name: str, email: str, mobile: str | None, *, region: str | No
     if not 1 <= len(name) <= 200:
         problems.append(RuleBroken(f"{prefix}name", "give the patient's name (at most 200 characters)"))
     email = email.strip()
-    if len(email) > 254 or not EMAIL.fullmatch(email):
+    # Kept casefolded too (to find a patient by email), where ß becomes ss: both must fit.
+    if len(email.casefold()) > 254 or len(email) > 254 or not EMAIL.fullmatch(email):
         problems.append(RuleBroken(f"{prefix}email", "is not an email address"))
     e164 = None
     if mobile is not None and mobile.strip():

@@ -80,6 +80,7 @@ from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
 from scheduling.domain.appointments import STATUSES, Actor, Appointment
 from scheduling.domain.patients import Patient
+from scheduling.domain.text import has_control_characters
 from scheduling.domain.wall_clock import zone
 from scheduling.service_layer import appointments as use_cases
 from scheduling.service_layer import patients as patient_cases
@@ -190,6 +191,8 @@ def list_patients(clinic_id: uuid.UUID):
     query = request.args.get("query", "").strip()
     if len(query) > 200:
         errors.append(FieldError("query", "at most 200 characters"))
+    if has_control_characters(query):
+        errors.append(FieldError("query", "must not contain control characters"))
     if errors:
         raise validation_problem(errors)
     rows = SqlUnitOfWork(db()).patients.page(clinic_id, query=query or None, account_id=account_id, after=after,

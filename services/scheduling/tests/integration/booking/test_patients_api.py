@@ -91,6 +91,13 @@ def test_patients_are_found_by_part_of_a_name_email_or_number_and_by_account(cli
     assert [p["patient_id"] for p in page["patients"] + rest["patients"]] == [maria_id, ion_id]
 
 
+def test_a_search_with_control_characters_is_refused(client, clinic):
+    response = client.get(PATIENTS, query_string={"query": "ab\x00cd"})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.get_json()["errors"]] == ["query"]
+
+
 def test_bad_details_are_422_with_every_field(client, clinic):
     response = client.post(PATIENTS, json=maria(name="", email="nope", mobile="+40 21 312 3456"))
 

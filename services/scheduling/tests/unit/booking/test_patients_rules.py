@@ -113,6 +113,14 @@ def test_control_characters_in_any_contact_detail_are_refused_without_echoing_it
     assert "Maria" not in problems[0].message
 
 
+def test_an_email_longer_than_254_characters_once_casefolded_is_refused():
+    """It is looked up casefolded, and ß casefolds to ss."""
+    fits, grows = "a@" + "ß" * 124 + ".de", "a@" + "ß" * 248 + ".de"
+
+    assert check_contact("Maria", fits, None, region="RO")[1] == []
+    assert [problem.field for problem in check_contact("Maria", grows, None, region="RO")[1]] == ["email"]
+
+
 def test_a_consent_wording_version_must_be_printable_and_not_blank():
     assert check_consent((True, "sms-2026-01")) == []
     assert [p.field for p in check_consent((True, "   "))] == ["sms_consent.text_version"]
