@@ -234,7 +234,9 @@ class AppointmentNoShowV1(AppointmentEvent):
 class AppointmentRefundDueV1(AppointmentEvent):
     """A payment arrived for an appointment that can no longer take place (its hold had expired
     and the slot was taken meanwhile), or that this payment cannot pay (already paid, canceled,
-    or an amount or currency other than its price): billing refunds the payment in full."""
+    or an amount or currency other than its price): billing refunds the payment in full, once:
+    the same payment reported to scheduling again is refused again, so this may name a payment
+    more than once."""
 
     event_type: ClassVar[str] = "scheduling.appointment.refund_due.v1"
     producer: ClassVar[str] = "scheduling"

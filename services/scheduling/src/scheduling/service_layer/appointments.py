@@ -27,7 +27,9 @@ Payment outcomes (billing's events):
   billing to refund the payment in full; the appointment stays expired. Availability is not
   checked again: the patient booked a slot that was offered, and paid for it.
 - succeeded for an appointment that can no longer be paid (canceled, or already paid by another
-  payment): refund due (appointment_no_longer_payable). The same payment again changes nothing.
+  payment): refund due (appointment_no_longer_payable). The payment that paid it, reported
+  again, changes nothing; a payment refused here is refused each time it is reported, and
+  billing refunds one payment once, by its id (the contract says so).
 - succeeded with an amount or currency other than the appointment's price: refund due
   (appointment_no_longer_payable: the contract has no more precise reason yet, and adding one
   would break its consumers), and the appointment is left as it is (it may still be paid right).
