@@ -198,3 +198,17 @@ def test_days_are_asked_for_in_the_patients_zone_across_its_own_change():
 
     assert len(found) == 23  # the patient's 8 March has 23 hours
     assert (f"{found[0].start:%H:%M%z}", f"{found[-1].start:%H:%M%z}") == ("00:00-0500", "23:00-0400")
+
+
+def test_a_day_the_zone_skipped_has_no_slots_and_the_days_around_it_do():
+    """Samoa moved across the date line: its clocks went from 29 December 2011 straight to the 31st."""
+    every_day = [WeeklyRule(weekday, "00:00", "24:00") for weekday in range(1, 8)]
+    held = availability(*every_day, timezone="UTC")
+    asked = {"timezone": "Pacific/Apia", "now": datetime(2011, 12, 1, tzinfo=UTC)}
+    service = ServiceTimes(timedelta(minutes=60))
+
+    def found(day: date) -> list[Slot]:
+        return find_slots([held], service, first_day=day, last_day=day, **asked)
+
+    assert found(date(2011, 12, 30)) == []
+    assert len(found(date(2011, 12, 29))) == len(found(date(2011, 12, 31))) == 24

@@ -129,6 +129,8 @@ def find_slots(
     out_zone = zone(timezone)
     wall_first, wall_last = day_start(first_day.toordinal()), day_start(last_day.toordinal() + 1)
     requested = ZoneClock(out_zone, wall_first - 2 * DAY, wall_last + 2 * DAY).instants(wall_first, wall_last)
+    if not requested:  # days the zone skipped (Samoa's 30 December 2011): no instant shows them
+        return []
     current = now.timestamp()
     lower = max(requested[0][0], math.ceil(current + minimum_notice.total_seconds()))
     upper = requested[-1][1] - 1
