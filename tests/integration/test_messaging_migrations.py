@@ -76,7 +76,7 @@ def test_an_index_left_by_a_failed_run_of_the_retention_revision_does_not_stop_t
     migrations = importlib.import_module("scheduling.entrypoints.migrate").MIGRATIONS
     upgrade(migrations, database_url)
     config = alembic_config(migrations, database_url)
-    command.downgrade(config, "-1")
+    command.downgrade(config, f"{RETENTION_REVISION['scheduling']}-1")
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         # What a run that built one index and then failed leaves: the index, not the revision.

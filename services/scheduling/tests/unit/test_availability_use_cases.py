@@ -11,8 +11,10 @@ import pytest
 
 from clinic_contracts.events.scheduling import AvailabilityUpdatedV1
 from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
+from scheduling.adapters.appointments import AuditEntry
 from scheduling.adapters.availability import AvailabilityRepository
 from scheduling.adapters.busy_times import BusyTimeSource
+from scheduling.domain.appointments import Actor
 from scheduling.domain.availability import DayOverride, ProviderAvailability, WeeklyRule, WeeklySchedule
 from scheduling.domain.offerings import HourWindow
 from scheduling.domain.slots import Busy
@@ -28,6 +30,7 @@ CALENDAR_ID = uuid.UUID("0190f3a5-4e5f-7061-8293-4d5e6f7a8b01")
 LOCATION_ID = uuid.UUID("0190f3a2-7d2f-7c5e-8b64-3f9e5d2e8b01")
 NOW = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
 WORKDAYS = tuple(WeeklyRule(weekday, "09:00", "12:00") for weekday in range(1, 6))
+STAFF = Actor("staff", uuid.UUID("0190f3a6-5f60-7172-83a4-5e6f7a8b9c01"))
 
 
 class FakeAvailability:
@@ -52,10 +55,19 @@ class FakeAvailability:
         self.saved.append(availability.version)
 
 
+class FakeAuditTrail:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
 class FakeUnitOfWork:
     def __init__(self, providers, services, calendars) -> None:
         self.providers, self.services, self.calendars = providers, services, calendars
         self.availability = FakeAvailability()
+        self.appointments = FakeAuditTrail()  # the audit trail's part of the appointments' store
         self.published: list[tuple[object, uuid.UUID]] = []
 
     def publish(self, event, *, clinic_id: uuid.UUID) -> None:
@@ -85,9 +97,10 @@ def uow(providers, services, calendars, provider, service) -> FakeUnitOfWork:
 
 
 def replace_schedule(uow, *, rules=WORKDAYS, blackout_dates=(), timezone=None, expected_version=0,
-                     provider_id=PROVIDER_ID):
+                     provider_id=PROVIDER_ID, actor=STAFF):
     return use_cases.replace_schedule(uow, CLINIC_ID, provider_id, timezone=timezone, rules=rules,
-                                      blackout_dates=blackout_dates, expected_version=expected_version, now=NOW)
+                                      blackout_dates=blackout_dates, expected_version=expected_version, actor=actor,
+                                      now=NOW)
 
 
 def fields(refused: pytest.ExceptionInfo[Invalid]) -> list[tuple[str, str]]:
@@ -198,8 +211,8 @@ def test_an_away_range_is_added_and_removed_each_time_one_version_on(uow):
     replace_schedule(uow)
 
     added, away = use_cases.add_away(uow, CLINIC_ID, PROVIDER_ID, first_day=date(2026, 5, 1),
-                                     last_day=date(2026, 5, 9), note="Vacation", now=NOW)
-    removed = use_cases.remove_away(uow, CLINIC_ID, PROVIDER_ID, away.away_id, NOW)
+                                     last_day=date(2026, 5, 9), note="Vacation", actor=STAFF, now=NOW)
+    removed = use_cases.remove_away(uow, CLINIC_ID, PROVIDER_ID, away.away_id, actor=STAFF, now=NOW)
 
     assert (added.version, added.away, removed.version, removed.away) == (2, (away,), 3, ())
     assert [event.version for event, _ in uow.published] == [1, 2, 3]
@@ -209,7 +222,7 @@ def test_an_away_range_is_added_and_removed_each_time_one_version_on(uow):
 def test_an_away_range_ending_before_it_starts_is_refused(uow):
     with pytest.raises(Invalid) as refused:
         use_cases.add_away(uow, CLINIC_ID, PROVIDER_ID, first_day=date(2026, 5, 9), last_day=date(2026, 5, 1),
-                           note="", now=NOW)
+                           note="", actor=STAFF, now=NOW)
 
     assert fields(refused) == [("last_day", "is before the first day")]
     assert uow.published == []
@@ -217,13 +230,13 @@ def test_an_away_range_ending_before_it_starts_is_refused(uow):
 
 def test_removing_an_away_range_not_held_is_not_found(uow):
     with pytest.raises(NotFound, match="away range"):
-        use_cases.remove_away(uow, CLINIC_ID, PROVIDER_ID, uuid.uuid4(), NOW)
+        use_cases.remove_away(uow, CLINIC_ID, PROVIDER_ID, uuid.uuid4(), actor=STAFF, now=NOW)
 
 
 def test_overrides_are_added_and_removed(uow):
     added, override = use_cases.add_override(uow, CLINIC_ID, PROVIDER_ID, day=date(2026, 4, 4), kind="extra_hours",
-                                             start="10:00", end="12:00", note="", now=NOW)
-    removed = use_cases.remove_override(uow, CLINIC_ID, PROVIDER_ID, override.override_id, NOW)
+                                             start="10:00", end="12:00", note="", actor=STAFF, now=NOW)
+    removed = use_cases.remove_override(uow, CLINIC_ID, PROVIDER_ID, override.override_id, actor=STAFF, now=NOW)
 
     assert (added.overrides, removed.overrides, removed.version) == ((override,), (), 2)
     assert uow.published[0][0].overrides[0].kind == "extra_hours"
@@ -231,18 +244,54 @@ def test_overrides_are_added_and_removed(uow):
 
 def test_closing_a_day_already_closed_is_refused(uow):
     use_cases.add_override(uow, CLINIC_ID, PROVIDER_ID, day=date(2026, 4, 4), kind="closed", start=None, end=None,
-                           note="Conference", now=NOW)
+                           note="Conference", actor=STAFF, now=NOW)
 
     with pytest.raises(Invalid) as refused:
         use_cases.add_override(uow, CLINIC_ID, PROVIDER_ID, day=date(2026, 4, 4), kind="closed", start=None,
-                               end=None, note="", now=NOW)
+                               end=None, note="", actor=STAFF, now=NOW)
 
     assert fields(refused) == [("day", "2026-04-04 is already closed all day")]
 
 
 def test_removing_an_override_not_held_is_not_found(uow):
     with pytest.raises(NotFound, match="override"):
-        use_cases.remove_override(uow, CLINIC_ID, PROVIDER_ID, uuid.uuid4(), NOW)
+        use_cases.remove_override(uow, CLINIC_ID, PROVIDER_ID, uuid.uuid4(), actor=STAFF, now=NOW)
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+
+
+def test_a_change_by_staff_or_a_specialist_is_audited_with_the_part_it_changed(uow):
+    specialist = Actor("provider", uuid.uuid4())
+    replace_schedule(uow)
+    _, away = use_cases.add_away(uow, CLINIC_ID, PROVIDER_ID, first_day=date(2026, 5, 1), last_day=date(2026, 5, 9),
+                                 note="Surgery", actor=specialist, now=NOW)
+
+    schedule, added = uow.appointments.entries
+    assert (schedule.action, schedule.actor, schedule.provider_id) == (
+        "availability.schedule_replaced", STAFF, PROVIDER_ID)
+    assert (schedule.appointment_id, schedule.patient_id, schedule.occurred_at) == (None, None, NOW)
+    assert schedule.before == {"timezone": "Europe/Bucharest", "rules": [], "blackout_dates": [], "version": 0}
+    assert len(schedule.after["rules"]) == 5 and schedule.after["version"] == 1
+    assert (added.action, added.actor, added.before) == ("availability.away_added", specialist, None)
+    assert added.after == {"away_id": str(away.away_id), "first_day": "2026-05-01", "last_day": "2026-05-09",
+                           "version": 2}  # the note may say why they are away: not kept
+
+
+@pytest.mark.parametrize("kind", ["system", "patient"])
+def test_a_change_by_anyone_but_staff_or_a_specialist_is_not_audited(uow, kind):
+    replace_schedule(uow, actor=Actor(kind))
+
+    assert uow.appointments.entries == []
+
+
+def test_a_change_that_changes_nothing_or_is_refused_is_not_audited(uow):
+    replace_schedule(uow)
+    replace_schedule(uow, expected_version=1)
+    with pytest.raises(StaleVersion):
+        replace_schedule(uow, rules=WORKDAYS[:1], expected_version=0)
+
+    assert len(uow.appointments.entries) == 1
 
 
 # -- slots -------------------------------------------------------------------------------------
@@ -387,7 +436,7 @@ def test_the_longest_query_is_62_days(two_specialists):
 
 def test_an_override_closing_a_day_leaves_no_slots_that_day(two_specialists):
     use_cases.add_override(two_specialists, CLINIC_ID, PROVIDER_ID, day=date(2026, 4, 6), kind="closed", start=None,
-                           end=None, note="", now=NOW)
+                           end=None, note="", actor=STAFF, now=NOW)
 
     found = slots_of_service(two_specialists, FakeBusyTimes(), query(), NOW)
 

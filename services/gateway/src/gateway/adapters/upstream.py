@@ -203,5 +203,5 @@ class ClinicEntries:
     def change(self, clinic_id: uuid.UUID, entry: str, body: object, if_match: str | None) -> Reply:
         return self._service.call("PUT", f"/clinics/{clinic_id}{entry}", json=body, headers={"If-Match": if_match})
 
-    def remove(self, clinic_id: uuid.UUID, entry: str) -> Reply:
-        return self._service.call("DELETE", f"/clinics/{clinic_id}{entry}")
+    def remove(self, clinic_id: uuid.UUID, entry: str, params: Mapping[str, str] | None = None) -> Reply:
+        return self._service.call("DELETE", f"/clinics/{clinic_id}{entry}", params=params)

@@ -12,8 +12,9 @@
                    (POST, If-Match optional) appointments.manage
     my schedule    /my/schedule (GET ?from&to&status&limit&cursor): the caller's own appointments
                    as a specialist, appointments.read
-    audit          /scheduling-audit (GET ?appointment_id&patient_id): scheduling's trail of staff
-                   changes, audit.read
+    audit          /scheduling-audit (GET ?appointment_id&patient_id&provider_id): scheduling's
+                   trail of staff and specialists' changes (appointments, patients, availability),
+                   audit.read (never an own grant: it shows every specialist's changes)
 
 Scheduling owns every rule: the gateway checks who calls, names the actor, relays the request and
 scheduling's answer (bodies, status, ETag, Location rewritten to these paths, problems), with one
@@ -80,6 +81,7 @@ def read_availability(access: Access, provider_id: uuid.UUID):
 def replace_availability(access: Access, provider_id: uuid.UUID):
     _own_provider(access, provider_id)
     body = json_body(JsonObject).root
+    body["actor"] = _actor(access)
     return relay_staff(access, scheduling().change(access.clinic_id, _availability(provider_id), body,
                                              request.headers.get("If-Match")))
 
@@ -93,8 +95,7 @@ def add_away(access: Access, provider_id: uuid.UUID):
 @scheduling_admin.delete(f"{AVAILABILITY}/away/<uuid:away_id>")
 @requires("availability.manage")
 def remove_away(access: Access, provider_id: uuid.UUID, away_id: uuid.UUID):
-    _own_provider(access, provider_id)
-    return relay_staff(access, scheduling().remove(access.clinic_id, f"{_availability(provider_id)}/away/{away_id}"))
+    return _remove_from_availability(access, provider_id, f"/away/{away_id}")
 
 
 @scheduling_admin.post(f"{AVAILABILITY}/overrides")
@@ -106,9 +107,7 @@ def add_override(access: Access, provider_id: uuid.UUID):
 @scheduling_admin.delete(f"{AVAILABILITY}/overrides/<uuid:override_id>")
 @requires("availability.manage")
 def remove_override(access: Access, provider_id: uuid.UUID, override_id: uuid.UUID):
-    _own_provider(access, provider_id)
-    return relay_staff(access, scheduling().remove(access.clinic_id,
-                                                f"{_availability(provider_id)}/overrides/{override_id}"))
+    return _remove_from_availability(access, provider_id, f"/overrides/{override_id}")
 
 
 # -- patients ---------------------------------------------------------------------------------
@@ -241,8 +240,8 @@ def my_schedule(access: Access):
 @scheduling_admin.get("/scheduling-audit")
 @requires("audit.read")
 def read_scheduling_audit(access: Access):
-    return relay_staff(access, scheduling().read(access.clinic_id, "/audit", query("appointment_id", "patient_id",
-                                                                            *LISTING)))
+    return relay_staff(access, scheduling().read(access.clinic_id, "/audit", query(
+        "appointment_id", "patient_id", "provider_id", *LISTING)))
 
 
 # -- who owns what ----------------------------------------------------------------------------
@@ -280,8 +279,16 @@ def _actor(access: Access) -> dict[str, str]:
 def _add_to_availability(access: Access, provider_id: uuid.UUID, part: str):
     _own_provider(access, provider_id)
     body = json_body(JsonObject).root
+    body["actor"] = _actor(access)
     return relay_staff(access, scheduling().create(access.clinic_id, _availability(provider_id) + part, body,
                                              forwarded_idempotency_key(access)))
+
+
+def _remove_from_availability(access: Access, provider_id: uuid.UUID, part: str):
+    """A DELETE has no body: scheduling reads its actor from the query."""
+    _own_provider(access, provider_id)
+    actor = {f"actor_{name}": value for name, value in _actor(access).items()}
+    return relay_staff(access, scheduling().remove(access.clinic_id, f"{_availability(provider_id)}{part}", actor))
 
 
 def _availability(provider_id: uuid.UUID) -> str:

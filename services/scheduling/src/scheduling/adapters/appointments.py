@@ -1,6 +1,10 @@
 """Where appointments (holds included) and the audit trail are kept. Every lookup names the clinic,
 except the worker's sweeps, which cross clinics on purpose.
 
+The audit trail holds staff and specialists' changes of appointments, patients and specialists'
+availability: an entry names the appointment and/or patient it is about, or the specialist whose
+availability changed.
+
 No double booking: on PostgreSQL the exclusion constraint `appointments_no_overlap` (migration
 0004) refuses a row that would overlap another of the same specialist that holds time; `add` and
 `save` turn that refusal into `SlotTaken` inside a savepoint, so the caller's transaction goes on
@@ -53,6 +57,7 @@ class AuditEntry:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     occurred_at: datetime
+    provider_id: uuid.UUID | None = None  # an availability change's specialist
 
 
 class AppointmentRepository(Protocol):
@@ -94,7 +99,8 @@ class AppointmentRepository(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
 
     def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None, patient_id: uuid.UUID | None,
-              after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None) -> list[AuditEntry]:
+              provider_id: uuid.UUID | None = None, after: tuple[datetime, uuid.UUID] | None = None,
+              limit: int | None = None) -> list[AuditEntry]:
         """Oldest first (by time, then id), after `after`."""
 
 
@@ -221,24 +227,26 @@ class SqlAppointments:
     def record(self, entry: AuditEntry) -> None:
         self._session.execute(insert(audit_entries).values(
             clinic_id=entry.clinic_id, entry_id=entry.entry_id, appointment_id=entry.appointment_id,
-            patient_id=entry.patient_id, actor_kind=entry.actor.kind, actor_account_id=entry.actor.account_id,
+            patient_id=entry.patient_id, provider_id=entry.provider_id, actor_kind=entry.actor.kind,
+            actor_account_id=entry.actor.account_id,
             action=entry.action, before=entry.before, after=entry.after, occurred_at=entry.occurred_at))
 
     def audit(self, clinic_id: uuid.UUID, *, appointment_id: uuid.UUID | None, patient_id: uuid.UUID | None,
-              after: tuple[datetime, uuid.UUID] | None = None, limit: int | None = None) -> list[AuditEntry]:
+              provider_id: uuid.UUID | None = None, after: tuple[datetime, uuid.UUID] | None = None,
+              limit: int | None = None) -> list[AuditEntry]:
         c = audit_entries.c
         statement = select(audit_entries).where(c.clinic_id == clinic_id)
-        if appointment_id is not None:
-            statement = statement.where(c.appointment_id == appointment_id)
-        if patient_id is not None:
-            statement = statement.where(c.patient_id == patient_id)
+        for column, value in ((c.appointment_id, appointment_id), (c.patient_id, patient_id),
+                              (c.provider_id, provider_id)):
+            if value is not None:
+                statement = statement.where(column == value)
         if after is not None:
             statement = statement.where(or_(c.occurred_at > after[0],
                                             and_(c.occurred_at == after[0], c.entry_id > after[1])))
         statement = statement.order_by(c.occurred_at, c.entry_id).limit(limit)
         return [AuditEntry(row["clinic_id"], row["entry_id"], row["appointment_id"], row["patient_id"],
                            Actor(row["actor_kind"], row["actor_account_id"]), row["action"], row["before"],
-                           row["after"], row["occurred_at"])
+                           row["after"], row["occurred_at"], row["provider_id"])
                 for row in self._session.execute(statement).mappings()]
 
 

@@ -227,6 +227,7 @@ audit_entries = Table(
     Column("entry_id", Uuid, primary_key=True),
     Column("appointment_id", Uuid, nullable=True),
     Column("patient_id", Uuid, nullable=True),
+    Column("provider_id", Uuid, nullable=True),  # the specialist whose availability changed
     Column("actor_kind", String(16), nullable=False),
     Column("actor_account_id", Uuid, nullable=True),
     Column("action", String(40), nullable=False),
@@ -235,4 +236,5 @@ audit_entries = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Index("ix_audit_entries_appointment", "clinic_id", "appointment_id"),
     Index("ix_audit_entries_patient", "clinic_id", "patient_id"),
+    Index("ix_audit_entries_provider", "clinic_id", "provider_id"),
 )

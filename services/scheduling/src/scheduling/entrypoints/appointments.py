@@ -50,10 +50,11 @@ Appointments
   "created_at", "updated_at"}`. The host link is for the specialist only: the gateway must not
   show it to the patient.
 
-Audit: `GET /audit?appointment_id=&patient_id=&limit=1..100 (50)&cursor=` -> `{"entries":
-[{"entry_id", "appointment_id", "patient_id", "actor", "action", "before", "after",
-"occurred_at"}], "next_cursor"}`, oldest first; `next_cursor` (null on the last page) fetches the
-next page.
+Audit: `GET /audit?appointment_id=&patient_id=&provider_id=&limit=1..100 (50)&cursor=` ->
+`{"entries": [{"entry_id", "appointment_id", "patient_id", "provider_id", "actor", "action",
+"before", "after", "occurred_at"}], "next_cursor"}`, oldest first; `next_cursor` (null on the
+last page) fetches the next page. Changes of appointments and patients name those; changes of a
+specialist's availability (`availability.*`) name the specialist as `provider_id`.
 
 Bad parameters are 422: a `from`/`to` day or instant outside the years 1-9999 once in UTC, a
 cursor not given back as received (one whose time lost its offset), a booking start before now or
@@ -386,14 +387,12 @@ def _created(appointment: Appointment):
 @blueprint.get(f"{CLINIC}/audit")
 def read_audit(clinic_id: uuid.UUID):
     errors: list[FieldError] = []
-    appointment_id = _id_arg("appointment_id", errors)
-    patient_id = _id_arg("patient_id", errors)
+    ids = {name: _id_arg(name, errors) for name in ("appointment_id", "patient_id", "provider_id")}
     limit = _limit(errors)
     after = _time_cursor(errors)
     if errors:
         raise validation_problem(errors)
-    entries = SqlUnitOfWork(db()).appointments.audit(clinic_id, appointment_id=appointment_id, patient_id=patient_id,
-                                                     after=after, limit=limit + 1)
+    entries = SqlUnitOfWork(db()).appointments.audit(clinic_id, **ids, after=after, limit=limit + 1)
     more = len(entries) > limit
     entries = entries[:limit]
     cursor = _next_time_cursor(entries[-1].occurred_at, entries[-1].entry_id) if more else None
@@ -402,7 +401,8 @@ def read_audit(clinic_id: uuid.UUID):
 
 def _entry(entry: AuditEntry) -> dict[str, object]:
     return {"entry_id": str(entry.entry_id), "appointment_id": _str(entry.appointment_id),
-            "patient_id": _str(entry.patient_id), "actor": _actor(entry.actor), "action": entry.action,
+            "patient_id": _str(entry.patient_id), "provider_id": _str(entry.provider_id),
+            "actor": _actor(entry.actor), "action": entry.action,
             "before": entry.before, "after": entry.after, "occurred_at": entry.occurred_at.isoformat()}
 
 

@@ -4,6 +4,12 @@ Availability is versioned per specialist and clinic: GET answers with an ETag, a
 schedule is PUT with If-Match (428 without one, 412 when it changed since). Away ranges and
 overrides are added (POST, Idempotency-Key honoured) and removed (DELETE) one by one; every
 change answers with the availability's new ETag.
+
+Who changes it is named as for appointments (scheduling.entrypoints.appointments, "Actor"); a
+change by staff or a specialist goes into the audit trail. PUT and POST bodies carry it as
+`"actor": {"kind", "account_id"}`; a DELETE has no body, so it names it in its query:
+`?actor_kind=&actor_account_id=`. Without an actor, staff act (as for the appointment commands
+whose actor is optional).
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ import uuid
 from datetime import date
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt, ValidationError
 
 from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, validation_problem
-from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
+from clinic_runtime.web import db, etag, expected_version, field_errors, idempotent, json_body
 from scheduling.adapters.busy_times import AppointmentsBusyTimes
+from scheduling.domain.appointments import Actor
 from scheduling.domain.availability import AwayRange, DayOverride, ProviderAvailability, WeeklyRule
+from scheduling.entrypoints.appointments import ActorBody
 from scheduling.service_layer import availability as use_cases
 from scheduling.service_layer.slots import SlotQuery, slots_of_service
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
@@ -49,12 +57,14 @@ class ScheduleBody(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     rules: list[RuleBody] = Field(default_factory=list, max_length=1000)
     blackout_dates: list[date] = Field(default_factory=list, max_length=1000)
+    actor: ActorBody = ActorBody(kind="staff")
 
 
 class AwayBody(BaseModel):
     first_day: date
     last_day: date
     note: str = Field(default="", max_length=10_000)
+    actor: ActorBody = ActorBody(kind="staff")
 
 
 class OverrideBody(BaseModel):
@@ -63,6 +73,7 @@ class OverrideBody(BaseModel):
     start: str | None = Field(default=None, max_length=5)
     end: str | None = Field(default=None, max_length=5)
     note: str = Field(default="", max_length=10_000)
+    actor: ActorBody = ActorBody(kind="staff")
 
 
 # -- availability -----------------------------------------------------------------------------
@@ -81,7 +92,7 @@ def replace_schedule(clinic_id: uuid.UUID, provider_id: uuid.UUID):
     availability = use_cases.replace_schedule(
         SqlUnitOfWork(db()), clinic_id, provider_id, timezone=body.timezone,
         rules=tuple(rule.rule() for rule in body.rules), blackout_dates=tuple(body.blackout_dates),
-        expected_version=expected, now=utcnow())
+        expected_version=expected, actor=body.actor.actor(), now=utcnow())
     return representation(availability), 200, {"ETag": etag(availability.version)}
 
 
@@ -90,7 +101,8 @@ def replace_schedule(clinic_id: uuid.UUID, provider_id: uuid.UUID):
 def add_away(clinic_id: uuid.UUID, provider_id: uuid.UUID):
     body = json_body(AwayBody)
     availability, away = use_cases.add_away(SqlUnitOfWork(db()), clinic_id, provider_id, first_day=body.first_day,
-                                            last_day=body.last_day, note=body.note.strip(), now=utcnow())
+                                            last_day=body.last_day, note=body.note.strip(), actor=body.actor.actor(),
+                                            now=utcnow())
     return _away(away), 201, {
         "Location": f"/clinics/{clinic_id}/providers/{provider_id}/availability/away/{away.away_id}",
         "ETag": etag(availability.version)}
@@ -98,7 +110,8 @@ def add_away(clinic_id: uuid.UUID, provider_id: uuid.UUID):
 
 @blueprint.delete(f"{AVAILABILITY}/away/<uuid:away_id>")
 def remove_away(clinic_id: uuid.UUID, provider_id: uuid.UUID, away_id: uuid.UUID):
-    availability = use_cases.remove_away(SqlUnitOfWork(db()), clinic_id, provider_id, away_id, utcnow())
+    availability = use_cases.remove_away(SqlUnitOfWork(db()), clinic_id, provider_id, away_id,
+                                         actor=_actor_of_query(), now=utcnow())
     return Response(status=204, headers={"ETag": etag(availability.version)})
 
 
@@ -108,7 +121,7 @@ def add_override(clinic_id: uuid.UUID, provider_id: uuid.UUID):
     body = json_body(OverrideBody)
     availability, override = use_cases.add_override(
         SqlUnitOfWork(db()), clinic_id, provider_id, day=body.day, kind=body.kind, start=body.start, end=body.end,
-        note=body.note.strip(), now=utcnow())
+        note=body.note.strip(), actor=body.actor.actor(), now=utcnow())
     return _override(override), 201, {
         "Location": f"/clinics/{clinic_id}/providers/{provider_id}/availability/overrides/{override.override_id}",
         "ETag": etag(availability.version)}
@@ -116,7 +129,8 @@ def add_override(clinic_id: uuid.UUID, provider_id: uuid.UUID):
 
 @blueprint.delete(f"{AVAILABILITY}/overrides/<uuid:override_id>")
 def remove_override(clinic_id: uuid.UUID, provider_id: uuid.UUID, override_id: uuid.UUID):
-    availability = use_cases.remove_override(SqlUnitOfWork(db()), clinic_id, provider_id, override_id, utcnow())
+    availability = use_cases.remove_override(SqlUnitOfWork(db()), clinic_id, provider_id, override_id,
+                                             actor=_actor_of_query(), now=utcnow())
     return Response(status=204, headers={"ETag": etag(availability.version)})
 
 
@@ -149,6 +163,17 @@ def _override(override: DayOverride) -> dict[str, object]:
 def _day(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
+
+def _actor_of_query() -> Actor:
+    """A DELETE's actor, from `?actor_kind=&actor_account_id=`; staff when neither is given."""
+    given = {name: request.args[f"actor_{name}"] for name in ("kind", "account_id") if f"actor_{name}" in request.args}
+    if not given:
+        return ActorBody(kind="staff").actor()
+    try:
+        return ActorBody.model_validate(given).actor()
+    except ValidationError as error:
+        raise validation_problem([FieldError(f"actor_{found.field}", found.message)
+                                  for found in field_errors(error)]) from None
 
 
 # -- slots ------------------------------------------------------------------------------------

@@ -99,3 +99,43 @@ def test_a_one_off_closed_day_and_its_removal(booking_clinic):
 
     world.call("DELETE", f"{path}/overrides/{override['id']}", world.clinic.admin, expect=204)
     assert len(slot_starts(world, world.sofia)) == 6
+
+
+# -- the audit trail ----------------------------------------------------------------------------
+
+
+def test_the_admins_and_a_specialists_availability_changes_are_in_the_scheduling_audit(booking_clinic, problem_of):
+    world = booking_clinic()  # its admin set both specialists' weekly hours
+    admin, sam = world.clinic.admin, world.clinic.specialist
+    path = availability(world, world.sam)
+    day = world.day.isoformat()
+    world.call("PUT", path, admin, headers={"If-Match": '"1"'},
+               json={"timezone": "Europe/Bucharest", "rules": [{"weekday": 1, "start": "10:00", "end": "12:00"}]})
+    away = world.call("POST", path + "/away", sam, expect=201, json={"first_day": day, "last_day": day})
+    closed = world.call("POST", path + "/overrides", sam, expect=201, json={"day": day, "kind": "closed"})
+    world.call("DELETE", f"{path}/overrides/{closed['id']}", sam, expect=204)
+    world.call("DELETE", f"{path}/away/{away['id']}", admin, expect=204)
+
+    entries = world.call("GET", "/scheduling-audit", admin, query_string={"provider_id": world.sam["id"]})["entries"]
+
+    as_admin = {"kind": "staff", "account_id": str(admin.account_id)}
+    as_sam = {"kind": "provider", "account_id": str(sam.account_id)}
+    assert [(entry["action"], entry["actor"]) for entry in entries] == [
+        ("availability.schedule_replaced", as_admin), ("availability.schedule_replaced", as_admin),
+        ("availability.away_added", as_sam), ("availability.override_added", as_sam),
+        ("availability.override_removed", as_sam), ("availability.away_removed", as_admin)]
+    assert {entry["provider_id"] for entry in entries} == {world.sam["id"]}
+    assert entries[1]["after"]["rules"][0]["start"] == "10:00"
+    others = world.gateway.get(world.admin_path + "/scheduling-audit", headers=sam.headers,
+                               query_string={"provider_id": world.sofia["id"]})
+    assert others.status_code == 403 and problem_of(others)["permission"] == "audit.read"
+
+
+def test_reading_the_audit_cannot_be_granted_as_a_specialists_own(booking_clinic):
+    world = booking_clinic()
+
+    response = world.gateway.post(world.admin_path + "/roles", headers=world.clinic.admin.headers, json={
+        "key": "own-auditor", "name": "Own auditor", "grants": [{"permission": "audit.read", "scope": "own"}]})
+
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert [error["field"] for error in response.get_json()["errors"]] == ["grants.0.scope"]
