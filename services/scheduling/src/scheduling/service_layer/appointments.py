@@ -74,7 +74,7 @@ from scheduling.domain.appointments import (
     TransitionRefused,
 )
 from scheduling.domain.errors import RuleBroken
-from scheduling.domain.offerings import Money, ServiceSnapshot
+from scheduling.domain.offerings import CalendarSnapshot, Money, ServiceSnapshot
 from scheduling.domain.slots import Busy, ServiceTimes
 from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
@@ -115,20 +115,21 @@ def book(uow: UnitOfWork, booking: Booking, *, hold: timedelta, now: datetime) -
         if existing is not None:
             return _same_booking(existing, booking, start)
     try:
-        free = _offered(uow, service, service_times(service), start, booking.provider_id, booking.calendar_id, now,
-                        ignoring=())
+        calendar, free = _offered(uow, service, service_times(service), start, booking.provider_id,
+                                  booking.calendar_id, now, ignoring=())
     except SlotTaken:
         _answer_if_retried(uow, booking, start)
         raise
     patient = patient_for_booking(uow, booking.clinic_id, patient_id=booking.patient_id, details=booking.patient,
                                   consent=booking.sms_consent, actor=booking.actor, now=now,
                                   new_patient_allowed=booking.new_patient_allowed)
-    price = _price(uow, service, booking.calendar_id)
+    calendar_id = calendar.calendar_id if calendar else None
+    price = _price(service, calendar)
     appointment_id = booking.appointment_id or uuid7()
     for provider_id in free:
         appointment = Appointment(
             clinic_id=booking.clinic_id, appointment_id=appointment_id, patient_id=patient.patient_id,
-            provider_id=provider_id, service_id=service.service_id, calendar_id=booking.calendar_id,
+            provider_id=provider_id, service_id=service.service_id, calendar_id=calendar_id,
             start=start, end=start + timedelta(minutes=service.duration_minutes),
             buffer_before=timedelta(minutes=service.buffer_before_minutes),
             buffer_after=timedelta(minutes=service.buffer_after_minutes),
@@ -183,25 +184,29 @@ def _in_utc(start: datetime) -> datetime:
 
 def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, start: datetime,
              provider_id: uuid.UUID | None, calendar_id: uuid.UUID | None, now: datetime, *,
-             ignoring: list[uuid.UUID]) -> list[uuid.UUID]:
-    """The specialists the engine offers `start` with for a `visit` of that length and buffers, by
-    id; SlotTaken when only other appointments are in the way, Invalid when it is no slot of the
-    service at all."""
+             ignoring: list[uuid.UUID]) -> tuple[CalendarSnapshot | None, list[uuid.UUID]]:
+    """The calendar `start` is booked through and the specialists the engine offers it with, by
+    id, for a `visit` of that length and buffers; SlotTaken when only other appointments are in
+    the way, Invalid when it is no slot of the service at all. The calendar is the one named, or
+    else the cheapest of the service's that offers the start (its price is what the patient saw
+    for that time), or None for a service without calendars."""
     _within_horizon(start, now)
     query = SlotQuery(service.clinic_id, service.service_id, start.date(), start.date(), "UTC", provider_id,
                       calendar_id)
 
     # Only the busy time this start's slot (buffers included) would meet decides it.
     occupied = (start - visit.buffer_before, start + visit.duration + visit.buffer_after)
-    find, taken = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now,
-                              busy_within=occupied, visit=visit)
+    finder = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now,
+                         busy_within=occupied, visit=visit)
 
-    def at_start(busy: list[Busy]) -> list[uuid.UUID]:
-        return [slot.provider_id for slot in find(busy) if slot.start.timestamp() == start.timestamp()]
+    def at_start(busy: list[Busy], calendars: list[CalendarSnapshot] | None = None) -> list[uuid.UUID]:
+        return [slot.provider_id for slot in finder.find(busy, calendars) if slot.start.timestamp() == start.timestamp()]
 
-    free = at_start(taken)
-    if free:
-        return free
+    for calendar in sorted(finder.calendars, key=lambda c: (_price(service, c).amount_minor, c.calendar_id)):
+        if free := at_start(finder.taken, [calendar]):
+            return calendar, free
+    if not finder.calendars and (free := at_start(finder.taken)):
+        return None, free
     if at_start([]):  # free but for other appointments
         raise SlotTaken()
     raise Invalid([RuleBroken("start", "is not a slot of this service: ask for the service's slots and pick one "
@@ -348,7 +353,7 @@ def reschedule(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
     _within_horizon(start, now)
     old, new = _apply(lambda: held.reschedule(uuid7(), start, now))
     service = _service(uow, clinic_id, held.service_id)
-    _offered(uow, service, _visit(held), start, held.provider_id, held.calendar_id, now,
+    _offered(uow, service, _visit(held), start, held.provider_id, _calendar_kept(uow, held), now,
              ignoring=[held.appointment_id])
     uow.appointments.save(old)
     _clear_time(uow, new, now)
@@ -366,7 +371,7 @@ def change_provider(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.
     held = _held(uow, clinic_id, appointment_id, expected_version)
     changed = _apply(lambda: held.change_provider(provider_id, now))
     service = _service(uow, clinic_id, held.service_id)
-    _offered(uow, service, _visit(held), held.start, provider_id, held.calendar_id, now,
+    _offered(uow, service, _visit(held), held.start, provider_id, _calendar_kept(uow, held), now,
              ignoring=[held.appointment_id])
     _clear_time(uow, changed, now)
     uow.appointments.save(changed)
@@ -425,12 +430,18 @@ def _service(uow: UnitOfWork, clinic_id: uuid.UUID, service_id: uuid.UUID) -> Se
     return service
 
 
-def _price(uow: UnitOfWork, service: ServiceSnapshot, calendar_id: uuid.UUID | None) -> Money:
-    if calendar_id is not None:
-        for calendar in uow.calendars.of_service(service.clinic_id, service.service_id):
-            if calendar.calendar_id == calendar_id and calendar.price is not None:
-                return calendar.price
-    return service.price
+def _calendar_kept(uow: UnitOfWork, appointment: Appointment) -> uuid.UUID | None:
+    """The calendar a moved appointment must fit: its own while the service still offers it; once
+    archived, any the service offers now (the appointment keeps the price it was booked at)."""
+    if appointment.calendar_id is None:
+        return None
+    offered = any(calendar.calendar_id == appointment.calendar_id and not calendar.archived
+                  for calendar in uow.calendars.of_service(appointment.clinic_id, appointment.service_id))
+    return appointment.calendar_id if offered else None
+
+
+def _price(service: ServiceSnapshot, calendar: CalendarSnapshot | None) -> Money:
+    return calendar.price if calendar is not None and calendar.price is not None else service.price
 
 
 def _shown_zone(uow: UnitOfWork, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> str:

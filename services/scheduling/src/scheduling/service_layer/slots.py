@@ -7,7 +7,8 @@ its calendars and their availability, and the time already taken, handed to the 
   archived, is NotFound.
 - Naming a calendar uses its hours and dates (NotFound unless it is an active calendar of the
   service); naming none uses any active calendar of the service, and a service without one is
-  bookable whenever its specialists are available.
+  bookable whenever its specialists are available. (A booking that names none goes through the
+  cheapest calendar offering its start: scheduling.service_layer.appointments.)
 - A query asks for whole days in a zone: at most MAX_DAYS of them, in order, from FIRST_DAY to
   LAST_DAY, in a known zone (Invalid otherwise).
 """
@@ -66,19 +67,32 @@ def check_query(query: SlotQuery) -> list[RuleBroken]:
 
 
 def slots_of_service(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime) -> list[Slot]:
-    find, taken = slot_finder(uow, busy_times, query, now)
-    return find(taken)
+    finder = slot_finder(uow, busy_times, query, now)
+    return finder.find(finder.taken)
+
+
+@dataclass(frozen=True)
+class SlotFinder:
+    """The slot engine with what it needs loaded once: `find` answers for given busy times, and
+    for given calendars (by default every calendar the query allows)."""
+
+    taken: list[Busy]  # the busy times of the query's specialists
+    calendars: list[CalendarSnapshot]  # the calendars the query allows: empty, none limits it
+    _find: Callable[[list[Busy], list[CalendarSnapshot]], list[Slot]]
+
+    def find(self, busy: list[Busy], calendars: list[CalendarSnapshot] | None = None) -> list[Slot]:
+        return self._find(busy, self.calendars if calendars is None else calendars)
 
 
 def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime, *,
                 busy_within: tuple[datetime, datetime] | None = None, visit: ServiceTimes | None = None,
-                ) -> tuple[Callable[[list[Busy]], list[Slot]], list[Busy]]:
-    """What the slot engine needs, loaded once: the engine as a function of the busy times, and
-    the busy times of the query's specialists: all that can matter to the days asked for, or
-    only those reaching into `busy_within`, when only slots there are wanted (the grid does not
-    depend on what is booked, so a slot is offered or not by the busy time it overlaps alone).
-    `visit`: the length and buffers to fit when they are not the service's own (an appointment
-    keeps those it was booked with); the grid stays the service's."""
+                ) -> SlotFinder:
+    """What the slot engine needs, loaded once, with the busy times of the query's specialists:
+    all that can matter to the days asked for, or only those reaching into `busy_within`, when
+    only slots there are wanted (the grid does not depend on what is booked, so a slot is offered
+    or not by the busy time it overlaps alone). `visit`: the length and buffers to fit when they
+    are not the service's own (an appointment keeps those it was booked with); the grid stays the
+    service's."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -90,17 +104,17 @@ def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, n
     availability = uow.availability.of_providers(query.clinic_id, provider_ids)
     taken = busy_times.busy(query.clinic_id, provider_ids, *(busy_within or _reach(query, service)))
 
-    def find(busy: list[Busy]) -> list[Slot]:
+    def find(busy: list[Busy], through: list[CalendarSnapshot]) -> list[Slot]:
         return find_slots(
             [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
             visit or service_times(service),
             first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
-            calendars=[_hours(calendar) for calendar in calendars], busy=busy,
+            calendars=[_hours(calendar) for calendar in through], busy=busy,
             minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
             step=timedelta(minutes=service.duration_minutes),
         )
 
-    return find, taken
+    return SlotFinder(taken, calendars, find)
 
 
 def service_times(service: ServiceSnapshot) -> ServiceTimes:

@@ -4,7 +4,7 @@ none: they are about appointments and patients.
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-22
+Create Date: 2026-11-21
 """
 
 import sqlalchemy as sa
