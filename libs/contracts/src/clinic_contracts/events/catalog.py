@@ -144,6 +144,12 @@ class ServiceSnapshot(Event):
     refund_policy: RefundPolicy | None = Field(
         description="Overrides the clinic's; none means the clinic's (catalog.clinic.upserted.v1).")
     reminders: Reminders
+    minimum_notice_minutes: int | None = Field(
+        default=None, description="A slot is offered until this many minutes before it starts (0 to 43200); none "
+                                  "means the platform's default, 60.")
+    booking_horizon_days: int | None = Field(
+        default=None, description="Slots are offered at most this many days ahead (1 to 730); none means the "
+                                  "platform's default, 180.")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
     archived: bool
     updated_at: AwareDatetime
@@ -188,6 +194,12 @@ class CalendarSnapshot(Event):
     hours: list[HourWindow] = Field(description="When it may be booked; empty means whenever specialists are available.")
     bookable_from: date | None = Field(description="First bookable day (inclusive); none means open.")
     bookable_until: date | None = Field(description="Last bookable day (inclusive); none means open.")
+    minimum_notice_minutes: int | None = Field(
+        default=None, description="Overrides the service's minimum notice through this calendar (0 to 43200 "
+                                  "minutes); none means the service's.")
+    booking_horizon_days: int | None = Field(
+        default=None, description="Overrides the service's booking horizon through this calendar (1 to 730 days); "
+                                  "none means the service's.")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
     archived: bool
     updated_at: AwareDatetime
