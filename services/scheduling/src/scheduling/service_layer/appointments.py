@@ -79,13 +79,23 @@ from scheduling.domain.slots import Busy, ServiceTimes
 from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
-from scheduling.service_layer.slots import BOOKING_HORIZON, SlotQuery, service_times, slot_finder
+from scheduling.service_layer.slots import (
+    BOOKING_HORIZON,
+    MINIMUM_NOTICE,
+    SlotQuery,
+    service_times,
+    slot_finder,
+)
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CANCELLATION_WINDOW_HOURS = 24  # the contract's default, for a clinic catalog has not told us about yet
 SYSTEM = Actor("system")
+# Moving an appointment (reschedule, another specialist) is staff's, who may do it up to its start:
+# a specialist off sick an hour before a visit hands it to a colleague. The minimum notice keeps
+# new bookings from surprising a specialist; a moved one was arranged with them.
+STAFF_NOTICE = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -184,7 +194,8 @@ def _in_utc(start: datetime) -> datetime:
 
 def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, start: datetime,
              provider_id: uuid.UUID | None, calendar_id: uuid.UUID | None, now: datetime, *,
-             ignoring: list[uuid.UUID]) -> tuple[CalendarSnapshot | None, list[uuid.UUID]]:
+             ignoring: list[uuid.UUID], minimum_notice: timedelta = MINIMUM_NOTICE,
+             ) -> tuple[CalendarSnapshot | None, list[uuid.UUID]]:
     """The calendar `start` is booked through and the specialists the engine offers it with, by
     id, for a `visit` of that length and buffers; SlotTaken when only other appointments are in
     the way, Invalid when it is no slot of the service at all. The calendar is the one named, or
@@ -197,7 +208,7 @@ def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, sta
     # Only the busy time this start's slot (buffers included) would meet decides it.
     occupied = (start - visit.buffer_before, start + visit.duration + visit.buffer_after)
     finder = slot_finder(uow, AppointmentsBusyTimes(uow.appointments, now, ignoring), query, now,
-                         busy_within=occupied, visit=visit)
+                         busy_within=occupied, visit=visit, minimum_notice=minimum_notice)
 
     def at_start(busy: list[Busy], calendars: list[CalendarSnapshot] | None = None) -> list[uuid.UUID]:
         return [slot.provider_id for slot in finder.find(busy, calendars) if slot.start.timestamp() == start.timestamp()]
@@ -354,7 +365,7 @@ def reschedule(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
     old, new = _apply(lambda: held.reschedule(uuid7(), start, now))
     service = _service(uow, clinic_id, held.service_id)
     _offered(uow, service, _visit(held), start, held.provider_id, _calendar_kept(uow, held), now,
-             ignoring=[held.appointment_id])
+             ignoring=[held.appointment_id], minimum_notice=STAFF_NOTICE)
     uow.appointments.save(old)
     _clear_time(uow, new, now)
     uow.appointments.add(new)
@@ -372,7 +383,7 @@ def change_provider(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.
     changed = _apply(lambda: held.change_provider(provider_id, now))
     service = _service(uow, clinic_id, held.service_id)
     _offered(uow, service, _visit(held), held.start, provider_id, _calendar_kept(uow, held), now,
-             ignoring=[held.appointment_id])
+             ignoring=[held.appointment_id], minimum_notice=STAFF_NOTICE)
     _clear_time(uow, changed, now)
     uow.appointments.save(changed)
     uow.publish(events.AppointmentProviderChangedV1(

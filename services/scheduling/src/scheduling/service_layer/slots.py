@@ -86,13 +86,13 @@ class SlotFinder:
 
 def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime, *,
                 busy_within: tuple[datetime, datetime] | None = None, visit: ServiceTimes | None = None,
-                ) -> SlotFinder:
+                minimum_notice: timedelta = MINIMUM_NOTICE) -> SlotFinder:
     """What the slot engine needs, loaded once, with the busy times of the query's specialists:
     all that can matter to the days asked for, or only those reaching into `busy_within`, when
     only slots there are wanted (the grid does not depend on what is booked, so a slot is offered
     or not by the busy time it overlaps alone). `visit`: the length and buffers to fit when they
     are not the service's own (an appointment keeps those it was booked with); the grid stays the
-    service's."""
+    service's. `minimum_notice`: how long before its start a slot stops being offered."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -110,7 +110,7 @@ def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, n
             visit or service_times(service),
             first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
             calendars=[_hours(calendar) for calendar in through], busy=busy,
-            minimum_notice=MINIMUM_NOTICE, horizon=BOOKING_HORIZON,
+            minimum_notice=minimum_notice, horizon=BOOKING_HORIZON,
             step=timedelta(minutes=service.duration_minutes),
         )
 

@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from clinic_runtime.db import transaction
+from clinic_runtime.refusals import Invalid
 from scheduling.adapters.orm import appointments
+from scheduling.domain.appointments import Actor
+from scheduling.service_layer import appointments as use_cases
+from scheduling.service_layer.unit_of_work import SqlUnitOfWork
 
 from .conftest import ANA, CLINIC, DAN, SERVICE, at, next_monday, problem
 
@@ -315,3 +320,33 @@ def test_bad_list_parameters_are_422_each_named(client, specialists):
     assert response.status_code == 422
     assert {error["field"] for error in problem(response)["errors"]} == {
         "from", "status", "limit", "provider_id", "cursor"}
+
+
+# -- at short notice --------------------------------------------------------------------------
+
+
+def test_staff_move_an_appointment_within_the_minimum_notice_that_new_bookings_keep(book, pay, sessions):
+    """A specialist off sick just before a visit: staff hand it to a colleague, or move it to a
+    time sooner than a patient could book."""
+    monday = next_monday()
+    late = book(at(monday, "10:40"), provider_id=ANA).get_json()
+    pay(late["appointment_id"])
+    staff = Actor("staff", uuid.UUID(STAFF["account_id"]))
+
+    def run(command, now):
+        with transaction(sessions) as session:
+            return command(SqlUnitOfWork(session), now)
+
+    handed = run(lambda uow, now: use_cases.change_provider(
+        uow, uuid.UUID(CLINIC), uuid.UUID(late["appointment_id"]), provider_id=uuid.UUID(DAN), actor=staff,
+        expected_version=None, now=now), at(monday, "09:55"))  # 45 minutes before it starts
+    old, moved = run(lambda uow, now: use_cases.reschedule(
+        uow, uuid.UUID(CLINIC), handed.appointment_id, start=at(monday, "09:50"), actor=staff,
+        expected_version=None, now=now), at(monday, "09:00"))
+
+    assert handed.provider_id == uuid.UUID(DAN) and moved.start == at(monday, "09:50")
+    with pytest.raises(Invalid):  # a new booking 50 minutes ahead is still refused
+        run(lambda uow, now: use_cases.book(uow, use_cases.Booking(
+            clinic_id=uuid.UUID(CLINIC), service_id=uuid.UUID(SERVICE), start=at(monday, "09:50"),
+            actor=staff, provider_id=uuid.UUID(ANA), patient_id=uuid.UUID(late["patient_id"])),
+            hold=timedelta(minutes=15), now=now), at(monday, "09:00"))
