@@ -13,7 +13,8 @@ pytestmark = pytest.mark.integration
 PROMOTION = {"name": "Spring promotion", "kind": "promotion", "price": {"amount_minor": 15000, "currency": "RON"},
              "hours": [{"weekday": 1, "start": "09:00", "end": "13:00"},
                        {"weekday": 3, "start": "14:00", "end": "18:30"}],
-             "bookable_from": "2026-04-01", "bookable_until": "2026-04-30"}
+             "bookable_from": "2026-04-01", "bookable_until": "2026-04-30", "minimum_notice_minutes": 0,
+             "booking_horizon_days": 30}
 
 
 @pytest.fixture
@@ -30,8 +31,9 @@ def test_a_service_has_several_calendars_each_with_its_price_hours_and_dates(cli
     assert {k: v for k, v in body.items() if k not in ("id", "updated_at")} == {
         **PROMOTION, "service_id": service["id"], "timezone": "Europe/Bucharest", "version": 1, "archived": False}
     assert promotion.headers["Location"] == catalog.url(f"/services/{service['id']}/calendars/{body['id']}")
-    assert (standard["kind"], standard["price"], standard["hours"], standard["bookable_from"]) == (
-        "standard", None, [], None)
+    assert (standard["kind"], standard["price"], standard["hours"], standard["bookable_from"],
+            standard["minimum_notice_minutes"], standard["booking_horizon_days"]) == (
+        "standard", None, [], None, None, None)
     listed = client.get(catalog.url(f"/services/{service['id']}/calendars")).get_json()["calendars"]
     assert {c["id"] for c in listed} == {standard["id"], body["id"]}
 
@@ -49,6 +51,40 @@ def test_calendars_are_managed_without_changing_the_service(client, catalog, ser
         "standard", "custom_hours"]
     [archived] = stored.envelopes("catalog.calendar.archived.v1")
     assert (archived.payload(CalendarArchivedV1).version, archived.payload(CalendarArchivedV1).archived) == (3, True)
+
+
+def test_a_calendars_notice_and_horizon_are_changed_and_published_with_its_snapshots(client, catalog, service,
+                                                                                     stored):
+    calendar = catalog.calendar(service)
+    url = catalog.url(f"/services/{service['id']}/calendars/{calendar['id']}")
+
+    changed = client.put(url, json={**PROMOTION, "minimum_notice_minutes": 240, "booking_horizon_days": 7},
+                         headers={"If-Match": '"1"'})
+    client.post(f"{url}/archive", headers={"If-Match": '"2"'})
+
+    assert (changed.get_json()["minimum_notice_minutes"], changed.get_json()["booking_horizon_days"]) == (240, 7)
+    assert [(e.payload(CalendarUpsertedV1).minimum_notice_minutes, e.payload(CalendarUpsertedV1).booking_horizon_days)
+            for e in stored.envelopes("catalog.calendar.upserted.v1")] == [(None, None), (240, 7)]
+    [archived] = stored.envelopes("catalog.calendar.archived.v1")
+    assert (archived.payload(CalendarArchivedV1).minimum_notice_minutes,
+            archived.payload(CalendarArchivedV1).booking_horizon_days) == (240, 7)
+
+
+def test_a_calendars_notice_no_shorter_than_its_horizon_is_refused_on_the_notice(client, catalog, service, stored,
+                                                                                 fields_of):
+    calendar = catalog.calendar(service)
+    url = catalog.url(f"/services/{service['id']}/calendars/{calendar['id']}")
+    before = stored.counts()
+
+    too_long = client.put(url, json={**PROMOTION, "minimum_notice_minutes": 1440, "booking_horizon_days": 1},
+                          headers={"If-Match": '"1"'})
+    out_of_bounds = client.post(catalog.url(f"/services/{service['id']}/calendars"),
+                                json={**PROMOTION, "minimum_notice_minutes": 43201, "booking_horizon_days": 731})
+
+    assert (too_long.status_code, fields_of(too_long)) == (422, ["minimum_notice_minutes"])
+    assert (out_of_bounds.status_code, fields_of(out_of_bounds)) == (
+        422, ["minimum_notice_minutes", "booking_horizon_days"])
+    assert stored.counts() == before
 
 
 def test_a_calendar_range_that_ends_before_it_starts_is_refused_and_nothing_is_written(client, catalog, service,

@@ -68,3 +68,34 @@ def test_clinics_registered_before_the_catalog_revision_get_the_default_policies
             "SELECT cancellation_window_hours, refund_kind, refund_percent, refund_text FROM clinics")).one()
     engine.dispose()
     assert tuple(row) == (24, "full", None, "")
+
+
+def test_services_and_calendars_held_before_the_booking_window_revision_have_no_notice_or_horizon_of_their_own(
+        empty_database_url):
+    upgrade(MIGRATIONS, empty_database_url, revision="0003")
+    engine = sa.create_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO clinics (id, slug, name, timezone, currency, locale, version, archived, updated_at) "
+            "VALUES ('0190f3a26c1e7b4d9a532f8e4c1d7a60', 'old', 'Old', 'UTC', 'EUR', 'en', 1, false, "
+            "'2026-01-01 00:00:00')"))
+        connection.execute(sa.text(
+            "INSERT INTO services (id, clinic_id, name, description, duration_minutes, price_amount_minor, "
+            "price_currency, buffer_before_minutes, buffer_after_minutes, required_forms, remind_24h_before, "
+            "remind_1h_before, version, archived, updated_at) VALUES ('0190f3a26c1e7b4d9a532f8e4c1d7a61', "
+            "'0190f3a26c1e7b4d9a532f8e4c1d7a60', 'Massage', '', 30, 100, 'EUR', 0, 0, '[]', true, true, 1, false, "
+            "'2026-01-01 00:00:00')"))
+        connection.execute(sa.text(
+            "INSERT INTO calendars (id, clinic_id, service_id, name, kind, timezone, hours, version, archived, "
+            "updated_at) VALUES ('0190f3a26c1e7b4d9a532f8e4c1d7a62', '0190f3a26c1e7b4d9a532f8e4c1d7a60', "
+            "'0190f3a26c1e7b4d9a532f8e4c1d7a61', 'Standard', 'standard', 'UTC', '[]', 1, false, "
+            "'2026-01-01 00:00:00')"))
+
+    upgrade(MIGRATIONS, empty_database_url)
+
+    with engine.connect() as connection:
+        held = [tuple(connection.execute(sa.text(
+            f"SELECT minimum_notice_minutes, booking_horizon_days FROM {table}")).one())
+            for table in ("services", "calendars")]
+    engine.dispose()
+    assert held == [(None, None), (None, None)]

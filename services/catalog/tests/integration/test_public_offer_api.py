@@ -11,7 +11,8 @@ pytestmark = pytest.mark.integration
 
 PDF = b"%PDF-1.7 consent"
 PUBLIC_SERVICE_FIELDS = {"id", "name", "description", "duration_minutes", "price", "provider_ids",
-                         "cancellation_window_hours", "refund_policy", "documents"}
+                         "cancellation_window_hours", "refund_policy", "minimum_notice_minutes",
+                         "booking_horizon_days", "documents"}
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def test_patients_see_the_active_services_with_the_designs_public_fields(client,
         offer["service"]["id"], "Physiotherapy session", 50, {"amount_minor": 20000, "currency": "RON"})
     assert service["provider_ids"] == [offer["ana"]["id"], offer["ion"]["id"]]
     assert (service["cancellation_window_hours"], service["refund_policy"]["kind"]) == (24, "full")
+    assert (service["minimum_notice_minutes"], service["booking_horizon_days"]) == (60, 180)
     assert [d["id"] for d in service["documents"]] == [offer["consent"]["id"]]
     assert listed["next_cursor"] is None
 
@@ -73,6 +75,22 @@ def test_patients_see_the_active_calendars_at_the_price_they_pay(client, catalog
 
     assert {c["id"]: c["price"]["amount_minor"] for c in calendars["calendars"]} == {
         offer["standard"]["id"]: 20000, offer["promotion"]["id"]: 15000}
+
+
+def test_patients_see_how_far_ahead_they_book_a_service_and_through_each_calendar(client, catalog):
+    service = catalog.service(name="Massage", minimum_notice_minutes=1440)
+    own = catalog.calendar(service, name="Last minute", minimum_notice_minutes=0, booking_horizon_days=7)
+    services = catalog.calendar(service, name="Standard")
+    plain = catalog.calendar(catalog.service(name="Consultation"))
+
+    read = client.get(catalog.url(f"/public/services/{service['id']}")).get_json()
+    calendars = client.get(catalog.url(f"/public/services/{service['id']}/calendars")).get_json()["calendars"]
+    [defaulted] = client.get(catalog.url(f"/public/services/{plain['service_id']}/calendars")).get_json()["calendars"]
+
+    assert (read["minimum_notice_minutes"], read["booking_horizon_days"]) == (1440, 180)
+    assert {c["id"]: (c["minimum_notice_minutes"], c["booking_horizon_days"]) for c in calendars} == {
+        own["id"]: (0, 7), services["id"]: (1440, 180)}
+    assert (defaulted["minimum_notice_minutes"], defaulted["booking_horizon_days"]) == (60, 180)
 
 
 def test_patients_see_the_active_plans_usable_for_a_service(client, catalog, offer):

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from catalog.domain.calendars import MAX_HOUR_WINDOWS, HourWindow, check_calendar
+from catalog.domain.values import BookingWindow
 
 SERVICE = uuid.uuid4()
 APRIL_1, APRIL_30 = date(2026, 4, 1), date(2026, 4, 30)
@@ -69,6 +70,27 @@ def test_a_price_override_obeys_the_rules_of_money(calendar_details, reference, 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", None])
 def test_an_unknown_or_missing_zone_is_refused(calendar_details, reference, zone):
     assert fields(problems_of(calendar_details(SERVICE, timezone=zone), reference)) == ["timezone"]
+
+
+# -- notice and horizon -----------------------------------------------------------------------
+
+
+def test_a_calendars_own_notice_and_horizon_are_checked_like_a_services(calendar_details, reference):
+    assert fields(problems_of(calendar_details(SERVICE, minimum_notice_minutes=43201, booking_horizon_days=0),
+                              reference)) == ["minimum_notice_minutes", "booking_horizon_days"]
+    assert fields(problems_of(calendar_details(SERVICE, minimum_notice_minutes=1440, booking_horizon_days=1),
+                              reference)) == ["minimum_notice_minutes"]
+    assert problems_of(calendar_details(SERVICE, minimum_notice_minutes=1439, booking_horizon_days=1),
+                       reference) == []
+
+
+def test_a_calendar_without_its_own_notice_and_horizon_is_booked_within_its_services(calendar_details):
+    services = BookingWindow(minimum_notice_minutes=120, booking_horizon_days=30)
+
+    assert calendar_details(SERVICE).booking_window(services) == services
+    assert calendar_details(SERVICE, booking_horizon_days=7).booking_window(services) == BookingWindow(120, 7)
+    assert calendar_details(SERVICE, minimum_notice_minutes=0, booking_horizon_days=365).booking_window(
+        services) == BookingWindow(0, 365)
 
 
 # -- hour windows -----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_adding_a_calendar_publishes_its_snapshot_and_leaves_the_service_as_it_w
                                                                                    reference, ron, now):
     details = calendar_details(service.id, name="Spring promotion", kind="promotion", price=ron(15000),
                                hours=(HourWindow(1, "09:00", "13:00"),), bookable_from=date(2026, 4, 1),
-                               bookable_until=date(2026, 4, 30))
+                               bookable_until=date(2026, 4, 30), minimum_notice_minutes=0, booking_horizon_days=30)
 
     calendar = add_calendar(uow, service.clinic_id, details, reference, now)
 
@@ -42,7 +42,8 @@ def test_adding_a_calendar_publishes_its_snapshot_and_leaves_the_service_as_it_w
         clinic_id=service.clinic_id, calendar_id=calendar.id, service_id=service.id, name="Spring promotion",
         kind="promotion", price=events.Money(amount_minor=15000, currency="RON"), timezone="Europe/Bucharest",
         hours=[events.HourWindow(weekday=1, start="09:00", end="13:00")], bookable_from=date(2026, 4, 1),
-        bookable_until=date(2026, 4, 30), version=1, archived=False, updated_at=now), service.clinic_id)]
+        bookable_until=date(2026, 4, 30), minimum_notice_minutes=0, booking_horizon_days=30, version=1,
+        archived=False, updated_at=now), service.clinic_id)]
     assert uow.services.get(service.clinic_id, service.id) == service
 
 

@@ -18,7 +18,7 @@ from catalog.domain.services import (
     Service,
     check_service,
 )
-from catalog.domain.values import RefundPolicy
+from catalog.domain.values import BookingWindow, RefundPolicy
 
 
 def problems_of(details, reference, providers=None):
@@ -111,6 +111,23 @@ def test_the_services_own_policy_is_checked_like_the_clinics(service_details, re
     assert fields(problems_of(details, reference)) == ["cancellation_window_hours", "refund_policy.percent"]
 
 
+def test_a_services_own_notice_and_horizon_are_checked_with_the_rest(service_details, reference):
+    details = service_details(duration_minutes=0, minimum_notice_minutes=-1, booking_horizon_days=731)
+
+    assert fields(problems_of(details, reference)) == ["duration_minutes", "minimum_notice_minutes",
+                                                       "booking_horizon_days"]
+
+
+def test_a_services_notice_must_be_shorter_than_its_horizon(service_details, reference):
+    details = service_details(minimum_notice_minutes=3 * 24 * 60, booking_horizon_days=3)
+
+    assert fields(problems_of(details, reference)) == ["minimum_notice_minutes"]
+
+
+def test_a_service_may_set_its_notice_and_horizon(service_details, reference):
+    assert problems_of(service_details(minimum_notice_minutes=0, booking_horizon_days=730), reference) == []
+
+
 # -- the policy shown to patients -------------------------------------------------------------
 
 
@@ -131,6 +148,16 @@ def test_a_services_own_window_and_refund_policy_override_the_clinics(service_de
 def test_a_service_may_override_just_its_window(service_details, profile):
     assert service_details(cancellation_window_hours=0).patient_policy(profile) == PatientPolicy(
         0, profile.refund_policy)
+
+
+def test_without_its_own_notice_and_horizon_a_service_is_booked_within_the_platforms(service_details):
+    assert service_details().booking_window() == BookingWindow(minimum_notice_minutes=60, booking_horizon_days=180)
+
+
+def test_a_services_own_notice_or_horizon_overrides_the_platforms(service_details):
+    assert service_details(minimum_notice_minutes=0).booking_window() == BookingWindow(0, 180)
+    assert service_details(minimum_notice_minutes=1440, booking_horizon_days=30).booking_window() == BookingWindow(
+        1440, 30)
 
 
 # -- attached documents -----------------------------------------------------------------------

@@ -39,7 +39,8 @@ def service(uow, clinic, specialist, service_details, reference, now):
 
 def test_adding_publishes_the_full_snapshot_of_the_service(uow, clinic, specialist, service_details, reference, now):
     details = service_details(provider_ids=(specialist.id,), buffer_after_minutes=10, cancellation_window_hours=48,
-                              refund_policy=RefundPolicy("partial", 50, "Half back."))
+                              refund_policy=RefundPolicy("partial", 50, "Half back."), minimum_notice_minutes=120,
+                              booking_horizon_days=90)
 
     service = add_service(uow, clinic.id, details, reference, now)
 
@@ -49,7 +50,8 @@ def test_adding_publishes_the_full_snapshot_of_the_service(uow, clinic, speciali
         price=events.Money(amount_minor=20000, currency="RON"), buffer_before_minutes=0, buffer_after_minutes=10,
         provider_ids=[specialist.id], required_forms=[], documents=[], cancellation_window_hours=48,
         refund_policy=events.RefundPolicy(kind="partial", percent=50, text="Half back."),
-        reminders=events.Reminders(before_24h=True, before_1h=True), version=1, archived=False, updated_at=now,
+        reminders=events.Reminders(before_24h=True, before_1h=True), minimum_notice_minutes=120,
+        booking_horizon_days=90, version=1, archived=False, updated_at=now,
     ), clinic.id)]
 
 

@@ -9,9 +9,11 @@ import pytest
 from catalog.domain.errors import RuleBroken
 from catalog.domain.values import (
     MAX_AMOUNT_MINOR,
+    BookingWindow,
     Money,
     Period,
     RefundPolicy,
+    check_booking_window,
     check_cancellation_window,
     check_money,
     check_name,
@@ -105,6 +107,41 @@ def test_a_cancellation_window_from_0_to_30_days_is_accepted(hours):
 @pytest.mark.parametrize("hours", [-1, 721])
 def test_a_cancellation_window_outside_0_to_30_days_is_refused(hours):
     assert fields(check_cancellation_window(hours, "cancellation_window_hours")) == ["cancellation_window_hours"]
+
+
+# -- booking window ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("notice", "horizon"), [(None, None), (0, 1), (43200, None), (None, 730), (1439, 1),
+                                                 (43200, 31), (60, 180)])
+def test_a_notice_from_0_to_30_days_and_a_horizon_from_1_to_730_days_either_optional_are_accepted(notice, horizon):
+    assert check_booking_window(notice, horizon) == []
+
+
+@pytest.mark.parametrize(("notice", "horizon", "refused"), [
+    (-1, None, ["minimum_notice_minutes"]), (43201, None, ["minimum_notice_minutes"]),
+    (None, 0, ["booking_horizon_days"]), (None, 731, ["booking_horizon_days"]),
+    (-5, 0, ["minimum_notice_minutes", "booking_horizon_days"]),
+])
+def test_a_notice_or_horizon_out_of_bounds_is_refused_on_its_field(notice, horizon, refused):
+    assert fields(check_booking_window(notice, horizon)) == refused
+
+
+@pytest.mark.parametrize(("notice", "horizon"), [(1440, 1), (2 * 1440 + 1, 2), (43200, 30)])
+def test_a_notice_as_long_as_the_horizon_or_longer_is_refused_on_the_notice(notice, horizon):
+    problems = check_booking_window(notice, horizon)
+
+    assert fields(problems) == ["minimum_notice_minutes"]
+    assert "booking_horizon_days" in problems[0].message
+
+
+def test_an_entrys_own_notice_and_horizon_override_the_window_it_falls_back_on():
+    fallback = BookingWindow(minimum_notice_minutes=60, booking_horizon_days=180)
+
+    assert fallback.overridden(None, None) == fallback
+    assert fallback.overridden(0, None) == BookingWindow(0, 180)
+    assert fallback.overridden(None, 14) == BookingWindow(60, 14)
+    assert fallback.overridden(120, 30) == BookingWindow(120, 30)
 
 
 # -- periods ----------------------------------------------------------------------------------

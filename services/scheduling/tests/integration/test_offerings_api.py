@@ -36,7 +36,8 @@ def test_a_provider_is_served_without_contact_details(client, deliver, provider_
 
 
 def test_a_service_is_served_as_the_newest_event_said(client, deliver, service_event):
-    deliver(service_event(3, refund_policy={"kind": "partial", "percent": 50, "text": "Half back."}))
+    deliver(service_event(3, refund_policy={"kind": "partial", "percent": 50, "text": "Half back."},
+                          minimum_notice_minutes=120, booking_horizon_days=90))
     deliver(service_event(2))  # late and older: no effect
 
     response = client.get(f"/clinics/{CLINIC}/services/{SERVICE}")
@@ -50,7 +51,7 @@ def test_a_service_is_served_as_the_newest_event_said(client, deliver, service_e
                            {"kind": "consent", "template_key": "treatment-consent"}],
         "cancellation_window_hours": 48, "refund_policy": {"kind": "partial", "percent": 50, "text": "Half back."},
         "reminders": {"before_24h": True, "before_1h": False}, "version": 3, "archived": False,
-        "updated_at": "2026-03-14T09:03:00+00:00",
+        "updated_at": "2026-03-14T09:03:00+00:00", "minimum_notice_minutes": 120, "booking_horizon_days": 90,
     }
 
 
@@ -66,7 +67,7 @@ def test_an_archived_service_is_still_served_marked_archived(client, deliver, se
 def test_a_services_calendars_are_served_archived_ones_included(client, deliver, service_event, calendar_event):
     deliver(service_event(1))
     deliver(calendar_event(1))
-    deliver(calendar_event(2, archived=True))
+    deliver(calendar_event(2, archived=True, minimum_notice_minutes=1440))
 
     response = client.get(f"/clinics/{CLINIC}/services/{SERVICE}/calendars")
 
@@ -76,7 +77,7 @@ def test_a_services_calendars_are_served_archived_ones_included(client, deliver,
         "kind": "promotion", "price": {"amount_minor": 15000, "currency": "RON"}, "timezone": "Europe/Bucharest",
         "hours": [{"weekday": 1, "start": "09:00", "end": "13:00"}, {"weekday": 3, "start": "14:00", "end": "24:00"}],
         "bookable_from": "2026-04-01", "bookable_until": "2026-04-30", "version": 2, "archived": True,
-        "updated_at": "2026-03-14T09:02:00+00:00",
+        "updated_at": "2026-03-14T09:02:00+00:00", "minimum_notice_minutes": 1440, "booking_horizon_days": None,
     }]}
 
 

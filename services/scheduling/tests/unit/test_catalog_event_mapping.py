@@ -78,6 +78,12 @@ def test_a_services_own_refund_policy_is_kept(service_event):
     assert kept.refund_policy == RefundPolicy("partial", 50, "Half back up to 24 hours before.")
 
 
+def test_a_services_minimum_notice_and_booking_horizon_are_kept(service_event):
+    kept = service_snapshot(service_event(1, minimum_notice_minutes=0, booking_horizon_days=30))
+
+    assert (kept.minimum_notice_minutes, kept.booking_horizon_days) == (0, 30)
+
+
 def test_a_services_description_and_documents_are_not_kept(service_event):
     kept = {field.name for field in fields(service_snapshot(service_event(1)))}
 
@@ -104,6 +110,12 @@ def test_a_calendar_without_a_price_or_dates_takes_the_services_and_stays_open(c
                                             bookable_until=None))
 
     assert (kept.price, kept.hours, kept.bookable_from, kept.bookable_until) == (None, (), None, None)
+
+
+def test_a_calendars_own_minimum_notice_and_booking_horizon_are_kept(calendar_event):
+    kept = calendar_snapshot(calendar_event(1, minimum_notice_minutes=2880, booking_horizon_days=14))
+
+    assert (kept.minimum_notice_minutes, kept.booking_horizon_days) == (2880, 14)
 
 
 # -- clinics ------------------------------------------------------------------------------------

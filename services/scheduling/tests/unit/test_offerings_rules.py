@@ -1,13 +1,16 @@
 """Scheduling's read model of specialists, services and booking calendars keeps the newest
-snapshot of each, whatever order catalog's events arrive in, archives included."""
+snapshot of each, whatever order catalog's events arrive in, archives included; and how long
+ahead each may be booked."""
 
 from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import timedelta
 
 import pytest
 
+from scheduling.domain.offerings import BookingWindow, booking_window
 from scheduling.service_layer.offerings import record_calendar, record_provider, record_service
 
 KINDS = ["provider", "service", "calendar"]
@@ -125,3 +128,25 @@ def test_the_same_id_in_another_clinic_is_another_thing(kind):
 
     assert lookup(foreign) == foreign
     assert lookup(factory(5)) == factory(5)
+
+
+# -- booking windows ----------------------------------------------------------------------------
+
+
+def test_a_service_that_sets_no_booking_window_has_the_platforms(service):
+    assert booking_window(service(1)) == BookingWindow(timedelta(hours=1), timedelta(days=180))
+
+
+def test_a_services_own_notice_and_horizon_hold_a_notice_of_zero_minutes_too(service):
+    assert booking_window(service(1, minimum_notice_minutes=0, booking_horizon_days=30)) == \
+        BookingWindow(timedelta(0), timedelta(days=30))
+
+
+def test_a_calendar_overrides_what_it_sets_and_takes_the_services_for_the_rest(service, calendar):
+    own = service(1, minimum_notice_minutes=120, booking_horizon_days=30)
+
+    assert booking_window(own, calendar(1, minimum_notice_minutes=2880)) == \
+        BookingWindow(timedelta(days=2), timedelta(days=30))
+    assert booking_window(own, calendar(1, booking_horizon_days=7)) == BookingWindow(timedelta(hours=2),
+                                                                                     timedelta(days=7))
+    assert booking_window(service(1), calendar(1)) == BookingWindow(timedelta(hours=1), timedelta(days=180))

@@ -163,6 +163,7 @@ class SqlServices(SqlEntries[Service]):
             refund_kind=refund.kind if refund else None, refund_percent=refund.percent if refund else None,
             refund_text=refund.text if refund else None,
             remind_24h_before=d.reminders.before_24h, remind_1h_before=d.reminders.before_1h,
+            minimum_notice_minutes=d.minimum_notice_minutes, booking_horizon_days=d.booking_horizon_days,
             **_lifecycle(service),
         )
 
@@ -176,6 +177,7 @@ class SqlServices(SqlEntries[Service]):
             refund_policy=None if row.refund_kind is None else RefundPolicy(row.refund_kind, row.refund_percent,
                                                                             row.refund_text),
             reminders=Reminders(row.remind_24h_before, row.remind_1h_before),
+            minimum_notice_minutes=row.minimum_notice_minutes, booking_horizon_days=row.booking_horizon_days,
         )
         held = tuple(Document(d.id, d.kind, d.title, d.filename, d.content_type, d.size_bytes, d.sha256,
                               d.uploaded_at, d.archived) for d in linked["documents"])
@@ -193,7 +195,9 @@ class SqlCalendars(SqlEntries[Calendar]):
         return dict(
             service_id=d.service_id, name=d.name, kind=d.kind, timezone=d.timezone, **_money_columns(d.price),
             hours=[{"weekday": w.weekday, "start": w.start, "end": w.end} for w in d.hours],
-            bookable_from=d.bookable_from, bookable_until=d.bookable_until, **_lifecycle(calendar),
+            bookable_from=d.bookable_from, bookable_until=d.bookable_until,
+            minimum_notice_minutes=d.minimum_notice_minutes, booking_horizon_days=d.booking_horizon_days,
+            **_lifecycle(calendar),
         )
 
     def _entry(self, row: Row, linked: dict[str, list[Row]]) -> Calendar:
@@ -201,6 +205,7 @@ class SqlCalendars(SqlEntries[Calendar]):
             service_id=row.service_id, name=row.name, kind=row.kind, timezone=row.timezone, price=_money(row),
             hours=tuple(HourWindow(w["weekday"], w["start"], w["end"]) for w in row.hours),
             bookable_from=row.bookable_from, bookable_until=row.bookable_until,
+            minimum_notice_minutes=row.minimum_notice_minutes, booking_horizon_days=row.booking_horizon_days,
         )
         return Calendar(row.id, row.clinic_id, details, row.version, row.updated_at, row.archived)
 

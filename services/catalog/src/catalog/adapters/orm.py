@@ -121,6 +121,9 @@ services = _tenant(
     Column("refund_text", Text, nullable=True),
     Column("remind_24h_before", Boolean, nullable=False),
     Column("remind_1h_before", Boolean, nullable=False),
+    # NULL: the platform's default applies.
+    Column("minimum_notice_minutes", Integer, nullable=True),
+    Column("booking_horizon_days", Integer, nullable=True),
     *_versioned(),
 )
 
@@ -162,6 +165,9 @@ calendars = _tenant(
     Column("hours", JSON, nullable=False),
     Column("bookable_from", Date, nullable=True),
     Column("bookable_until", Date, nullable=True),
+    # NULL: the service's.
+    Column("minimum_notice_minutes", Integer, nullable=True),
+    Column("booking_horizon_days", Integer, nullable=True),
     *_versioned(),
     _same_clinic("service_id", "services"),
     Index("ix_calendars_service", "clinic_id", "service_id", "id"),

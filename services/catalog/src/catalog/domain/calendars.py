@@ -11,7 +11,7 @@ from datetime import date
 from catalog.domain.entries import CatalogEntry
 from catalog.domain.errors import RuleBroken
 from catalog.domain.rules import ReferenceData
-from catalog.domain.values import Money, check_money, check_name
+from catalog.domain.values import BookingWindow, Money, check_booking_window, check_money, check_name
 
 CALENDAR_KINDS = ("standard", "promotion", "custom_hours")
 WALL_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
@@ -41,6 +41,13 @@ class CalendarDetails:
     hours: tuple[HourWindow, ...] = ()
     bookable_from: date | None = None
     bookable_until: date | None = None
+    # None: the service's.
+    minimum_notice_minutes: int | None = None
+    booking_horizon_days: int | None = None
+
+    def booking_window(self, services: BookingWindow) -> BookingWindow:
+        """The calendar's own notice and horizon where it has them, else `services` (its service's)."""
+        return services.overridden(self.minimum_notice_minutes, self.booking_horizon_days)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ def check_calendar(details: CalendarDetails, clinic_currency: str, reference: Re
             problems.append(RuleBroken("bookable_until", "a promotion needs the day it ends"))
     if details.kind == "custom_hours" and not details.hours:
         problems.append(RuleBroken("hours", "a calendar with custom hours needs at least one window"))
+    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days))
     return problems
 
 

@@ -12,9 +12,12 @@ from catalog.domain.clinic import ClinicProfile
 from catalog.domain.entries import CatalogEntry
 from catalog.domain.errors import RuleBroken
 from catalog.domain.values import (
+    PLATFORM_BOOKING_WINDOW,
+    BookingWindow,
     Currencies,
     Money,
     RefundPolicy,
+    check_booking_window,
     check_cancellation_window,
     check_money,
     check_name,
@@ -66,6 +69,9 @@ class ServiceDetails:
     cancellation_window_hours: int | None = None
     refund_policy: RefundPolicy | None = None
     reminders: Reminders = Reminders()
+    # None: the platform's default applies.
+    minimum_notice_minutes: int | None = None
+    booking_horizon_days: int | None = None
 
     def patient_policy(self, clinic: ClinicProfile) -> PatientPolicy:
         """The service's own window and refund policy where it has them, the clinic's otherwise."""
@@ -74,6 +80,10 @@ class ServiceDetails:
             else self.cancellation_window_hours,
             clinic.refund_policy if self.refund_policy is None else self.refund_policy,
         )
+
+    def booking_window(self) -> BookingWindow:
+        """The service's own notice and horizon where it has them, the platform's otherwise."""
+        return PLATFORM_BOOKING_WINDOW.overridden(self.minimum_notice_minutes, self.booking_horizon_days)
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ def check_service(details: ServiceDetails, clinic_currency: str, currencies: Cur
         problems.extend(check_cancellation_window(details.cancellation_window_hours, "cancellation_window_hours"))
     if details.refund_policy is not None:
         problems.extend(check_refund_policy(details.refund_policy, "refund_policy"))
+    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days))
     return problems
 
 

@@ -1,4 +1,5 @@
-"""Values the catalog's entries share: money, refund policies, cancellation windows, periods.
+"""Values the catalog's entries share: money, refund policies, cancellation windows, booking
+windows, periods.
 
 Each `check_*` returns every broken rule (never raises), prefixed with the field the value sits
 in, so a request learns all its mistakes at once.
@@ -16,6 +17,9 @@ from catalog.domain.errors import RuleBroken
 # 100 million in a two-decimal currency: far above any clinic's price, far below BIGINT.
 MAX_AMOUNT_MINOR = 10_000_000_000
 MAX_CANCELLATION_WINDOW_HOURS = 30 * 24
+# The bounds the contract gives them (catalog.service.upserted.v1): 30 days, two years.
+MAX_MINIMUM_NOTICE_MINUTES = 30 * 24 * 60
+MAX_BOOKING_HORIZON_DAYS = 2 * 365
 REFUND_KINDS = ("full", "partial", "none")
 PERIOD_UNITS = ("day", "week", "month", "year")
 # Ten years in each unit: longer than any plan a clinic sells.
@@ -43,6 +47,24 @@ class RefundPolicy:
 
 FULL_REFUND = RefundPolicy("full")
 DEFAULT_CANCELLATION_WINDOW_HOURS = 24
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    """How far ahead patients book: at least `minimum_notice_minutes` before the start, at most
+    `booking_horizon_days` ahead."""
+
+    minimum_notice_minutes: int
+    booking_horizon_days: int
+
+    def overridden(self, notice_minutes: int | None, horizon_days: int | None) -> BookingWindow:
+        """This window with an entry's own notice and horizon where it has them."""
+        return BookingWindow(self.minimum_notice_minutes if notice_minutes is None else notice_minutes,
+                             self.booking_horizon_days if horizon_days is None else horizon_days)
+
+
+# Scheduling's default for a service without its own (the contract, catalog.service.upserted.v1).
+PLATFORM_BOOKING_WINDOW = BookingWindow(minimum_notice_minutes=60, booking_horizon_days=180)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,21 @@ def check_cancellation_window(hours: int, field: str) -> list[RuleBroken]:
     if not 0 <= hours <= MAX_CANCELLATION_WINDOW_HOURS:
         return [RuleBroken(field, f"must be from 0 to {MAX_CANCELLATION_WINDOW_HOURS} hours")]
     return []
+
+
+def check_booking_window(notice_minutes: int | None, horizon_days: int | None) -> list[RuleBroken]:
+    """An entry's own minimum notice and booking horizon, either left to the default (None)."""
+    problems = []
+    if notice_minutes is not None and not 0 <= notice_minutes <= MAX_MINIMUM_NOTICE_MINUTES:
+        problems.append(RuleBroken("minimum_notice_minutes", f"must be from 0 to {MAX_MINIMUM_NOTICE_MINUTES} minutes"))
+    if horizon_days is not None and not 1 <= horizon_days <= MAX_BOOKING_HORIZON_DAYS:
+        problems.append(RuleBroken("booking_horizon_days", f"must be from 1 to {MAX_BOOKING_HORIZON_DAYS} days"))
+    if (not problems and notice_minutes is not None and horizon_days is not None
+            and notice_minutes >= horizon_days * 24 * 60):
+        # Every start would be too soon or too far ahead: nothing could be booked.
+        problems.append(RuleBroken("minimum_notice_minutes", "must be shorter than the booking horizon "
+                                                             "(booking_horizon_days)"))
+    return problems
 
 
 def check_period(period: Period, field: str) -> list[RuleBroken]:

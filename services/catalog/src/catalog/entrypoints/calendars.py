@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from catalog.domain.calendars import Calendar, CalendarDetails, HourWindow
 from catalog.domain.services import Service
-from catalog.entrypoints.http import MoneyBody, listing, money, page_body, reference
+from catalog.entrypoints.http import MoneyBody, booking_window, listing, money, page_body, reference
 from catalog.service_layer import calendars as use_cases
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
 from clinic_runtime.db import utcnow
@@ -34,6 +34,8 @@ class CalendarBody(BaseModel):
     hours: list[HourWindowBody] = Field(default_factory=list, max_length=100)
     bookable_from: date | None = None
     bookable_until: date | None = None
+    minimum_notice_minutes: StrictInt | None = None
+    booking_horizon_days: StrictInt | None = None
 
     def details(self, service_id: uuid.UUID) -> CalendarDetails:
         return CalendarDetails(
@@ -41,6 +43,7 @@ class CalendarBody(BaseModel):
             price=None if self.price is None else self.price.money(),
             hours=tuple(HourWindow(w.weekday, w.start, w.end) for w in self.hours),
             bookable_from=self.bookable_from, bookable_until=self.bookable_until,
+            minimum_notice_minutes=self.minimum_notice_minutes, booking_horizon_days=self.booking_horizon_days,
         )
 
 
@@ -87,18 +90,21 @@ def _hours(calendar: Calendar) -> list[dict[str, object]]:
 
 
 def representation(calendar: Calendar) -> dict[str, object]:
+    """Staff's view: the calendar's own price, notice and horizon (null: the service's)."""
     d = calendar.details
     return {
         "id": str(calendar.id), "service_id": str(d.service_id), "name": d.name, "kind": d.kind,
         "price": money(d.price), "timezone": d.timezone, "hours": _hours(calendar),
         "bookable_from": d.bookable_from.isoformat() if d.bookable_from else None,
         "bookable_until": d.bookable_until.isoformat() if d.bookable_until else None,
+        "minimum_notice_minutes": d.minimum_notice_minutes, "booking_horizon_days": d.booking_horizon_days,
         "version": calendar.version, "archived": calendar.archived, "updated_at": calendar.updated_at.isoformat(),
     }
 
 
 def public_representation(calendar: Calendar, service: Service) -> dict[str, object]:
-    """What patients see: the price they pay through this calendar (its own, else the service's)."""
+    """What patients see: the price they pay through this calendar, and how far ahead they book
+    through it (its own, else the service's)."""
     d = calendar.details
     return {
         "id": str(calendar.id), "name": d.name, "kind": d.kind,
@@ -106,4 +112,5 @@ def public_representation(calendar: Calendar, service: Service) -> dict[str, obj
         "hours": _hours(calendar),
         "bookable_from": d.bookable_from.isoformat() if d.bookable_from else None,
         "bookable_until": d.bookable_until.isoformat() if d.bookable_until else None,
+        **booking_window(d.booking_window(service.details.booking_window())),
     }

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from catalog.adapters.entries import STATUSES, Listing
 from catalog.adapters.reference_data import WorldReferenceData
-from catalog.domain.values import Money, Period, RefundPolicy
+from catalog.domain.values import BookingWindow, Money, Period, RefundPolicy
 from catalog.service_layer.entries import Page
 from catalog.service_layer.errors import InUse
 from clinic_runtime import refusals
@@ -127,6 +127,10 @@ def money(value: Money | None) -> dict[str, object] | None:
 
 def refund_policy(value: RefundPolicy | None) -> dict[str, object] | None:
     return None if value is None else {"kind": value.kind, "percent": value.percent, "text": value.text}
+
+
+def booking_window(value: BookingWindow) -> dict[str, int]:
+    return {"minimum_notice_minutes": value.minimum_notice_minutes, "booking_horizon_days": value.booking_horizon_days}
 
 
 def period(value: Period | None) -> dict[str, object] | None:

@@ -9,7 +9,16 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from catalog.domain.clinic import ClinicProfile
 from catalog.domain.services import Document, Reminders, RequiredForm, Service, ServiceDetails
-from catalog.entrypoints.http import MoneyBody, RefundPolicyBody, listing, money, page_body, reference, refund_policy
+from catalog.entrypoints.http import (
+    MoneyBody,
+    RefundPolicyBody,
+    booking_window,
+    listing,
+    money,
+    page_body,
+    reference,
+    refund_policy,
+)
 from catalog.service_layer import clinics
 from catalog.service_layer import services as use_cases
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
@@ -41,6 +50,8 @@ class ServiceBody(BaseModel):
     cancellation_window_hours: StrictInt | None = None
     refund_policy: RefundPolicyBody | None = None
     reminders: RemindersBody = RemindersBody()
+    minimum_notice_minutes: StrictInt | None = None
+    booking_horizon_days: StrictInt | None = None
 
     def details(self) -> ServiceDetails:
         return ServiceDetails(
@@ -51,6 +62,7 @@ class ServiceBody(BaseModel):
             cancellation_window_hours=self.cancellation_window_hours,
             refund_policy=None if self.refund_policy is None else self.refund_policy.policy(),
             reminders=Reminders(self.reminders.before_24h, self.reminders.before_1h),
+            minimum_notice_minutes=self.minimum_notice_minutes, booking_horizon_days=self.booking_horizon_days,
         )
 
 
@@ -98,7 +110,8 @@ def archive_service(clinic_id: uuid.UUID, service_id: uuid.UUID):
 
 
 def representation(service: Service, clinic: ClinicProfile) -> dict[str, object]:
-    """Staff's view: the service's own policy overrides (null: the clinic's) and what patients see."""
+    """Staff's view: the service's own overrides (null: the clinic's policy, the platform's notice
+    and horizon) and what patients see."""
     d = service.details
     shown = d.patient_policy(clinic)
     return {
@@ -109,8 +122,10 @@ def representation(service: Service, clinic: ClinicProfile) -> dict[str, object]
         "required_forms": [{"kind": f.kind, "template_key": f.template_key} for f in d.required_forms],
         "documents": [document_representation(document) for document in service.documents],
         "cancellation_window_hours": d.cancellation_window_hours, "refund_policy": refund_policy(d.refund_policy),
+        "minimum_notice_minutes": d.minimum_notice_minutes, "booking_horizon_days": d.booking_horizon_days,
         "policy_shown_to_patients": {"cancellation_window_hours": shown.cancellation_window_hours,
-                                     "refund_policy": refund_policy(shown.refund_policy)},
+                                     "refund_policy": refund_policy(shown.refund_policy),
+                                     **booking_window(d.booking_window())},
         "reminders": {"before_24h": d.reminders.before_24h, "before_1h": d.reminders.before_1h},
         "version": service.version, "archived": service.archived, "updated_at": service.updated_at.isoformat(),
     }
@@ -118,7 +133,7 @@ def representation(service: Service, clinic: ClinicProfile) -> dict[str, object]
 
 def public_representation(service: Service, clinic: ClinicProfile) -> dict[str, object]:
     """What patients see: the design's public fields (id, name, description, duration_minutes,
-    price, provider_ids), the policy that applies to them, and the active documents."""
+    price, provider_ids), the policy and booking window that apply to them, and the active documents."""
     d = service.details
     shown = d.patient_policy(clinic)
     return {
@@ -127,6 +142,7 @@ def public_representation(service: Service, clinic: ClinicProfile) -> dict[str, 
         "provider_ids": [str(i) for i in d.provider_ids],
         "cancellation_window_hours": shown.cancellation_window_hours,
         "refund_policy": refund_policy(shown.refund_policy),
+        **booking_window(d.booking_window()),
         "documents": [{"id": str(doc.id), "kind": doc.kind, "title": doc.title, "filename": doc.filename,
                        "content_type": doc.content_type, "size_bytes": doc.size_bytes}
                       for doc in service.documents if not doc.archived],

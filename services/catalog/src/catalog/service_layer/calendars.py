@@ -28,8 +28,9 @@ def snapshot(event: type[CalendarSnapshot], calendar: Calendar) -> CalendarSnaps
         price=None if d.price is None else events.Money(amount_minor=d.price.amount_minor, currency=d.price.currency),
         timezone=d.timezone,
         hours=[events.HourWindow(weekday=w.weekday, start=w.start, end=w.end) for w in d.hours],
-        bookable_from=d.bookable_from, bookable_until=d.bookable_until, version=calendar.version,
-        archived=calendar.archived, updated_at=calendar.updated_at,
+        bookable_from=d.bookable_from, bookable_until=d.bookable_until,
+        minimum_notice_minutes=d.minimum_notice_minutes, booking_horizon_days=d.booking_horizon_days,
+        version=calendar.version, archived=calendar.archived, updated_at=calendar.updated_at,
     )
 
 

@@ -33,6 +33,7 @@ def snapshot(event: type[ServiceSnapshot], service: Service) -> ServiceSnapshot:
         refund_policy=None if refund is None else events.RefundPolicy(kind=refund.kind, percent=refund.percent,
                                                                       text=refund.text),
         reminders=events.Reminders(before_24h=d.reminders.before_24h, before_1h=d.reminders.before_1h),
+        minimum_notice_minutes=d.minimum_notice_minutes, booking_horizon_days=d.booking_horizon_days,
         version=service.version, archived=service.archived, updated_at=service.updated_at,
     )
 

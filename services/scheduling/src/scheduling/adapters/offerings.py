@@ -117,6 +117,8 @@ class SqlServiceDirectory:
             "refund_policy_percent": policy.percent if policy else None,
             "refund_policy_text": policy.text if policy else None,
             "remind_24h": snapshot.reminders.before_24h, "remind_1h": snapshot.reminders.before_1h,
+            "minimum_notice_minutes": snapshot.minimum_notice_minutes,
+            "booking_horizon_days": snapshot.booking_horizon_days,
             "version": snapshot.version, "archived": snapshot.archived, "updated_at": snapshot.updated_at,
         }
         return self._session.execute(_KEEP_NEWEST_SERVICE, row).first() is not None
@@ -135,6 +137,7 @@ def _service(row: Any) -> ServiceSnapshot:
         cancellation_window_hours=row["cancellation_window_hours"], refund_policy=policy,
         reminders=Reminders(before_24h=row["remind_24h"], before_1h=row["remind_1h"]),
         version=row["version"], archived=row["archived"], updated_at=row["updated_at"],
+        minimum_notice_minutes=row["minimum_notice_minutes"], booking_horizon_days=row["booking_horizon_days"],
     )
 
 
@@ -165,6 +168,8 @@ class SqlCalendarDirectory:
             "hours": [{"weekday": window.weekday, "start": window.start, "end": window.end}
                       for window in snapshot.hours],
             "bookable_from": snapshot.bookable_from, "bookable_until": snapshot.bookable_until,
+            "minimum_notice_minutes": snapshot.minimum_notice_minutes,
+            "booking_horizon_days": snapshot.booking_horizon_days,
             "version": snapshot.version, "archived": snapshot.archived, "updated_at": snapshot.updated_at,
         }
         return self._session.execute(_KEEP_NEWEST_CALENDAR, row).first() is not None
@@ -180,4 +185,5 @@ def _calendar(row: Any) -> CalendarSnapshot:
         hours=tuple(HourWindow(window["weekday"], window["start"], window["end"]) for window in row["hours"]),
         bookable_from=row["bookable_from"], bookable_until=row["bookable_until"],
         version=row["version"], archived=row["archived"], updated_at=row["updated_at"],
+        minimum_notice_minutes=row["minimum_notice_minutes"], booking_horizon_days=row["booking_horizon_days"],
     )

@@ -2,7 +2,8 @@
 services and their booking calendars.
 
 Only what booking needs is kept: the slot engine (durations, buffers, who delivers a service,
-each calendar's hours and bookable dates, the specialists' time zones) and appointments (prices,
+each calendar's hours, bookable dates, minimum notice and booking horizon, the specialists' time
+zones) and appointments (prices,
 the forms generated when booked, cancellation and refund policy, reminder toggles). Specialists'
 contact details are not kept: notifications reaches them from catalog's events itself. An
 archived thing keeps its snapshot (`archived` set): appointments go on referring to it.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from scheduling.domain.snapshots import Snapshot
@@ -76,6 +77,8 @@ class ServiceSnapshot(Snapshot):
     version: int
     archived: bool
     updated_at: datetime
+    minimum_notice_minutes: int | None = None  # None: DEFAULT_MINIMUM_NOTICE
+    booking_horizon_days: int | None = None  # None: DEFAULT_BOOKING_HORIZON
 
 
 @dataclass(frozen=True)
@@ -102,3 +105,30 @@ class CalendarSnapshot(Snapshot):
     version: int
     archived: bool
     updated_at: datetime
+    minimum_notice_minutes: int | None = None  # None: the service's
+    booking_horizon_days: int | None = None  # None: the service's
+
+
+# What the platform offers a service that sets neither, as catalog's contract says.
+DEFAULT_MINIMUM_NOTICE = timedelta(hours=1)
+DEFAULT_BOOKING_HORIZON = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    """How long before its start a slot stops being offered, and how far ahead slots are."""
+
+    minimum_notice: timedelta
+    horizon: timedelta
+
+
+def booking_window(service: ServiceSnapshot, calendar: CalendarSnapshot | None = None) -> BookingWindow:
+    """Through `calendar` (or the service alone): the calendar's own, else the service's, else the
+    platform's."""
+    notice, horizon = service.minimum_notice_minutes, service.booking_horizon_days
+    if calendar is not None and calendar.minimum_notice_minutes is not None:
+        notice = calendar.minimum_notice_minutes
+    if calendar is not None and calendar.booking_horizon_days is not None:
+        horizon = calendar.booking_horizon_days
+    return BookingWindow(DEFAULT_MINIMUM_NOTICE if notice is None else timedelta(minutes=notice),
+                         DEFAULT_BOOKING_HORIZON if horizon is None else timedelta(days=horizon))

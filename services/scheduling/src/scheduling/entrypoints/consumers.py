@@ -98,6 +98,7 @@ def service_snapshot(event: events.ServiceSnapshot) -> ServiceSnapshot:
         refund_policy=_refund_policy(event.refund_policy) if event.refund_policy else None,
         reminders=Reminders(before_24h=event.reminders.before_24h, before_1h=event.reminders.before_1h),
         version=event.version, archived=event.archived, updated_at=event.updated_at,
+        minimum_notice_minutes=event.minimum_notice_minutes, booking_horizon_days=event.booking_horizon_days,
     )
 
 
@@ -109,6 +110,7 @@ def calendar_snapshot(event: events.CalendarSnapshot) -> CalendarSnapshot:
         hours=tuple(HourWindow(window.weekday, window.start, window.end) for window in event.hours),
         bookable_from=event.bookable_from, bookable_until=event.bookable_until,
         version=event.version, archived=event.archived, updated_at=event.updated_at,
+        minimum_notice_minutes=event.minimum_notice_minutes, booking_horizon_days=event.booking_horizon_days,
     )
 
 

@@ -40,16 +40,17 @@ Payment outcomes (billing's events):
 A booking with nothing to pay (an enrollment's session, or a price of zero) is settled by the
 gateway with `settle_without_payment` instead, and goes on as paid (confirmed without payment_id).
 
-A start before now or past the booking horizon is Invalid before the slot engine runs.
+A start before now or past the longest booking horizon is Invalid before the slot engine runs.
 
 Overdue holds (scheduling.domain.appointments): reschedule and provider change are 409
-`hold-expired`; canceling one expires it (reason hold_expired, its `expired` event) and answers
-with it expired. A cancel reason holds no control characters (line breaks aside).
+`hold-expired`; canceling one, or an expired one, cancels it (so a payment still on its way is
+refunded). A cancel reason holds no control characters (line breaks aside).
 
 Later commands (cancel, reschedule, provider change, complete, no-show) take the appointment's
 version when the caller sends one (If-Match), publish their event, and are recorded in the audit
 trail when staff or a specialist acts. Reschedule and provider change are checked by the same
-engine and buffers, with the appointment's own time counted free.
+engine and buffers, with the appointment's own time counted free, and without the minimum notice
+(STAFF_NOTICE).
 """
 
 from __future__ import annotations
@@ -79,13 +80,7 @@ from scheduling.domain.slots import Busy, ServiceTimes
 from scheduling.domain.text import check_text
 from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
-from scheduling.service_layer.slots import (
-    BOOKING_HORIZON,
-    MINIMUM_NOTICE,
-    SlotQuery,
-    service_times,
-    slot_finder,
-)
+from scheduling.service_layer.slots import LONGEST_HORIZON, SlotQuery, service_times, slot_finder
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -194,7 +189,7 @@ def _in_utc(start: datetime) -> datetime:
 
 def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, start: datetime,
              provider_id: uuid.UUID | None, calendar_id: uuid.UUID | None, now: datetime, *,
-             ignoring: list[uuid.UUID], minimum_notice: timedelta = MINIMUM_NOTICE,
+             ignoring: list[uuid.UUID], minimum_notice: timedelta | None = None,
              ) -> tuple[CalendarSnapshot | None, list[uuid.UUID]]:
     """The calendar `start` is booked through and the specialists the engine offers it with, by
     id, for a `visit` of that length and buffers; SlotTaken when only other appointments are in
@@ -225,9 +220,9 @@ def _offered(uow: UnitOfWork, service: ServiceSnapshot, visit: ServiceTimes, sta
 
 
 def _within_horizon(start: datetime, now: datetime) -> None:
-    """Invalid unless `start` lies between now and the booking horizon: checked before anything
-    computes with it, since the days around a start in year 1 or 9999 do not exist."""
-    if not now <= start <= now + BOOKING_HORIZON:
+    """Invalid unless `start` lies between now and the longest booking horizon: checked before
+    anything computes with it, since the days around a start in year 1 or 9999 do not exist."""
+    if not now <= start <= now + LONGEST_HORIZON:
         raise Invalid([RuleBroken("start", "is not a slot of this service: it must lie between now and the "
                                            "booking horizon")])
 

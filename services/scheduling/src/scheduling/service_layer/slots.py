@@ -24,7 +24,7 @@ from clinic_contracts.zones import is_time_zone
 from clinic_runtime.refusals import Invalid, NotFound
 from scheduling.adapters.busy_times import BusyTimeSource
 from scheduling.domain.errors import RuleBroken
-from scheduling.domain.offerings import CalendarSnapshot, ServiceSnapshot
+from scheduling.domain.offerings import BookingWindow, CalendarSnapshot, ServiceSnapshot, booking_window
 from scheduling.domain.slots import Busy, CalendarHours, ServiceTimes, Slot, find_slots
 from scheduling.domain.wall_clock import zone
 from scheduling.service_layer.unit_of_work import UnitOfWork
@@ -34,10 +34,8 @@ MAX_DAYS = 62
 # inside the calendar Python knows (years 1 to 9999): a year's margin at each end is plenty.
 FIRST_DAY = date(2, 1, 1)
 LAST_DAY = date(9998, 12, 31)
-# Until catalog gives services and calendars their own (issue 6 asks for both per service or
-# calendar), every service is booked at least this long ahead and at most this far ahead.
-MINIMUM_NOTICE = timedelta(hours=1)
-BOOKING_HORIZON = timedelta(days=180)
+# The longest booking horizon catalog's contract allows: no start beyond it is computed with.
+LONGEST_HORIZON = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -86,13 +84,15 @@ class SlotFinder:
 
 def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, now: datetime, *,
                 busy_within: tuple[datetime, datetime] | None = None, visit: ServiceTimes | None = None,
-                minimum_notice: timedelta = MINIMUM_NOTICE) -> SlotFinder:
+                minimum_notice: timedelta | None = None) -> SlotFinder:
     """What the slot engine needs, loaded once, with the busy times of the query's specialists:
     all that can matter to the days asked for, or only those reaching into `busy_within`, when
     only slots there are wanted (the grid does not depend on what is booked, so a slot is offered
     or not by the busy time it overlaps alone). `visit`: the length and buffers to fit when they
     are not the service's own (an appointment keeps those it was booked with); the grid stays the
-    service's. `minimum_notice`: how long before its start a slot stops being offered."""
+    service's. Each calendar's minimum notice and booking horizon hold for the slots through it
+    (the service's without calendars: scheduling.domain.offerings.booking_window);
+    `minimum_notice` replaces every notice."""
     problems = check_query(query)
     if problems:
         raise Invalid(problems)
@@ -104,15 +104,25 @@ def slot_finder(uow: UnitOfWork, busy_times: BusyTimeSource, query: SlotQuery, n
     availability = uow.availability.of_providers(query.clinic_id, provider_ids)
     taken = busy_times.busy(query.clinic_id, provider_ids, *(busy_within or _reach(query, service)))
 
-    def find(busy: list[Busy], through: list[CalendarSnapshot]) -> list[Slot]:
+    def engine(busy: list[Busy], through: list[CalendarSnapshot], window: BookingWindow) -> list[Slot]:
         return find_slots(
             [availability[provider_id] for provider_id in provider_ids if provider_id in availability],
             visit or service_times(service),
             first_day=query.first_day, last_day=query.last_day, timezone=query.timezone, now=now,
             calendars=[_hours(calendar) for calendar in through], busy=busy,
-            minimum_notice=minimum_notice, horizon=BOOKING_HORIZON,
-            step=timedelta(minutes=service.duration_minutes),
+            minimum_notice=window.minimum_notice if minimum_notice is None else minimum_notice,
+            horizon=window.horizon, step=timedelta(minutes=service.duration_minutes),
         )
+
+    def find(busy: list[Busy], through: list[CalendarSnapshot]) -> list[Slot]:
+        # One run of the engine per booking window the calendars have (most services: one).
+        by_window: dict[BookingWindow, list[CalendarSnapshot]] = {}
+        for calendar in through:
+            by_window.setdefault(booking_window(service, calendar), []).append(calendar)
+        if len(by_window) <= 1:
+            return engine(busy, through, next(iter(by_window), booking_window(service)))
+        found = {slot for window, calendars in by_window.items() for slot in engine(busy, calendars, window)}
+        return sorted(found, key=lambda slot: (slot.start.timestamp(), slot.provider_id))
 
     return SlotFinder(taken, calendars, find)
 
