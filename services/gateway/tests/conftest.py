@@ -302,9 +302,6 @@ class FakeLoginFailures:
     def __init__(self) -> None:
         self.stored: dict[str, Tally] = {}
 
-    def tally(self, subject):
-        return self.stored.get(subject)
-
     def record(self, subject, now, window_seconds):
         tally = self.stored.get(subject)
         if tally is None or tally.started_at <= now - window_seconds:
@@ -313,6 +310,10 @@ class FakeLoginFailures:
             tally = Tally(tally.failures + 1, tally.started_at)
         self.stored[subject] = tally
         return tally
+
+    def take_back(self, subject):
+        tally = self.stored[subject]
+        self.stored[subject] = Tally(tally.failures - 1, tally.started_at)
 
     def clear(self, subject):
         self.stored.pop(subject, None)

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "plum tree orchard at dawn"
 PROBLEMS = "https://problems.clinic-platform.dev/"
+ARABIC_INDIC = "\u0661\u0662\u0663\u0664\u0665\u0666"  # six digits to str.isdigit(), none of them ASCII
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -83,6 +84,16 @@ def test_a_wrong_confirmation_code_is_a_422_and_mfa_stays_off(gateway_client, id
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "code"
     assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_enabled"] is False
+
+
+def test_a_confirmation_code_of_non_ascii_digits_is_a_422(gateway_client, identity):
+    headers = identity.sign_in(gateway_client, identity.account())
+    gateway_client.post("/v1/me/mfa/totp", headers=headers)
+
+    response = gateway_client.post("/v1/me/mfa/totp/confirm", headers=headers, json={"code": ARABIC_INDIC})
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "code"
 
 
 def test_confirming_without_a_pending_enrolment_is_a_409(gateway_client, identity):
@@ -173,6 +184,21 @@ def test_an_mfa_token_works_once_even_when_the_code_was_wrong(gateway_client, id
     assert again.get_json()["type"] == PROBLEMS + "invalid-mfa-token"
 
 
+@pytest.mark.parametrize("proof", [{"code": ARABIC_INDIC}, {"recovery_code": "\uff41\uff42\uff43\uff44-\u0661\u0662"}])
+def test_a_proof_of_non_ascii_characters_is_refused_and_spends_the_mfa_token(gateway_client, identity, proof):
+    account = identity.account()
+    secret = identity.enable_mfa(account)
+    mfa_token = challenge(gateway_client, account)
+
+    refused = gateway_client.post("/v1/auth/login/mfa", json={"mfa_token": mfa_token, **proof})
+    again = gateway_client.post("/v1/auth/login/mfa", json={"mfa_token": mfa_token, "code": code(secret)})
+
+    assert refused.status_code == 401
+    assert refused.get_json()["type"] == PROBLEMS + "invalid-second-factor"
+    assert again.get_json()["type"] == PROBLEMS + "invalid-mfa-token"
+    assert identity.count("login_failures") == 2  # the account and the address
+
+
 @pytest.mark.parametrize("proof", [{}, {"code": "123456", "recovery_code": "abcd-efgh-jkmn-pqrs"}])
 def test_exactly_one_proof_is_sent(gateway_client, identity, proof):
     account = identity.account()
@@ -220,6 +246,17 @@ def test_a_wrong_password_does_not_turn_mfa_off(gateway_client, identity):
 
     assert response.status_code == 403
     assert response.get_json()["type"] == PROBLEMS + "wrong-password"
+    assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_enabled"] is True
+
+
+def test_a_code_of_non_ascii_digits_does_not_turn_mfa_off(gateway_client, identity):
+    account = identity.account()
+    headers, _, _ = enrolled(gateway_client, identity, account)
+
+    response = gateway_client.delete("/v1/me/mfa", headers=headers, json={"password": PASSWORD, "code": ARABIC_INDIC})
+
+    assert response.status_code == 403
+    assert response.get_json()["type"] == PROBLEMS + "invalid-second-factor"
     assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_enabled"] is True
 
 

@@ -3,9 +3,10 @@ limits of public routes with both limiters (the database, and Redis at 127.0.0.1
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,6 +18,7 @@ from clinic_runtime.migrations import upgrade
 from gateway.adapters.accounts import SqlLoginFailures
 from gateway.adapters.orm import login_failures, rate_limit_windows
 from gateway.adapters.rate_limits import LimiterUnavailable, RedisRateLimiter, SqlRateLimiter
+from gateway.domain import totp
 from gateway.domain.throttling import RateLimit
 from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.entrypoints.worker import purge_throttles
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "plum tree orchard at dawn"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+RACERS = 12
 PROBLEMS = "https://problems.clinic-platform.dev/"
 
 
@@ -82,6 +85,70 @@ def test_after_twenty_failures_from_one_address_it_is_refused_for_every_account(
 
     assert_429(log_in(client, account.email, address="198.51.100.9"), "login-throttled")
     assert log_in(client, account.email, address="198.51.100.10").status_code == 200
+
+
+# -- failed logins racing ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def racing_app(gateway_database, gateway_environment, build_gateway_app):
+    # Each racer claims an address of its own (one trusted proxy), and the route's rate limit
+    # stays out of the way: only the failed-login throttle refuses.
+    gateway_environment(gateway_database, trusted_proxy_count="1", rate_limit_login="1000/minute")
+    return build_gateway_app()
+
+
+def race(app, send: Callable[..., object]) -> list[int]:
+    """`send(client, n)` for n in range(RACERS), released together; the status codes, sorted."""
+    barrier = threading.Barrier(RACERS)
+
+    def racer(n: int) -> int:
+        client = app.test_client()
+        barrier.wait()
+        return send(client, n).status_code
+
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        return sorted(pool.map(racer, range(RACERS)))
+
+
+def test_concurrent_wrong_passwords_are_checked_only_up_to_the_accounts_limit(racing_app, identity):
+    account = identity.account()
+
+    statuses = race(racing_app, lambda client, n: log_in(client, account.email, f"wrong guess no. {n}",
+                                                         address=f"198.51.100.{n}"))
+
+    assert statuses == [401] * 5 + [429] * (RACERS - 5)
+    assert_429(log_in(racing_app.test_client(), account.email, address="192.0.2.1"), "login-throttled")
+
+
+def test_concurrent_wrong_passwords_are_checked_only_up_to_the_addresss_limit(
+        gateway_database, gateway_environment, build_gateway_app, identity):
+    gateway_environment(gateway_database, trusted_proxy_count="1", rate_limit_login="1000/minute",
+                        login_failures_per_address="5")
+    app = build_gateway_app()
+    accounts = [identity.account() for _ in range(RACERS)]
+
+    statuses = race(app, lambda client, n: log_in(client, accounts[n].email, "a wrong password!",
+                                                  address="198.51.100.9"))
+
+    assert statuses == [401] * 5 + [429] * (RACERS - 5)
+    assert_429(log_in(app.test_client(), accounts[0].email, address="198.51.100.9"), "login-throttled")
+
+
+def test_concurrent_wrong_codes_are_checked_only_up_to_the_accounts_limit(racing_app, identity):
+    account = identity.account()
+    secret = identity.enable_mfa(account)
+    window = {totp.totp(secret, time.time() + steps * totp.STEP_SECONDS) for steps in (-1, 0, 1, 2)}
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in window)
+    # A right password is no failure: asking for many second steps leaves the count at 0.
+    mfa_tokens = [log_in(racing_app.test_client(), account.email).get_json()["mfa_token"] for _ in range(RACERS)]
+
+    statuses = race(racing_app, lambda client, n: client.post(
+        "/v1/auth/login/mfa", json={"mfa_token": mfa_tokens[n], "code": wrong},
+        headers={"X-Forwarded-For": f"198.51.100.{n}"}))
+
+    assert statuses == [401] * 5 + [429] * (RACERS - 5)
+    assert_429(log_in(racing_app.test_client(), account.email, address="192.0.2.1"), "login-throttled")
 
 
 # -- rate limits on public routes -------------------------------------------------------------

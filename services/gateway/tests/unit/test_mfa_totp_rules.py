@@ -72,6 +72,20 @@ def test_anything_but_six_digits_is_refused(typed):
     assert totp.accepted_step(RFC_SECRET, typed, NOW, None) is None
 
 
+# Six digits to isdigit(), but not ASCII: Arabic-Indic, Extended Arabic-Indic, fullwidth, superscript.
+@pytest.mark.parametrize("typed", ["\u0661\u0662\u0663\u0664\u0665\u0666", "\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6",
+                                   "\uff11\uff12\uff13\uff14\uff15\uff16", "\u00b9\u00b2\u00b3\u2074\u2075\u2076"])
+def test_digits_of_other_scripts_are_refused_not_an_error(typed):
+    assert typed.isdigit()
+    assert totp.accepted_step(RFC_SECRET, typed, NOW, None) is None
+
+
+def test_the_right_code_in_arabic_indic_digits_is_refused():
+    arabic_indic = code_at(0).translate({ord("0") + n: 0x0660 + n for n in range(10)})
+    assert int(arabic_indic) == int(code_at(0))
+    assert totp.accepted_step(RFC_SECRET, arabic_indic, NOW, None) is None
+
+
 def test_a_code_typed_with_a_space_in_the_middle_is_accepted():
     code = code_at(0)
     assert totp.accepted_step(RFC_SECRET, f"{code[:3]} {code[3:]}", NOW, None) is not None
@@ -113,3 +127,9 @@ def test_a_recovery_code_is_recognised_with_or_without_dashes_and_in_any_case():
     assert totp.recovery_code_digest("ABCDEFGHJKMNPQRS") == digest
     assert totp.recovery_code_digest(" abcd efgh jkmn pqrs ") == digest
     assert totp.recovery_code_digest("abcd-efgh-jkmn-pqrt") != digest
+
+
+def test_a_recovery_code_of_any_characters_has_a_digest_never_an_error():
+    digest = totp.recovery_code_digest("abcd-efgh-jkmn-pqrs")
+    assert totp.recovery_code_digest("\uff41\uff42\uff43\uff44-efgh-jkmn-pqrs") != digest  # fullwidth "abcd"
+    assert len(totp.recovery_code_digest("\u0661\u0662\u0663\u0664-\U0001f600")) == 64

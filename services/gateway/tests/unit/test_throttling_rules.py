@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from gateway.domain.identity import email_key
 from gateway.domain.passwords import PasswordHasher
 from gateway.domain.throttling import RateLimit, Tally, Verdict, fixed_window, window_index
 from gateway.service_layer import sessions, throttling
@@ -111,6 +112,90 @@ def test_the_account_is_counted_by_a_hash_never_by_its_address(uow):
     assert throttling.account_subject("ana@example.com") in uow.login_failures.stored
 
 
+# -- counting before checking -----------------------------------------------------------------
+
+
+class CountSeeingHasher(PasswordHasher):
+    """Notes what the account's count is while each password is being checked."""
+
+    def __init__(self, uow, email_key: str) -> None:
+        super().__init__(time_cost=1, memory_kib=8, parallelism=1)
+        self.uow, self.subject, self.seen = uow, throttling.account_subject(email_key), []
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        tally = self.uow.login_failures.stored.get(self.subject)
+        self.seen.append(0 if tally is None else tally.failures)
+        return super().verify(password_hash, password)
+
+
+def test_an_attempt_is_counted_before_its_password_is_checked(uow):
+    # Then attempts racing each other each see the others, and no more than the limit are checked.
+    account = uow.add_account()
+    hasher = CountSeeingHasher(uow, account.email_key)
+    uow.tools = replace(uow.tools, hasher=hasher)
+
+    attempt(uow, account.email, WRONG)
+    attempt(uow, account.email, WRONG)
+    attempt(uow, account.email)
+
+    assert hasher.seen == [1, 2, 3]
+
+
+def failures(uow, email: str, address: str = "203.0.113.7") -> tuple[int, int]:
+    """The account's and the address's counts."""
+    tallies = [uow.login_failures.stored.get(subject) for subject in
+               (throttling.account_subject(email_key(email)), throttling.address_subject(address))]
+    return tuple(0 if tally is None else tally.failures for tally in tallies)
+
+
+def test_an_attempt_refused_unchecked_is_not_counted(uow):
+    account = uow.add_account()
+    for _ in range(5):
+        attempt(uow, account.email, WRONG)
+
+    assert isinstance(attempt(uow, account.email, WRONG), Throttled)
+    assert isinstance(attempt(uow, account.email), Throttled)
+
+    assert failures(uow, account.email) == (5, 5)
+
+
+def test_a_right_password_is_not_counted_against_the_address(uow):
+    account = uow.add_account()
+    for _ in range(3):
+        attempt(uow, account.email, WRONG)
+
+    attempt(uow, account.email)
+
+    assert failures(uow, account.email) == (0, 3)
+
+
+def test_a_right_password_with_a_second_factor_to_come_leaves_both_counts_as_they_were(uow):
+    account = uow.add_account()
+    uow.enable_mfa(account)
+    for _ in range(3):
+        attempt(uow, account.email, WRONG)
+
+    assert isinstance(attempt(uow, account.email), sessions.SecondFactorNeeded)
+
+    assert failures(uow, account.email) == (3, 3)
+
+
+def test_a_wrong_second_factor_is_counted_and_a_right_one_forgets_the_accounts_failures(uow):
+    account = uow.add_account()
+    secret = uow.enable_mfa(account)
+    attempt(uow, account.email, WRONG)
+
+    refused = sessions.log_in_second_step(uow, attempt(uow, account.email).mfa_token, None, "not-a-recovery-code",
+                                          "203.0.113.7")
+    assert refused == Refused(Refusal.INVALID_SECOND_FACTOR)
+    assert failures(uow, account.email) == (2, 2)
+
+    opened = sessions.log_in_second_step(uow, attempt(uow, account.email).mfa_token, uow.code(secret), None,
+                                         "203.0.113.7")
+    assert isinstance(opened, Tokens)
+    assert failures(uow, account.email) == (0, 2)
+
+
 # -- per client address -----------------------------------------------------------------------
 
 
@@ -136,12 +221,11 @@ def test_a_success_does_not_clear_the_addresss_count(uow):
 
 
 @pytest.mark.parametrize(("tally", "now", "expected"), [
-    (Tally(4, 1000.0), 1000.0, None),  # under the limit
-    (Tally(5, 1000.0), 1000.0, 900),
-    (Tally(5, 1000.0), 1899.5, 1),  # rounded up, never 0
-    (Tally(5, 1000.0), 1900.0, None),  # the window is over
+    (Tally(5, 1000.0), 1000.0, None),  # the attempt counted is the limit's last
+    (Tally(6, 1000.0), 1000.0, 900),
+    (Tally(6, 1000.0), 1899.5, 1),  # rounded up, never 0
 ])
-def test_a_tally_refuses_from_the_limit_until_its_window_ends(tally, now, expected):
+def test_a_tally_refuses_the_attempts_over_the_limit_until_its_window_ends(tally, now, expected):
     assert tally.retry_after(5, 900, now) == expected
 
 

@@ -110,9 +110,10 @@ class AccessAuditLog(Protocol):
 
 
 class LoginFailureCounter(Protocol):
-    def tally(self, subject: str) -> Tally | None: ...
     def record(self, subject: str, now: float, window_seconds: int) -> Tally:
-        """Count one failure; a window that ended starts again at `now`."""
+        """Count one attempt, atomically; a window that ended starts again at `now`."""
+    def take_back(self, subject: str) -> None:
+        """Uncount an attempt `record` counted in this transaction: it was no failure."""
     def clear(self, subject: str) -> None: ...
 
 
@@ -401,14 +402,10 @@ class SqlLoginFailures:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def tally(self, subject: str) -> Tally | None:
-        row = self._session.execute(
-            select(login_failures.c.failures, login_failures.c.started_at).where(login_failures.c.subject == subject)
-        ).one_or_none()
-        return None if row is None else Tally(row.failures, row.started_at)
-
     def record(self, subject: str, now: float, window_seconds: int) -> Tally:
-        # One statement, so concurrent failures in other processes are all counted.
+        # One statement, so concurrent attempts in other processes are all counted. On PostgreSQL
+        # it also locks the row until this transaction ends: the next attempt at the same subject
+        # waits, then counts on top of this one and of its outcome (taken back or not).
         ended = login_failures.c.started_at <= now - window_seconds
         statement = upsert(self._session.get_bind().dialect.name, login_failures).values(
             subject=subject, failures=1, started_at=now,
@@ -421,6 +418,10 @@ class SqlLoginFailures:
             ).returning(login_failures.c.failures, login_failures.c.started_at)
         ).one()
         return Tally(row.failures, row.started_at)
+
+    def take_back(self, subject: str) -> None:
+        self._session.execute(update(login_failures).where(login_failures.c.subject == subject)
+                              .values(failures=login_failures.c.failures - 1))
 
     def clear(self, subject: str) -> None:
         self._session.execute(delete(login_failures).where(login_failures.c.subject == subject))

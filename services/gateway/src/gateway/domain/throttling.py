@@ -57,14 +57,14 @@ class LoginThrottle:
 
 @dataclass(frozen=True)
 class Tally:
-    """Failures counted since `started_at` (Unix seconds)."""
+    """Attempts counted since `started_at` (Unix seconds), the one being made included."""
 
     failures: int
     started_at: float
 
     def retry_after(self, limit: int, window_seconds: int, now: float) -> int | None:
-        """Seconds until attempts are allowed again, or None when they are allowed now."""
-        ends = self.started_at + window_seconds
-        if self.failures < limit or ends <= now:
+        """Seconds until attempts are allowed again when the attempt being made is over `limit`,
+        or None when it may go ahead."""
+        if self.failures <= limit:
             return None
-        return max(math.ceil(ends - now), 1)
+        return max(math.ceil(self.started_at + window_seconds - now), 1)

@@ -44,7 +44,8 @@ def accepted_step(secret: bytes, code: str, unix_time: float, last_used_step: in
     """The time step `code` belongs to, if it is within the drift window and newer than
     `last_used_step`; None when it is not acceptable."""
     candidate = code.strip().replace(" ", "")
-    if len(candidate) != DIGITS or not candidate.isdigit():
+    # isdigit() alone takes other scripts' digits too ("١٢٣٤٥٦"), which compare_digest refuses to compare.
+    if len(candidate) != DIGITS or not (candidate.isascii() and candidate.isdigit()):
         return None
     now = time_step(unix_time)
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):

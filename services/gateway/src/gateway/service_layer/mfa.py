@@ -90,7 +90,7 @@ def disable_mfa(uow: UnitOfWork, principal: Principal, password: str, code: str 
     if not account.mfa_enabled:
         raise MfaNotEnabled()
     now = uow.tools.clock()
-    wait = throttling.retry_after(uow, account.email_key, client_address, now)
+    wait = throttling.count_attempt(uow, account.email_key, client_address, now)
     if wait is not None:
         return Throttled(wait)
     refusal = None
@@ -99,11 +99,11 @@ def disable_mfa(uow: UnitOfWork, principal: Principal, password: str, code: str 
     elif verify_second_factor(uow, account, code, recovery_code) is None:
         refusal = Refusal.INVALID_SECOND_FACTOR
     if refusal is not None:
-        throttling.record_failure(uow, account.email_key, client_address, now)
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=account.clinic_id, actor_id=account.id,
                      subject_id=account.id, after={"reason": refusal, "while": "disabling_mfa"},
                      client_address=client_address)
         return Refused(refusal)
+    throttling.take_back(uow, account.email_key, client_address)
     uow.mfa.remove(account.id)
     audit.record(uow, AuditAction.MFA_DISABLED, clinic_id=account.clinic_id, actor_id=account.id,
                  subject_id=account.id, before={"mfa_enabled": True}, after={"mfa_enabled": False},

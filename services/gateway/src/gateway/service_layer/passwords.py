@@ -54,15 +54,15 @@ def change_password(uow: UnitOfWork, principal: Principal, current_password: str
     if account is None:
         raise LookupError(f"the signed-in account {principal.account_id} does not exist")
     now = uow.tools.clock()
-    wait = throttling.retry_after(uow, account.email_key, client_address, now)
+    wait = throttling.count_attempt(uow, account.email_key, client_address, now)
     if wait is not None:
         return Throttled(wait)
     if account.password_hash is None or not uow.tools.hasher.verify(account.password_hash, current_password):
-        throttling.record_failure(uow, account.email_key, client_address, now)
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=account.clinic_id, actor_id=account.id,
                      subject_id=account.id, after={"reason": "wrong_password", "while": "changing_password"},
                      client_address=client_address)
         return Refused(Refusal.WRONG_PASSWORD)
+    throttling.take_back(uow, account.email_key, client_address)
     _check_policy(new_password, account)
     uow.accounts.set_password(account.id, uow.tools.hasher.hash(new_password), now)
     uow.one_time_tokens.consume_all(account.id, LINK_PURPOSES, now)

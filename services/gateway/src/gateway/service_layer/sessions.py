@@ -48,17 +48,17 @@ def log_in(uow: UnitOfWork, email: str, password: str,
     now = uow.tools.clock()
     key = email_key(email)
     account = uow.accounts.by_email(key)
-    wait = throttling.retry_after(uow, key, client_address, now)
+    wait = throttling.count_attempt(uow, key, client_address, now)
     if wait is not None:
         audit.record(uow, AuditAction.LOGIN_THROTTLED, clinic_id=_clinic_of(account), actor_id=None,
                      subject_id=_id_of(account), after={"retry_after_seconds": wait}, client_address=client_address)
         return Throttled(wait)
     reason = _why_not(uow, account, password)
     if account is None or account.password_hash is None or reason is not None:
-        throttling.record_failure(uow, key, client_address, now)
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=_clinic_of(account), actor_id=None,
                      subject_id=_id_of(account), after={"reason": reason}, client_address=client_address)
         return Refused(Refusal.INVALID_CREDENTIALS)
+    throttling.take_back(uow, key, client_address)
     if uow.tools.hasher.needs_rehash(account.password_hash):
         uow.accounts.set_password(account.id, uow.tools.hasher.hash(password), now)
     if account.mfa_enabled:
@@ -85,17 +85,17 @@ def log_in_second_step(uow: UnitOfWork, mfa_token: str, code: str | None, recove
     if (account is None or not account.may_sign_in
             or not uow.one_time_tokens.consume(claims.token_id, Purpose.MFA_LOGIN, now)):
         return Refused(Refusal.INVALID_MFA_TOKEN)
-    wait = throttling.retry_after(uow, account.email_key, client_address, now)
+    wait = throttling.count_attempt(uow, account.email_key, client_address, now)
     if wait is not None:
         audit.record(uow, AuditAction.LOGIN_THROTTLED, clinic_id=account.clinic_id, actor_id=None,
                      subject_id=account.id, after={"retry_after_seconds": wait}, client_address=client_address)
         return Throttled(wait)
     method = verify_second_factor(uow, account, code, recovery_code)
     if method is None:
-        throttling.record_failure(uow, account.email_key, client_address, now)
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=account.clinic_id, actor_id=None,
                      subject_id=account.id, after={"reason": "wrong_second_factor"}, client_address=client_address)
         return Refused(Refusal.INVALID_SECOND_FACTOR)
+    throttling.take_back(uow, account.email_key, client_address)
     throttling.forget_failures(uow, account.email_key)
     return _open_session(uow, account, mfa_verified=True, client_address=client_address, method=method)
 
