@@ -180,6 +180,18 @@ def _finish_unit_of_work(response: Response) -> Response:
 # -- request parsing and idempotency ----------------------------------------------------------
 
 
+def page_limit(errors: list[FieldError], *, default: int, most: int) -> int:
+    """The `limit` query parameter of a list: a whole number from 1 to `most` in ASCII digits
+    (`default` when absent); otherwise a FieldError in `errors` and `default`."""
+    text = request.args.get("limit")
+    if text is None:
+        return default
+    if re.fullmatch(r"[0-9]{1,6}", text) and 1 <= int(text) <= most:
+        return int(text)
+    errors.append(FieldError("limit", f"use a whole number from 1 to {most}"))
+    return default
+
+
 def json_body(model: type[Model]) -> Model:
     """The request body validated against `model`; 415, 400 or 422 problems otherwise."""
     if not request.is_json:

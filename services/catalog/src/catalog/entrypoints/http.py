@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ from catalog.service_layer.entries import Page
 from catalog.service_layer.errors import InUse
 from clinic_runtime import refusals
 from clinic_runtime.problems import FieldError, conflict, validation_problem
-from clinic_runtime.web import problem_response
+from clinic_runtime.web import page_limit, problem_response
 
 reference = WorldReferenceData()
 DEFAULT_PAGE = 50
@@ -37,9 +36,7 @@ def listing(*filters: str) -> tuple[Listing, dict[str, uuid.UUID | None]]:
     status = request.args.get("status", "active")
     if status not in STATUSES:
         errors.append(FieldError("status", f"use one of {', '.join(STATUSES)}"))
-    limit = request.args.get("limit", str(DEFAULT_PAGE))
-    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_PAGE:
-        errors.append(FieldError("limit", f"use a whole number from 1 to {MAX_PAGE}"))
+    limit = page_limit(errors, default=DEFAULT_PAGE, most=MAX_PAGE)
     after = None
     if "cursor" in request.args:
         after = _after(request.args["cursor"])
@@ -50,7 +47,7 @@ def listing(*filters: str) -> tuple[Listing, dict[str, uuid.UUID | None]]:
                   if name in request.args and ids[name] is None)
     if errors:
         raise validation_problem(errors)
-    return Listing(status=status, after=after, limit=int(limit)), ids
+    return Listing(status=status, after=after, limit=limit), ids
 
 
 def _id(value: str | None) -> uuid.UUID | None:

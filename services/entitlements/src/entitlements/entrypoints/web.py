@@ -18,7 +18,16 @@ from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, Problem, conflict, validation_problem
 from clinic_runtime.refusals import answer_refusals
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import create_web_app, db, etag, expected_version, idempotent, json_body, web_engine
+from clinic_runtime.web import (
+    create_web_app,
+    db,
+    etag,
+    expected_version,
+    idempotent,
+    json_body,
+    page_limit,
+    web_engine,
+)
 from entitlements.adapters.care_access import SqlCareAccess
 from entitlements.adapters.role_holdings import SqlRoleHoldings
 from entitlements.domain.assignments import Assignment
@@ -181,14 +190,8 @@ def read_audit(clinic_id: uuid.UUID):
 
 
 def _audit_page() -> tuple[int, datetime | None]:
-    errors = []
-    limit = AUDIT_PAGE
-    if "limit" in request.args:
-        text = request.args["limit"]
-        if text.isdigit() and 1 <= int(text) <= AUDIT_PAGE_MAX:
-            limit = int(text)
-        else:
-            errors.append(FieldError("limit", f"use a whole number from 1 to {AUDIT_PAGE_MAX}"))
+    errors: list[FieldError] = []
+    limit = page_limit(errors, default=AUDIT_PAGE, most=AUDIT_PAGE_MAX)
     before = None
     if "before" in request.args:
         try:

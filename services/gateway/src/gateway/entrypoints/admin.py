@@ -17,7 +17,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel, Field, RootModel
 
 from clinic_runtime.problems import FieldError, Problem, conflict, not_found, validation_problem
-from clinic_runtime.web import SAFE_ID, db, expected_version, idempotent, json_body
+from clinic_runtime.web import SAFE_ID, db, expected_version, idempotent, json_body, page_limit
 from gateway.adapters.clinic_accounts import SqlClinicAccounts
 from gateway.adapters.upstream import Reply
 from gateway.domain.identity import Account, ClinicSecurityPolicy
@@ -289,7 +289,7 @@ def _account_page() -> tuple[AccountKind | None, uuid.UUID | None, int]:
             after = uuid.UUID(request.args["after"])
         except ValueError:
             errors.append(FieldError("after", "use the next_after of the previous page"))
-    limit = _limit(errors)
+    limit = page_limit(errors, default=PAGE, most=PAGE_MAX)
     if errors:
         raise validation_problem(errors)
     return kind, after, limit
@@ -305,17 +305,9 @@ def _audit_page() -> tuple[int, datetime | None]:
             before = None
         if before is None or before.tzinfo is None:
             errors.append(FieldError("before", "use an RFC 3339 instant with its offset, e.g. 2026-11-22T10:00:00Z"))
-    limit = _limit(errors)
+    limit = page_limit(errors, default=PAGE, most=PAGE_MAX)
     if errors:
         raise validation_problem(errors)
     return limit, before
 
 
-def _limit(errors: list[FieldError]) -> int:
-    text = request.args.get("limit")
-    if text is None:
-        return PAGE
-    if text.isdigit() and 1 <= int(text) <= PAGE_MAX:
-        return int(text)
-    errors.append(FieldError("limit", f"use a whole number from 1 to {PAGE_MAX}"))
-    return PAGE

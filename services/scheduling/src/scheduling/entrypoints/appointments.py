@@ -77,7 +77,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StringConstrai
 from clinic_contracts.zones import is_time_zone
 from clinic_runtime.db import utcnow
 from clinic_runtime.problems import FieldError, validation_problem
-from clinic_runtime.web import db, etag, expected_version, idempotent, json_body
+from clinic_runtime.web import db, etag, expected_version, idempotent, json_body, page_limit
 from scheduling.adapters.appointments import AppointmentFilter, AuditEntry
 from scheduling.domain.appointments import STATUSES, Actor, Appointment
 from scheduling.domain.patients import Patient
@@ -186,7 +186,7 @@ def register_patient(clinic_id: uuid.UUID):
 @blueprint.get(f"{CLINIC}/patients")
 def list_patients(clinic_id: uuid.UUID):
     errors: list[FieldError] = []
-    limit = _limit(errors)
+    limit = page_limit(errors, default=DEFAULT_PAGE, most=MAX_PAGE)
     after = _uuid_cursor(errors)
     account_id = _id_arg("account_id", errors)
     query = request.args.get("query", "").strip()
@@ -276,7 +276,7 @@ def read_appointment(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
 def list_appointments(clinic_id: uuid.UUID):
     uow = SqlUnitOfWork(db())
     errors: list[FieldError] = []
-    limit = _limit(errors)
+    limit = page_limit(errors, default=DEFAULT_PAGE, most=MAX_PAGE)
     after = _time_cursor(errors)
     ids = {name: _id_arg(name, errors) for name in ("service_id", "provider_id", "patient_id")}
     statuses = tuple(status for status in request.args.get("status", "").split(",") if status)
@@ -388,7 +388,7 @@ def _created(appointment: Appointment):
 def read_audit(clinic_id: uuid.UUID):
     errors: list[FieldError] = []
     ids = {name: _id_arg(name, errors) for name in ("appointment_id", "patient_id", "provider_id")}
-    limit = _limit(errors)
+    limit = page_limit(errors, default=DEFAULT_PAGE, most=MAX_PAGE)
     after = _time_cursor(errors)
     if errors:
         raise validation_problem(errors)
@@ -415,14 +415,6 @@ def _optional_version() -> int | None:
 
 def _optional_body(model):
     return json_body(model) if request.get_data() else model()
-
-
-def _limit(errors: list[FieldError]) -> int:
-    limit = request.args.get("limit", str(DEFAULT_PAGE))
-    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_PAGE:
-        errors.append(FieldError("limit", f"use a whole number from 1 to {MAX_PAGE}"))
-        return DEFAULT_PAGE
-    return int(limit)
 
 
 def _id_arg(name: str, errors: list[FieldError]) -> uuid.UUID | None:
