@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -71,7 +72,33 @@ def make_engine(url: str, *, pool_size: int = 5, statement_timeout_seconds: floa
 
 def statement_cancelled(error: BaseException) -> bool:
     """Whether the database cancelled the statement for running past its bound."""
-    return getattr(getattr(error, "orig", None), "sqlstate", None) == "57014"
+    return _sqlstate(error) == "57014"
+
+
+# PostgreSQL's states that speak of the server, not of the work: a connection failing or refused
+# (class 08, but not 08P01, a protocol violation of the client's own), too many connections, a
+# full disk, the server shutting down, crashed or starting up, a standby not yet promoted after a
+# failover; and a transaction given up to break a serialization failure or a deadlock.
+_TRANSIENT_STATES = frozenset({"08000", "08001", "08003", "08004", "08006", "53100", "53300",
+                               "57P01", "57P02", "57P03", "25006", "40001", "40P01"})
+
+
+def transient_database_error(error: BaseException) -> bool:
+    """Whether the database, not the work, failed: it could not be reached or used just now, or
+    it gave up the transaction in a conflict, so the same work may well succeed when tried again.
+    A statement cancelled past its bound (`statement_cancelled`) or a lock wait that timed out is
+    not: the same work may take as long again, so retrying it is no cure."""
+    if not isinstance(error, DBAPIError):
+        return False
+    # psycopg attaches the connection only to an error raised while connecting: whatever refused
+    # it (the server down, not accepting connections, even credentials), the work did nothing.
+    if error.connection_invalidated or getattr(error.orig, "pgconn", None) is not None:
+        return True
+    return _sqlstate(error) in _TRANSIENT_STATES
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    return getattr(getattr(error, "orig", None), "sqlstate", None)
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -1,6 +1,7 @@
 """A poison message is dead-lettered after the delivery limit, does not hold up the messages
 behind it, and comes back with the documented command (`clinic-dlq replay`) once its cause is
-fixed. A message that can never be an event goes to the dead-letter queue at once."""
+fixed. A message that can never be an event goes to the dead-letter queue at once. Events
+delivered while the consumer's database is unavailable wait for it, and none is dead-lettered."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import aio_pika
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.messaging.outbox import emit
@@ -47,6 +53,39 @@ def applied_slugs(database_url: str) -> list[str]:
         slugs = [row[0] for row in c.execute(sa.text("SELECT slug FROM applied_events"))]
     engine.dispose()
     return slugs
+
+
+@contextmanager
+def connections_refused(admin_url: str, database_url: str) -> Iterator[None]:
+    """The database refuses new connections and drops those it has, as in a restart or failover."""
+    name = sa.make_url(database_url).database
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                  {"name": name})
+    try:
+        yield
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+def emit_clinics(env, clinic_event, slugs: list[str]) -> None:
+    sessions = make_session_factory(make_engine(env.producer_db))
+    with transaction(sessions) as session:
+        for slug in slugs:
+            event, clinic_id = clinic_event(slug)
+            emit(session, event, clinic_id=clinic_id)
+
+
+def held_deliveries(env) -> float:
+    port = env.specs["consumer"].env["WORKER_PORT"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        families = text_string_to_metric_families(response.read().decode())
+    return sum(sample.value for family in families for sample in family.samples
+               if sample.name == "clinic_events_held_for_database_total")
 
 
 def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed(
@@ -104,3 +143,48 @@ def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp
     assert letter["reason"] == "rejected"
     assert letter["deaths"] == 1
     assert applied_slugs(env.consumer_db) == []
+
+
+def test_events_delivered_while_the_database_refuses_connections_wait_for_it_and_none_is_dead_lettered(
+    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url
+):
+    env = crash_env(DELIVERY_LIMIT="5")
+    env.start("consumer", "relay")
+    emit_clinics(env, clinic_event, [f"before-{n}" for n in range(5)])
+    wait_until(lambda: len(applied_slugs(env.consumer_db)) == 5, what="the events before the outage")
+
+    cli_env = {"AMQP_URL": amqp_url, "BROKER_NAMESPACE": broker_namespace}
+    with connections_refused(postgres_admin_url, env.consumer_db):
+        # A handler's own failure during the outage is still one (it fails once the database is back).
+        emit_clinics(env, clinic_event, [*(f"during-{n}" for n in range(20)), "poison-during"])
+        time.sleep(3)
+        assert dlq("list", cli_env) == [], "nothing is dead-lettered while the database is away"
+        assert held_deliveries(env) > 0
+
+    wait_until(lambda: len(applied_slugs(env.consumer_db)) == 25, what="the events held during the outage")
+    wait_until(lambda: len(dlq("list", cli_env)) == 1, what="the poison message in the dead-letter queue")
+    [letter] = dlq("list", cli_env)
+    assert letter["reason"] == "delivery_limit"
+    slugs = applied_slugs(env.consumer_db)
+    assert sorted(slugs) == sorted([*(f"before-{n}" for n in range(5)), *(f"during-{n}" for n in range(20))])
+
+
+def test_a_consumer_stopped_while_it_waits_for_its_database_stops_promptly_and_loses_nothing(
+    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url
+):
+    env = crash_env(DELIVERY_LIMIT="5")
+    env.start("consumer", "relay")
+    with connections_refused(postgres_admin_url, env.consumer_db):
+        emit_clinics(env, clinic_event, [f"held-{n}" for n in range(10)])
+        wait_until(lambda: held_deliveries(env) >= 10, what="the deliveries held")
+        started = time.monotonic()
+        env.supervisor.kill("consumer", signal.SIGTERM)
+        # Well within FastStream's 15 s graceful timeout, which a held delivery would otherwise use up.
+        assert time.monotonic() - started < 5
+
+    env.supervisor.restart("consumer")
+    env.supervisor.wait_ready(60)
+    wait_until(lambda: len(applied_slugs(env.consumer_db)) == 10, what="the held events, after the restart")
+    cli_env = {"AMQP_URL": amqp_url, "BROKER_NAMESPACE": broker_namespace}
+    assert dlq("list", cli_env) == []
+    assert sorted(applied_slugs(env.consumer_db)) == sorted(f"held-{n}" for n in range(10))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from faststream.exceptions import RejectMessage
+from faststream.exceptions import RejectMessage, SkipMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.schemas import Channel
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clinic_contracts import Envelope, Event
 from clinic_runtime import context, tracing
-from clinic_runtime.db import transaction
+from clinic_runtime.db import transaction, transient_database_error
 from clinic_runtime.messaging.inbox import first_deliveries
 from clinic_runtime.messaging.topology import Topology
 
@@ -33,6 +34,20 @@ CONSUMED = Counter(
     "Events taken from the broker, by outcome (applied, duplicate, rejected).",
     ["service", "event_type", "outcome"],
 )
+HELD = Counter(
+    "clinic_events_held_for_database_total",
+    "Deliveries held (not failed) while the consumer's database was unavailable.",
+    ["service"],
+)
+
+# A held delivery is tried again after 0.2 s, 0.4 s, 0.8 s ... at most 10 s apart, for at most
+# 15 minutes: RabbitMQ closes a channel that keeps a delivery unacknowledged past its
+# consumer_timeout (30 minutes by default).
+FIRST_PAUSE_SECONDS = 0.2
+LONGEST_PAUSE_SECONDS = 10.0
+HOLD_LIMIT_SECONDS = 15 * 60
+# FastStream flags a stopping subscriber but offers nothing to await: a pause looks this often.
+STOP_CHECK_SECONDS = 0.25
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Session, E, Envelope], None]
@@ -99,8 +114,9 @@ def apply_batch(handlers: EventHandlers, sessions: sessionmaker[Session], batch:
                 outcomes.append(first_time)
             return outcomes
     except Exception as error:
-        if len(batch) == 1:
-            return [error]
+        # While the database is unavailable each event alone would fail the same way.
+        if len(batch) == 1 or transient_database_error(error):
+            return [error] * len(batch)
     return [outcome for delivery in batch for outcome in apply_batch(handlers, sessions, [delivery])]
 
 
@@ -171,6 +187,69 @@ class BatchingApplier:
                     future.set_result(result)
 
 
+class DatabaseHold:
+    """Holds a delivery while its database is unavailable (`transient_database_error`) instead of
+    failing it: that is no fault of the event, and failing it would spend its deliveries within
+    milliseconds and dead-letter it. The delivery stays unacknowledged meanwhile, so no more than
+    the prefetch arrive. Past `limit` it fails after all (nacked: one delivery spent, and it comes
+    again); if the consumer stops, it is left unacknowledged and comes again."""
+
+    def __init__(self, group: str, service: str, running: Callable[[], bool], *,
+                 limit: float = HOLD_LIMIT_SECONDS) -> None:
+        self._group = group
+        self._service = service
+        self._running = running
+        self._limit = limit
+        self._held = 0
+        self._held_since = 0.0
+
+    async def apply(self, attempt: Callable[[], Awaitable[bool]]) -> bool:
+        started = time.monotonic()
+        pause = FIRST_PAUSE_SECONDS
+        held = False
+        try:
+            while True:
+                try:
+                    return await attempt()
+                except Exception as error:
+                    if not transient_database_error(error):
+                        raise
+                    if time.monotonic() + pause > started + self._limit:
+                        log.warning("%s gives a delivery back to the queue after holding it %.0f s", self._group,
+                                    time.monotonic() - started)
+                        raise
+                    if not held:
+                        held = True
+                        self._hold(error)
+                await self._pause(pause)
+                if not self._running():
+                    # Unacknowledged, it goes back to the queue when the channel closes.
+                    raise SkipMessage()
+                pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+        finally:
+            if held:
+                self._release()
+
+    def _hold(self, error: Exception) -> None:
+        HELD.labels(self._service).inc()
+        self._held += 1
+        if self._held == 1:
+            self._held_since = time.monotonic()
+            log.warning("%s holds its deliveries until its database answers: %s", self._group,
+                        getattr(error, "orig", error))
+
+    def _release(self) -> None:
+        self._held -= 1
+        if self._held == 0:
+            log.warning("%s holds no more deliveries, after %.1f s", self._group,
+                        time.monotonic() - self._held_since)
+
+    async def _pause(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while self._running() and (left := until - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, STOP_CHECK_SECONDS))
+
+
 def subscribe(
     broker: RabbitBroker,
     handlers: EventHandlers,
@@ -186,13 +265,16 @@ def subscribe(
 
     A handler that raises is nacked and redelivered; the quorum queue's delivery limit then moves
     it to the dead-letter queue. A message that can never succeed (not an envelope, a type this
-    group does not handle, a payload that breaks the contract) is rejected straight to it.
+    group does not handle, a payload that breaks the contract) is rejected straight to it. While
+    the database is unavailable, a delivery is held instead (`DatabaseHold`).
     """
     queue = RabbitQueue(topology.group_queue(handlers.group), declare=False)
+    subscriber = broker.subscriber(queue, channel=Channel(prefetch_count=prefetch),
+                                   ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_body)
     applier = BatchingApplier(handlers, sessions, lanes=lanes, linger=linger)
+    hold = DatabaseHold(handlers.group, service, lambda: subscriber.running)
 
-    @broker.subscriber(queue, channel=Channel(prefetch_count=prefetch), ack_policy=AckPolicy.NACK_ON_ERROR,
-                       decoder=_raw_body)
+    @subscriber
     async def consume(body: bytes) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
@@ -210,7 +292,7 @@ def subscribe(
             CONSUMED.labels(service, envelope.type, "rejected").inc()
             log.error("rejected %s %s: payload breaks its contract: %s", envelope.type, envelope.id, error.errors()[:3])
             raise RejectMessage() from error
-        applied = await applier.submit(envelope, payload)
+        applied = await hold.apply(lambda: applier.submit(envelope, payload))
         CONSUMED.labels(service, envelope.type, "applied" if applied else "duplicate").inc()
 
 
