@@ -106,14 +106,22 @@ class Caller:
         return Caller(self.base, answer["access_token"])
 
 
-def invitation_token(platform: Platform, address: str) -> str:
-    """The token of the invitation link mailed to `address` (the sink saved it before the
-    gateway's request finished)."""
-    for path in platform.mail.glob("*.eml"):
-        message = message_from_bytes(path.read_bytes())
-        if message["To"] == address:
-            return message.get_payload(decode=True).decode().split("token=", 1)[1].split()[0]
-    raise AssertionError(f"no invitation was mailed to {address}")
+def invitation_token(platform: Platform, address: str, within: float = 15.0) -> str:
+    """The token of the invitation link mailed to `address`: the gateway's worker mails it within
+    seconds of the request, so it is waited for."""
+    tokens: list[str] = []
+
+    def mailed() -> bool:
+        for path in platform.mail.glob("*.eml"):
+            message = message_from_bytes(path.read_bytes())
+            if message["To"] == address:
+                tokens.append(message.get_payload(decode=True).decode().split("token=", 1)[1].split()[0])
+                return True
+        return False
+
+    if not eventually(mailed, within):
+        raise AssertionError(f"no invitation was mailed to {address} within {within:.0f} s")
+    return tokens[0]
 
 
 def register_clinic(platform: Platform, slug: str, name: str, timezone: str) -> tuple[str, Caller]:

@@ -2,7 +2,8 @@
 
 Unit tests (identity's use cases without a database):
     uow        a FakeUnitOfWork: in-memory repositories, a FakeClock (`uow.clock`), a FakeMailer
-               (`uow.mailer`), cheap argon2 parameters;
+               (`uow.mailer`; `uow.mail_links()` runs the worker's job that mails links), cheap
+               argon2 parameters;
     clock      the same FakeClock.
 
 Integration tests (the real database: PostgreSQL and SQLite through the root `database_url`):
@@ -14,15 +15,18 @@ Integration tests (the real database: PostgreSQL and SQLite through the root `da
     identity           IdentitySeed: accounts, MFA and clinic policies written directly, tokens
                        signed with the database's key, and `sign_in(client, account)` headers;
     mail_sink          a real SMTP server (aiosmtpd) the gateway sends to; request it before
-                       `gateway_client` so the app is built pointing at it.
+                       `gateway_client` so the app is built pointing at it;
+    mail_links()       runs the worker's link-mail job once: requests only record links.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -36,7 +40,7 @@ from flask.testing import FlaskClient
 from clinic_contracts import uuid7
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.migrations import upgrade
-from gateway.adapters.accounts import TotpCredential
+from gateway.adapters.accounts import DueLink, TotpCredential
 from gateway.adapters.mailer import MailNotSent
 from gateway.domain import totp
 from gateway.domain.audit import AuditEntry
@@ -50,6 +54,8 @@ from gateway.domain.tokens import Purpose, TokenCodec
 from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.entrypoints.web import create_app
+from gateway.entrypoints.worker import link_mailer
+from gateway.service_layer import passwords
 from gateway.service_layer.unit_of_work import IdentityTools, SqlUnitOfWork
 from gateway.settings import Settings
 
@@ -240,16 +246,21 @@ class FakeSessions:
 class _OneTimeRecord:
     account_id: uuid.UUID
     purpose: Purpose
+    issued_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    mail_due: bool = False
+    mail_claim: uuid.UUID | None = None
+    mail_claimed_until: datetime | None = None
+    mailed_at: datetime | None = None
 
 
 class FakeOneTimeTokens:
     def __init__(self) -> None:
         self.stored: dict[uuid.UUID, _OneTimeRecord] = {}
 
-    def add(self, token_id, account_id, clinic_id, purpose, now, expires_at):
-        self.stored[token_id] = _OneTimeRecord(account_id, purpose, expires_at)
+    def add(self, token_id, account_id, clinic_id, purpose, now, expires_at, mail=False):
+        self.stored[token_id] = _OneTimeRecord(account_id, purpose, now, expires_at, mail_due=mail)
 
     def consume(self, token_id, purpose, now):
         record = self.stored.get(token_id)
@@ -262,6 +273,44 @@ class FakeOneTimeTokens:
         for record in self.stored.values():
             if record.account_id == account_id and record.purpose in set(purposes) and record.used_at is None:
                 record.used_at = now
+
+    def drop_unmailable(self, now):
+        dropped = [(token_id, r) for token_id, r in self.stored.items()
+                   if r.mail_due and (r.expires_at <= now or r.used_at is not None)]
+        for _, record in dropped:
+            record.mail_due, record.mail_claim, record.mail_claimed_until = False, None, None
+        return [_due_link(token_id, record) for token_id, record in dropped]
+
+    def claim_mail(self, now, lease, claim):
+        due = [(token_id, r) for token_id, r in self.stored.items()
+               if r.mail_due and r.used_at is None and r.expires_at > now
+               and (r.mail_claimed_until is None or r.mail_claimed_until <= now)]
+        if not due:
+            return None
+        token_id, record = min(due, key=lambda item: item[1].issued_at)
+        record.mail_claim, record.mail_claimed_until = claim, now + lease
+        return _due_link(token_id, record)
+
+    def release_mail(self, token_id, claim):
+        record = self.stored[token_id]
+        if record.mail_claim == claim:
+            record.mail_claim, record.mail_claimed_until = None, None
+
+    def end_mail(self, token_id, claim, mailed_at):
+        record = self.stored[token_id]
+        if record.mail_claim != claim:
+            return False
+        record.mail_due, record.mail_claim, record.mail_claimed_until = False, None, None
+        record.mailed_at = mailed_at
+        return True
+
+    def due(self) -> list[_OneTimeRecord]:
+        """Test helper: the links still to be mailed."""
+        return [record for record in self.stored.values() if record.mail_due]
+
+
+def _due_link(token_id: uuid.UUID, record: _OneTimeRecord) -> DueLink:
+    return DueLink(token_id, record.account_id, record.purpose, record.issued_at, record.expires_at)
 
 
 class FakePolicies:
@@ -341,6 +390,10 @@ class FakeUnitOfWork:
         )
 
     # -- test helpers, not part of the port --
+
+    def mail_links(self) -> int:
+        """Run the worker's link-mail job once, as its timer does; the number of links mailed."""
+        return passwords.mail_due_links(lambda: nullcontext(self))
 
     def add_account(self, kind: AccountKind = AccountKind.STAFF, clinic_id: uuid.UUID | None = None, *,
                     email: str | None = None, password: str | None = PASSWORD) -> Account:
@@ -481,10 +534,20 @@ def identity(gateway_database: str) -> Iterator[IdentitySeed]:
     seed.engine.dispose()
 
 
+@pytest.fixture
+def mail_links(gateway_database: str) -> Iterator[Callable[[], int]]:
+    """Run the worker's link-mail job once, as its timer does, with the settings of the moment (so
+    `mail_sink` may come in any order); the number of links mailed."""
+    engine = make_engine(gateway_database)
+    yield lambda: link_mailer(engine, Settings())()
+    engine.dispose()
+
+
 @dataclass
 class MailSink:
     port: int
     messages: list[Message]
+    delay: float = 0.0  # seconds the server takes to accept a message
 
     def last_link_token(self) -> str:
         body = self.messages[-1].get_payload(decode=True).decode()
@@ -499,22 +562,22 @@ def mail_sink(monkeypatch, gateway_environment) -> Iterator[MailSink]:
     """A real SMTP server on a free port, keeping what it receives; SMTP_PORT points at it."""
     from aiosmtpd.controller import Controller
 
-    received: list[Message] = []
     lock = threading.Lock()
+    sink = MailSink(free_port(), [])
 
     class Keep:
         async def handle_DATA(self, server, session, envelope) -> str:
+            await asyncio.sleep(sink.delay)
             with lock:
-                received.append(message_from_bytes(envelope.content))
+                sink.messages.append(message_from_bytes(envelope.content))
             return "250 Message accepted for delivery"
 
-    port = free_port()
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller = Controller(Keep(), hostname="127.0.0.1", port=sink.port)
     controller.start()
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_PORT", str(sink.port))
     try:
-        yield MailSink(port, received)
+        yield sink
     finally:
         controller.stop()
 

@@ -15,7 +15,7 @@ from gateway.service_layer.unit_of_work import SqlUnitOfWork
 pytestmark = pytest.mark.integration
 
 
-def test_an_address_taken_in_another_case_is_refused_and_the_transaction_goes_on(mail_sink, identity):
+def test_an_address_taken_in_another_case_is_refused_and_the_transaction_goes_on(mail_sink, identity, mail_links):
     clinic = uuid.uuid4()
     with transaction(identity.sessions) as session:
         uow = SqlUnitOfWork(session, identity.tools)
@@ -24,6 +24,7 @@ def test_an_address_taken_in_another_case_is_refused_and_the_transaction_goes_on
             accounts.create_account(uow, "RITA@Example.com", AccountKind.PATIENT, uuid.uuid4(), "Rita", None)
         assert accounts.get_account(uow, clinic, first.id) == first
     assert identity.count("accounts") == 1
+    assert mail_links() == 1
     assert mail_sink.recipients() == ["rita@example.com"]
 
 

@@ -1,13 +1,17 @@
-"""Password reset and invitations end to end: real SMTP into a local sink (aiosmtpd), the
-link's token used once, on PostgreSQL and SQLite."""
+"""Password reset and invitations end to end: the request records the link, the worker's job
+mails it by real SMTP into a local sink (aiosmtpd), the link's token is used once; on PostgreSQL
+and SQLite."""
 
 from __future__ import annotations
 
+import logging
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import request
 
 from clinic_contracts import uuid7
@@ -28,6 +32,14 @@ ACCEPTED = {"detail": "If an account has this address, a link to choose a new pa
 
 def log_in(client, email, password):
     return client.post("/v1/auth/login", json={"email": email, "password": password})
+
+
+def links(identity) -> list[tuple[str, bool, bool]]:
+    """Each link stored: its purpose, whether it is due to be mailed, whether it was mailed."""
+    with identity.engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT purpose, mail_due_at IS NOT NULL, mailed_at IS NOT NULL FROM one_time_tokens ORDER BY created_at"))
+        return [(purpose, bool(due), bool(mailed)) for purpose, due, mailed in rows]
 
 
 # -- the SMTP adapter -------------------------------------------------------------------------
@@ -55,11 +67,24 @@ def test_a_server_that_is_not_there_is_reported_without_the_recipient():
 # -- password reset ---------------------------------------------------------------------------
 
 
-def test_a_reset_mails_a_link_whose_token_sets_the_new_password_once(mail_sink, gateway_client, identity):
+def test_a_reset_request_records_a_due_link_and_mails_nothing_itself(mail_sink, gateway_client, identity):
+    account = identity.account()
+
+    requested = gateway_client.post("/v1/auth/password-reset", json={"email": account.email})
+
+    assert (requested.status_code, requested.get_json()) == (202, ACCEPTED)
+    assert links(identity) == [("password_reset", True, False)]
+    assert mail_sink.messages == []
+
+
+def test_the_worker_mails_a_link_once_whose_token_sets_the_new_password_once(mail_sink, gateway_client, identity,
+                                                                             mail_links):
     account = identity.account(email="Ana@Example.com")
     old_session = identity.sign_in(gateway_client, account)
 
     requested = gateway_client.post("/v1/auth/password-reset", json={"email": "ana@example.com"})
+    assert (mail_links(), mail_links()) == (1, 0)
+    assert links(identity) == [("password_reset", False, True)]
     [message] = mail_sink.messages
     token = mail_sink.last_link_token()
     confirmed = gateway_client.post("/v1/auth/password-reset/confirm",
@@ -79,16 +104,73 @@ def test_a_reset_mails_a_link_whose_token_sets_the_new_password_once(mail_sink, 
         "login.failed", "login.succeeded", "password.reset"]
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_mail(mail_sink, gateway_client, identity):
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(mail_sink, gateway_client, identity, mail_links):
     response = gateway_client.post("/v1/auth/password-reset", json={"email": "nobody@example.com"})
     assert (response.status_code, response.get_json()) == (202, ACCEPTED)
-    assert mail_sink.messages == []
+    assert mail_links() == 0
+    assert links(identity) == [] and mail_sink.messages == []
 
 
-def test_a_mail_server_outage_gets_the_same_answer_too(gateway_client, identity):
+def test_a_link_the_mail_server_refuses_stays_due_and_the_next_run_mails_it(mail_sink, gateway_client, identity,
+                                                                            mail_links, monkeypatch):
     account = identity.account()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("SMTP_PORT", str(probe.getsockname()[1]))  # nobody listens there
+
     response = gateway_client.post("/v1/auth/password-reset", json={"email": account.email})
     assert (response.status_code, response.get_json()) == (202, ACCEPTED)
+    assert mail_links() == 0
+    assert links(identity) == [("password_reset", True, False)]
+
+    monkeypatch.setenv("SMTP_PORT", str(mail_sink.port))
+    assert mail_links() == 1
+    confirmed = gateway_client.post("/v1/auth/password-reset/confirm",
+                                    json={"token": mail_sink.last_link_token(), "new_password": NEW_PASSWORD})
+    assert confirmed.status_code == 204
+    assert links(identity) == [("password_reset", False, True)]
+
+
+def test_a_link_that_expired_unsent_is_dropped_with_a_log_line(mail_sink, identity, mail_links, caplog):
+    account = identity.account()
+    issued = identity.tools.clock() - timedelta(minutes=31)
+    with transaction(identity.sessions) as session:
+        SqlUnitOfWork(session, identity.tools).one_time_tokens.add(
+            uuid7(), account.id, account.clinic_id, Purpose.PASSWORD_RESET, issued, issued + timedelta(minutes=30),
+            mail=True)
+
+    with caplog.at_level(logging.WARNING, logger="gateway.service_layer.passwords"):
+        assert mail_links() == 0
+
+    assert links(identity) == [("password_reset", False, False)]
+    assert mail_sink.messages == []
+    assert [r.getMessage() for r in caplog.records] == ["password_reset link dropped unsent: it expired or was used first"]
+
+
+def test_two_runs_at_once_mail_each_link_once(mail_sink, gateway_environment, gateway_database, build_gateway_app,
+                                              identity, mail_links):
+    gateway_environment(gateway_database, rate_limit_password_reset="100/minute")
+    client = build_gateway_app().test_client()
+    mail_sink.delay = 0.2  # each send takes a while, so both runs are at work together
+    addresses = [identity.account().email for _ in range(6)]
+    for email in addresses:
+        assert client.post("/v1/auth/password-reset", json={"email": email}).status_code == 202
+    barrier = threading.Barrier(2)
+    mailed: list[int] = []
+
+    def run() -> None:
+        barrier.wait()
+        mailed.append(mail_links())
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+
+    assert sorted(mail_sink.recipients()) == sorted(addresses)
+    assert sum(mailed) == 6 and 0 not in mailed  # both runs took part
+    assert links(identity) == [("password_reset", False, True)] * 6
 
 
 def test_an_expired_reset_link_is_refused(gateway_client, identity):
@@ -107,9 +189,10 @@ def test_an_expired_reset_link_is_refused(gateway_client, identity):
     assert log_in(gateway_client, account.email, PASSWORD).status_code == 200
 
 
-def test_a_weak_new_password_is_refused_and_the_link_still_works(mail_sink, gateway_client, identity):
+def test_a_weak_new_password_is_refused_and_the_link_still_works(mail_sink, gateway_client, identity, mail_links):
     account = identity.account(email="bogdan.m@example.com")
     gateway_client.post("/v1/auth/password-reset", json={"email": account.email})
+    mail_links()
     token = mail_sink.last_link_token()
 
     weak = gateway_client.post("/v1/auth/password-reset/confirm",
@@ -139,12 +222,14 @@ def invite_app(mail_sink, gateway_database, build_gateway_app):
     return app
 
 
-def test_an_invited_account_chooses_its_password_from_the_mailed_link(mail_sink, invite_app, identity):
+def test_an_invited_account_chooses_its_password_from_the_mailed_link(mail_sink, invite_app, identity, mail_links):
     client = invite_app.test_client()
     clinic_id = uuid.uuid4()
 
     created = client.post("/test/invitations", json={"email": "rita@example.com", "kind": "staff",
                                                       "clinic_id": str(clinic_id), "display_name": "Rita"})
+    assert mail_sink.messages == []
+    assert mail_links() == 1
     [message] = mail_sink.messages
     chosen = client.post("/v1/auth/password-reset/confirm",
                          json={"token": mail_sink.last_link_token(), "new_password": NEW_PASSWORD})
@@ -159,8 +244,8 @@ def test_an_invited_account_chooses_its_password_from_the_mailed_link(mail_sink,
     assert (me["kind"], me["clinic_id"]) == ("staff", str(clinic_id))
 
 
-def test_when_the_invitation_cannot_be_mailed_the_answer_is_503_and_no_account_is_kept(
-        gateway_database, build_gateway_app, identity):
+def test_when_the_invitation_cannot_be_mailed_yet_the_account_is_created_and_its_link_stays_due(
+        gateway_database, build_gateway_app, identity, mail_links):
     app = build_gateway_app()
 
     def invite():
@@ -171,6 +256,7 @@ def test_when_the_invitation_cannot_be_mailed_the_answer_is_503_and_no_account_i
 
     response = app.test_client().post("/test/invitations")
 
-    assert response.status_code == 503
-    assert response.get_json()["type"] == "https://problems.clinic-platform.dev/mail-unavailable"
-    assert identity.count("accounts") == 0 and identity.count("one_time_tokens") == 0
+    assert response.status_code == 201
+    assert mail_links() == 0  # SMTP at a closed port
+    assert identity.count("accounts") == 1
+    assert links(identity) == [("invitation", True, False)]

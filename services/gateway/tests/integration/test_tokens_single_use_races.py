@@ -71,9 +71,10 @@ def test_one_recovery_code_raced_opens_one_session(app, identity):
     assert statuses == [200] + [401] * (RACERS - 1)
 
 
-def test_one_reset_link_raced_sets_one_password(mail_sink, app, identity):
+def test_one_reset_link_raced_sets_one_password(mail_sink, app, identity, mail_links):
     account = identity.account()
     app.test_client().post("/v1/auth/password-reset", json={"email": account.email})
+    mail_links()
     token = mail_sink.last_link_token()
     passwords = iter(f"a brand new password no. {n}" for n in range(RACERS))
 

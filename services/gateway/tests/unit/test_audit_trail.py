@@ -27,6 +27,7 @@ def test_an_accounts_life_leaves_one_entry_per_fact_and_no_personal_contact_data
     accounts.set_clinic_mfa_requirement(uow, CLINIC, True, ADMIN, expected_version=0)
     account = accounts.create_account(uow, "maria.ionescu@example.com", AccountKind.PROVIDER, CLINIC, "Maria",
                                       invited_by=ADMIN)
+    uow.mail_links()
     passwords.set_password_with_link(uow, uow.mailer.link_token(), FIRST)
     sessions.log_in(uow, account.email, "a wrong password!!", ADDRESS)
     principal = principal_of(uow, sessions.log_in(uow, account.email, FIRST, ADDRESS))
@@ -54,6 +55,7 @@ def test_an_accounts_life_leaves_one_entry_per_fact_and_no_personal_contact_data
 
 def test_who_acted_on_whom(uow):
     account = accounts.create_account(uow, "tom@example.com", AccountKind.STAFF, CLINIC, "Tom", invited_by=ADMIN)
+    uow.mail_links()
     passwords.set_password_with_link(uow, uow.mailer.link_token(), FIRST)
     sessions.log_in(uow, account.email, "a wrong password!!", ADDRESS)
     sessions.log_in(uow, account.email, FIRST, ADDRESS)

@@ -93,6 +93,9 @@ def test_a_reset_request_mails_a_link_to_the_accounts_address(uow):
     uow.add_account(email="Ana@Example.com")
 
     passwords.request_password_reset(uow, "ana@example.com")
+    assert uow.mailer.sent == []  # the request only records the link: the worker mails it
+    assert uow.mail_links() == 1
+    assert uow.mail_links() == 0
 
     [(to, subject, text)] = uow.mailer.sent
     assert (to, subject) == ("Ana@Example.com", "Reset your password")
@@ -107,19 +110,51 @@ def test_a_reset_request_for_an_unknown_or_archived_address_mails_nothing_and_sa
     assert passwords.request_password_reset(uow, "nobody@example.com") is None
     assert passwords.request_password_reset(uow, archived.email) is None
 
-    assert uow.mailer.sent == []
+    assert uow.one_time_tokens.stored == {}
+    assert uow.mail_links() == 0 and uow.mailer.sent == []
 
 
-def test_a_mail_server_failure_does_not_reveal_that_the_address_has_an_account(uow):
+def test_a_link_the_mail_server_refuses_stays_due_and_the_next_run_mails_it(uow, clock):
     account = uow.add_account()
     uow.mailer.broken = True
     assert passwords.request_password_reset(uow, account.email) is None
+
+    assert uow.mail_links() == 0
+    assert len(uow.one_time_tokens.due()) == 1
+    uow.mailer.broken = False
+    clock.advance(seconds=2)
+    assert uow.mail_links() == 1
+
+    passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)
+    assert uow.one_time_tokens.due() == []
+
+
+def test_a_link_mailed_late_says_how_long_it_still_works(uow, clock):
+    account = uow.add_account()
+    passwords.request_password_reset(uow, account.email)
+    clock.advance(minutes=20, seconds=30)
+    uow.mail_links()
+    assert "for 10 minutes" in uow.mailer.sent[-1][2]
+
+
+def test_a_link_that_expired_or_was_spent_unsent_is_dropped(uow, clock):
+    expiring, spent = uow.add_account(), uow.add_account()
+    uow.mailer.broken = True
+    passwords.request_password_reset(uow, expiring.email)
+    passwords.request_password_reset(uow, spent.email)
+    uow.one_time_tokens.consume_all(spent.id, passwords.LINK_PURPOSES, clock())
+    clock.advance(minutes=30)
+    uow.mailer.broken = False
+
+    assert uow.mail_links() == 0
+    assert uow.mailer.sent == [] and uow.one_time_tokens.due() == []
 
 
 def test_the_link_sets_a_new_password_and_revokes_every_session(uow):
     account = uow.add_account()
     tokens = log_in(uow, account)
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
 
     passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)
 
@@ -134,6 +169,7 @@ def test_the_link_sets_a_new_password_and_revokes_every_session(uow):
 def test_a_reset_link_works_once(uow):
     account = uow.add_account()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     token = uow.mailer.link_token()
     passwords.set_password_with_link(uow, token, NEW_PASSWORD)
 
@@ -144,6 +180,7 @@ def test_a_reset_link_works_once(uow):
 def test_a_reset_link_expires_after_thirty_minutes(uow, clock):
     account = uow.add_account()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     clock.advance(minutes=30)
 
     with pytest.raises(InvalidLink):
@@ -153,8 +190,10 @@ def test_a_reset_link_expires_after_thirty_minutes(uow, clock):
 def test_using_one_link_spends_the_accounts_other_outstanding_links(uow):
     account = uow.add_account()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     older = uow.mailer.link_token()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)
 
     with pytest.raises(InvalidLink):
@@ -164,6 +203,7 @@ def test_using_one_link_spends_the_accounts_other_outstanding_links(uow):
 def test_a_rejected_new_password_does_not_spend_the_link(uow):
     account = uow.add_account()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     token = uow.mailer.link_token()
     with pytest.raises(PasswordRejected):
         passwords.set_password_with_link(uow, token, "password1234")
@@ -191,6 +231,7 @@ def test_a_reset_clears_the_failed_logins_counted_against_the_address(uow):
         log_in(uow, account, "a wrong guess here")
     assert isinstance(log_in(uow, account), Throttled)
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
 
     passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)
 
@@ -200,6 +241,7 @@ def test_a_reset_clears_the_failed_logins_counted_against_the_address(uow):
 def test_a_link_for_an_account_archived_since_is_refused(uow):
     account = uow.add_account()
     passwords.request_password_reset(uow, account.email)
+    uow.mail_links()
     uow.accounts.stored[account.id] = replace(account, status=AccountStatus.ARCHIVED)
     with pytest.raises(InvalidLink):
         passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)

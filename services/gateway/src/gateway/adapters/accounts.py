@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import case, delete, insert, or_, select, update
@@ -46,6 +46,17 @@ class TotpCredential:
     secret_sealed: str
     confirmed: bool
     last_used_step: int | None
+
+
+@dataclass(frozen=True)
+class DueLink:
+    """A link recorded to be mailed: what its token is signed from."""
+
+    token_id: uuid.UUID
+    account_id: uuid.UUID
+    purpose: Purpose
+    issued_at: datetime
+    expires_at: datetime
 
 
 # -- interfaces -------------------------------------------------------------------------------
@@ -93,9 +104,19 @@ class MfaRepository(Protocol):
 
 class OneTimeTokenRepository(Protocol):
     def add(self, token_id: uuid.UUID, account_id: uuid.UUID, clinic_id: uuid.UUID | None, purpose: Purpose,
-            now: datetime, expires_at: datetime) -> None: ...
+            now: datetime, expires_at: datetime, mail: bool = False) -> None:
+        """`mail`: the token is a link, due to be mailed from now."""
     def consume(self, token_id: uuid.UUID, purpose: Purpose, now: datetime) -> bool: ...
     def consume_all(self, account_id: uuid.UUID, purposes: Iterable[Purpose], now: datetime) -> None: ...
+    def drop_unmailable(self, now: datetime) -> list[DueLink]:
+        """Stop mailing the due links that expired or were spent unsent; those links."""
+    def claim_mail(self, now: datetime, lease: timedelta, claim: uuid.UUID) -> DueLink | None:
+        """The longest-waiting due link no other claim holds, claimed under `claim` for `lease`."""
+    def release_mail(self, token_id: uuid.UUID, claim: uuid.UUID) -> None:
+        """End the claim and leave the link due, for the next run to try again."""
+    def end_mail(self, token_id: uuid.UUID, claim: uuid.UUID, mailed_at: datetime | None) -> bool:
+        """The link is no longer due (`mailed_at` None: dropped unsent); False when it is no
+        longer under `claim` (its lease ran out)."""
 
 
 class ClinicPolicyRepository(Protocol):
@@ -320,10 +341,10 @@ class SqlOneTimeTokens:
         self._session = session
 
     def add(self, token_id: uuid.UUID, account_id: uuid.UUID, clinic_id: uuid.UUID | None, purpose: Purpose,
-            now: datetime, expires_at: datetime) -> None:
+            now: datetime, expires_at: datetime, mail: bool = False) -> None:
         self._session.execute(insert(one_time_tokens).values(
             id=token_id, account_id=account_id, clinic_id=clinic_id, purpose=purpose, created_at=now,
-            expires_at=expires_at,
+            expires_at=expires_at, mail_due_at=now if mail else None,
         ))
 
     def consume(self, token_id: uuid.UUID, purpose: Purpose, now: datetime) -> bool:
@@ -342,6 +363,49 @@ class SqlOneTimeTokens:
                    one_time_tokens.c.used_at.is_(None))
             .values(used_at=now)
         )
+
+    def drop_unmailable(self, now: datetime) -> list[DueLink]:
+        c = one_time_tokens.c
+        rows = self._session.execute(
+            update(one_time_tokens)
+            .where(c.mail_due_at.is_not(None), or_(c.expires_at <= now, c.used_at.is_not(None)))
+            .values(mail_due_at=None, mail_claimed_until=None, mail_claim=None)
+            .returning(c.id, c.account_id, c.purpose, c.created_at, c.expires_at)
+        ).all()
+        return [_due_link(row) for row in rows]
+
+    def claim_mail(self, now: datetime, lease: timedelta, claim: uuid.UUID) -> DueLink | None:
+        c = one_time_tokens.c
+        row = self._session.execute(
+            select(c.id, c.account_id, c.purpose, c.created_at, c.expires_at)
+            .where(c.mail_due_at.is_not(None), c.used_at.is_(None), c.expires_at > now,
+                   or_(c.mail_claimed_until.is_(None), c.mail_claimed_until <= now))
+            .order_by(c.mail_due_at).limit(1).with_for_update(skip_locked=True)
+        ).one_or_none()
+        if row is None:
+            return None
+        self._session.execute(update(one_time_tokens).where(c.id == row.id)
+                              .values(mail_claimed_until=now + lease, mail_claim=claim))
+        return _due_link(row)
+
+    def release_mail(self, token_id: uuid.UUID, claim: uuid.UUID) -> None:
+        self._session.execute(
+            update(one_time_tokens)
+            .where(one_time_tokens.c.id == token_id, one_time_tokens.c.mail_claim == claim)
+            .values(mail_claimed_until=None, mail_claim=None)
+        )
+
+    def end_mail(self, token_id: uuid.UUID, claim: uuid.UUID, mailed_at: datetime | None) -> bool:
+        result = self._session.execute(
+            update(one_time_tokens)
+            .where(one_time_tokens.c.id == token_id, one_time_tokens.c.mail_claim == claim)
+            .values(mail_due_at=None, mail_claimed_until=None, mail_claim=None, mailed_at=mailed_at)
+        )
+        return result.rowcount == 1
+
+
+def _due_link(row) -> DueLink:
+    return DueLink(row.id, row.account_id, Purpose(row.purpose), row.created_at, row.expires_at)
 
 
 class SqlClinicPolicies:

@@ -76,6 +76,12 @@ one_time_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime, nullable=True),
+    # A link waiting for the worker to mail it (None: nothing to mail, or mailed, or dropped unsent);
+    # no token is stored: the worker signs it again from this row.
+    Column("mail_due_at", UtcDateTime, nullable=True, index=True),
+    Column("mail_claimed_until", UtcDateTime, nullable=True),  # the lease of the run mailing it
+    Column("mail_claim", Uuid, nullable=True),  # which run of the mail job holds the lease
+    Column("mailed_at", UtcDateTime, nullable=True),
 )
 
 totp_credentials = Table(

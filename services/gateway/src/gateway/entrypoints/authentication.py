@@ -27,10 +27,9 @@ from sqlalchemy.orm import Session
 
 from clinic_runtime import context
 from clinic_runtime.db import transaction, utcnow
-from clinic_runtime.problems import Problem
-from clinic_runtime.web import db, problem_response
+from clinic_runtime.web import db
 from gateway.adapters.accounts import MFA_ENCRYPTION_KEY, TOKEN_SIGNING_KEY, SqlGatewayKeys, SqlSessions
-from gateway.adapters.mailer import MailNotSent, SmtpMailer
+from gateway.adapters.mailer import SmtpMailer
 from gateway.domain.encryption import SecretBox
 from gateway.domain.passwords import PasswordHasher
 from gateway.domain.principal import Principal
@@ -48,8 +47,6 @@ def install_identity(app: Flask, settings: Settings, engine: Engine) -> None:
     install_rate_limits(app, settings, engine)
     app.before_request(_authenticate)
     app.register_error_handler(ProblemWithHeaders, render)
-    app.register_error_handler(MailNotSent, lambda error: problem_response(Problem(
-        503, "mail-unavailable", "The email could not be sent.", "Nothing was changed. Try again later.")))
 
 
 def build_tools(settings: Settings, engine: Engine) -> IdentityTools:

@@ -1,9 +1,13 @@
 """The gateway's worker: consumes entitlements' events so cached access decisions follow role
-changes, and forgets throttling records once their windows have ended."""
+changes, mails the reset and invitation links requests recorded, and forgets throttling records
+once their windows have ended."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 
 from faststream.asgi import AsgiFastStream
 from sqlalchemy import Engine
@@ -12,16 +16,21 @@ from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.worker import Timer, build_worker, run_worker
 from gateway.adapters.accounts import SqlLoginFailures
 from gateway.adapters.rate_limits import SqlRateLimiter
+from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.consumers import handlers
+from gateway.service_layer.passwords import mail_due_links
+from gateway.service_layer.unit_of_work import SqlUnitOfWork
 from gateway.settings import Settings
 
 THROTTLE_PURGE_SECONDS = 600.0
+LINK_MAIL_SECONDS = 1.0  # a requested link should be in the mailbox within seconds
 
 
 def create_worker(settings: Settings) -> AsgiFastStream:
     engine = make_engine(settings.resolved_database_url())
     purge = Timer("throttle-purge", THROTTLE_PURGE_SECONDS, lambda: purge_throttles(engine, settings))
-    return build_worker(settings, engine, handlers=handlers, timers=[purge])
+    mail = Timer("link-mail", LINK_MAIL_SECONDS, link_mailer(engine, settings))
+    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail])
 
 
 def purge_throttles(engine: Engine, settings: Settings) -> None:
@@ -29,6 +38,19 @@ def purge_throttles(engine: Engine, settings: Settings) -> None:
     SqlRateLimiter(engine).purge(now)
     with transaction(make_session_factory(engine)) as session:
         SqlLoginFailures(session).purge(now, settings.login_failure_window_seconds)
+
+
+def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:
+    """The mail job; its tools are built on its first run, once gateway-migrate has made the keys."""
+    sessions = make_session_factory(engine)
+    tools = cache(lambda: build_tools(settings, engine))
+
+    @contextmanager
+    def unit() -> Iterator[SqlUnitOfWork]:
+        with transaction(sessions) as session:
+            yield SqlUnitOfWork(session, tools())
+
+    return lambda: mail_due_links(unit)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from gateway.domain.passwords import password_problems
 from gateway.domain.principal import AccountKind
 from gateway.domain.tokens import Purpose
 from gateway.service_layer import audit
-from gateway.service_layer.passwords import send_link
+from gateway.service_layer.passwords import issue_link
 from gateway.service_layer.unit_of_work import UnitOfWork
 
 MAX_AUDIT_PAGE = 500
@@ -53,10 +53,10 @@ class StaleVersion(Exception):
 
 def create_account(uow: UnitOfWork, email: str, kind: AccountKind | str, clinic_id: uuid.UUID | None,
                    display_name: str, invited_by: uuid.UUID | None) -> Account:
-    """An account without a password, and an invitation mailed to it to choose one.
+    """An account without a password, and an invitation to choose one, which the worker mails
+    once the caller's transaction commits.
 
-    Raises InvalidAccount (per field), EmailTaken, or MailNotSent (the invitation could not be
-    handed to the mail server: nothing is kept when the caller's transaction rolls back).
+    Raises InvalidAccount (per field) or EmailTaken.
     """
     try:
         kind = AccountKind(kind)
@@ -70,7 +70,7 @@ def create_account(uow: UnitOfWork, email: str, kind: AccountKind | str, clinic_
         raise EmailTaken()
     audit.record(uow, AuditAction.ACCOUNT_CREATED, clinic_id=clinic_id, actor_id=invited_by, subject_id=account.id,
                  after={"kind": kind, "status": account.status})
-    send_link(uow, account, Purpose.INVITATION)
+    issue_link(uow, account, Purpose.INVITATION)
     return account
 
 

@@ -2,32 +2,42 @@
 reset, or the invitation of an account someone else created).
 
 A link carries a signed, expiring token that works once; using it also spends every other
-link of the account still outstanding.
+link of the account still outstanding. A request only records the link; the worker mails it
+(`mail_due_links`), so no request waits for the mail server, and a link is mailed only once the
+transaction that made it has committed, and again until the mail server takes it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from clinic_contracts import uuid7
+from gateway.adapters.accounts import DueLink
 from gateway.adapters.mailer import MailNotSent
 from gateway.domain.audit import AuditAction
 from gateway.domain.identity import Account, AccountStatus, email_key
 from gateway.domain.passwords import password_problems
 from gateway.domain.principal import Principal
 from gateway.domain.sessions import RevocationReason
-from gateway.domain.tokens import Purpose, TokenRefused
+from gateway.domain.tokens import LIFETIMES, Purpose, TokenRefused
 from gateway.service_layer import audit, throttling
 from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 from gateway.service_layer.sessions import revoke_sessions
-from gateway.service_layer.unit_of_work import UnitOfWork
+from gateway.service_layer.unit_of_work import IdentityTools, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 LINK_PURPOSES = (Purpose.PASSWORD_RESET, Purpose.INVITATION)
 LINK_PAGES = {Purpose.PASSWORD_RESET: "/reset-password", Purpose.INVITATION: "/accept-invitation"}
+MAIL_LEASE = timedelta(minutes=1)  # well over one SMTP exchange (the mailer gives up after 10 s)
+MAIL_BATCH = 50
 
 
 class PasswordRejected(Exception):
@@ -74,16 +84,13 @@ def change_password(uow: UnitOfWork, principal: Principal, current_password: str
 
 
 def request_password_reset(uow: UnitOfWork, email: str) -> None:
-    """Mail a reset link if an active account has this address. The caller answers the same
-    either way, so nobody learns which addresses have accounts."""
+    """Record a reset link, for the worker to mail, if an active account has this address. The
+    caller answers the same either way, and no mail is sent while it waits, so neither the answer
+    nor its timing tells which addresses have accounts."""
     account = uow.accounts.by_email(email_key(email))
     if account is None or account.status is not AccountStatus.ACTIVE:
         return
-    try:
-        send_link(uow, account, Purpose.PASSWORD_RESET)
-    except MailNotSent as error:
-        # Answering differently would tell the caller the address has an account.
-        log.warning("password reset link not sent: %s", error, extra={"account_id": str(account.id)})
+    issue_link(uow, account, Purpose.PASSWORD_RESET)
 
 
 def set_password_with_link(uow: UnitOfWork, token: str, new_password: str) -> Account:
@@ -110,25 +117,70 @@ def set_password_with_link(uow: UnitOfWork, token: str, new_password: str) -> Ac
     return account
 
 
-def send_link(uow: UnitOfWork, account: Account, purpose: Purpose) -> None:
-    """Mail the account a single-use link for `purpose` (raises MailNotSent)."""
+def issue_link(uow: UnitOfWork, account: Account, purpose: Purpose) -> None:
+    """Record a single-use link for `purpose`, due to be mailed by `mail_due_links` once the
+    caller's transaction commits. Its token is not stored: the same claims sign the same token."""
     now = uow.tools.clock()
-    token_id = uuid7()
-    token, claims = uow.tools.tokens.one_time_token(token_id, account.id, purpose, now)
-    uow.one_time_tokens.add(token_id, account.id, account.clinic_id, purpose, now, claims.expires_at)
-    link = f"{uow.tools.public_base_url.rstrip('/')}{LINK_PAGES[purpose]}?{urlencode({'token': token})}"
-    minutes = int((claims.expires_at - now).total_seconds() // 60)
-    if purpose is Purpose.INVITATION:
-        subject = "You are invited to the clinic platform"
-        text = (f"Hello {account.display_name},\n\nan account was created for you. Choose your password here "
-                f"(the link works once, for {minutes // 60} hours):\n\n{link}\n")
-    else:
-        subject = "Reset your password"
-        text = (f"Hello {account.display_name},\n\nsomeone asked to reset your password. If it was you, choose a "
-                f"new one here (the link works once, for {minutes} minutes):\n\n{link}\n\n"
-                f"If it was not you, ignore this message: your password stays as it is.\n")
-    uow.tools.mailer.send(account.email, subject, text)
-    log.info("%s link sent", purpose, extra={"account_id": str(account.id)})
+    uow.one_time_tokens.add(uuid7(), account.id, account.clinic_id, purpose, now, now + LIFETIMES[purpose], mail=True)
+
+
+def mail_due_links(unit: Callable[[], AbstractContextManager[UnitOfWork]]) -> int:
+    """Mail the links due now, one at a time (at most MAIL_BATCH); the number mailed.
+
+    Each link is claimed in a short transaction (a lease; PostgreSQL skips links another run
+    holds), mailed with no transaction open, and marked mailed if still under this run's claim.
+    A send that fails leaves the link due for the next run and ends this one (the mail server is
+    likely down for the others too); a link that expired or was spent unsent is dropped.
+    """
+    with unit() as uow:
+        for link in uow.one_time_tokens.drop_unmailable(uow.tools.clock()):
+            log.warning("%s link dropped unsent: it expired or was used first", link.purpose,
+                        extra={"account_id": str(link.account_id)})
+    claim = uuid.uuid4()
+    mailed = 0
+    for _ in range(MAIL_BATCH):
+        with unit() as uow:
+            tools = uow.tools
+            link = uow.one_time_tokens.claim_mail(tools.clock(), MAIL_LEASE, claim)
+            if link is None:
+                break
+            account = uow.accounts.get(link.account_id)
+            if account is None or account.status is not AccountStatus.ACTIVE:
+                uow.one_time_tokens.end_mail(link.token_id, claim, None)
+                log.info("%s link dropped unsent: the account is gone", link.purpose,
+                         extra={"account_id": str(link.account_id)})
+                continue
+        try:
+            tools.mailer.send(account.email, *_message(tools, account, link))
+        except MailNotSent as error:
+            log.warning("%s link not mailed, tried again next run: %s", link.purpose, error,
+                        extra={"account_id": str(account.id)})
+            with unit() as uow:
+                uow.one_time_tokens.release_mail(link.token_id, claim)
+            break
+        with unit() as uow:
+            if not uow.one_time_tokens.end_mail(link.token_id, claim, uow.tools.clock()):
+                log.warning("%s link mailed after its lease ran out: it may be mailed twice", link.purpose,
+                            extra={"account_id": str(account.id)})
+        log.info("%s link mailed", link.purpose, extra={"account_id": str(account.id)})
+        mailed += 1
+    return mailed
+
+
+def _message(tools: IdentityTools, account: Account, link: DueLink) -> tuple[str, str]:
+    """The subject and text of the mail carrying `link`."""
+    token, _ = tools.tokens.one_time_token(link.token_id, link.account_id, link.purpose, link.issued_at)
+    url = f"{tools.public_base_url.rstrip('/')}{LINK_PAGES[link.purpose]}?{urlencode({'token': token})}"
+    # What is left of the link's life when it is mailed, rounded up: a retried mail says less.
+    minutes = math.ceil((link.expires_at - tools.clock()).total_seconds() / 60)
+    if link.purpose is Purpose.INVITATION:
+        return ("You are invited to the clinic platform",
+                f"Hello {account.display_name},\n\nan account was created for you. Choose your password here "
+                f"(the link works once, for {math.ceil(minutes / 60)} hours):\n\n{url}\n")
+    return ("Reset your password",
+            f"Hello {account.display_name},\n\nsomeone asked to reset your password. If it was you, choose a "
+            f"new one here (the link works once, for {minutes} minutes):\n\n{url}\n\n"
+            f"If it was not you, ignore this message: your password stays as it is.\n")
 
 
 def _check_policy(new_password: str, account: Account) -> None:

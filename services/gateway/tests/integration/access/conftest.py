@@ -180,6 +180,19 @@ class Platform:
         self._apps.append(app)
         return app.test_client()
 
+    def mail_links(self) -> int:
+        """Run the gateway worker's link-mail job, as its timer does, until nothing is left to mail
+        (one run mails a batch; earlier tests of the session may have left links due); the number
+        mailed."""
+        from gateway.entrypoints.worker import link_mailer
+
+        with environment(**self.settings):
+            settings = Settings()
+        job, mailed = link_mailer(self.engine, settings), 0
+        while batch := job():
+            mailed += batch
+        return mailed
+
     def dispose(self) -> None:
         self.engine.dispose()
         for app in self._apps:

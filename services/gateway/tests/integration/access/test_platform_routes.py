@@ -84,6 +84,7 @@ def test_an_operator_appoints_a_clinics_first_admin_who_may_then_administer_it(p
     admin = response.get_json()
     assert (admin["kind"], admin["display_name"], admin["roles"]) == ("staff", "Head of Clinic", ["clinic_admin"])
     assert response.headers["Location"] == f"/v1/admin/clinics/{slug}/accounts/{admin['id']}"
+    platform.mail_links()
     [invitation] = platform.mail.sent_to(f"head@{slug}.example")
     assert "token=" in invitation.get_payload(decode=True).decode()
     signed_in = platform.sign_in(uuid.UUID(admin["id"]), platform.operator.kind.STAFF, uuid.UUID(admin["clinic_id"]))
