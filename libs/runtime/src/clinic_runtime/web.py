@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -197,8 +198,9 @@ def json_body(model: type[Model]) -> Model:
     if not request.is_json:
         raise Problem(415, "unsupported-media-type", "Send JSON.", "Content-Type must be application/json.")
     try:
-        # NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them.
-        raw = json.loads(request.get_data(), parse_constant=_not_json)
+        # NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them; nor is a
+        # number too large for a float (1e400), which it reads as infinity.
+        raw = json.loads(request.get_data(), parse_constant=_not_json, parse_float=_finite)
     except ValueError:
         raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
     except RecursionError:
@@ -213,6 +215,13 @@ def json_body(model: type[Model]) -> Model:
 
 def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range")
+    return number
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

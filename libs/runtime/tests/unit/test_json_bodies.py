@@ -33,7 +33,8 @@ def test_a_body_its_model_accepts_is_read(client):
     assert post(client, '{"service_id": "s-1"}').get_json() == {"service_id": "s-1"}
 
 
-@pytest.mark.parametrize("body", ['{"service_id": ', "NaN", '{"service_id": Infinity}', b'{"service_id": "\xff"}'])
+@pytest.mark.parametrize("body", ['{"service_id": ', "NaN", '{"service_id": Infinity}', b'{"service_id": "\xff"}',
+                                  '{"service_id": "s-1", "note": 1e400}', '{"service_id": "s-1", "note": -1e999}'])
 def test_a_body_that_is_not_json_is_400(client, body):
     response = post(client, body)
 

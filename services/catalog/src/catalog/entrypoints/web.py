@@ -7,7 +7,7 @@ import uuid
 from flask import Blueprint, Flask, request
 from pydantic import BaseModel, Field, StrictInt
 
-from catalog.domain.clinic import Clinic, ClinicProfile
+from catalog.domain.clinic import SLUG, Clinic, ClinicProfile
 from catalog.domain.values import DEFAULT_CANCELLATION_WINDOW_HOURS
 from catalog.entrypoints import calendars, documents, locations, offer, plans, products, providers, services
 from catalog.entrypoints.http import RefundPolicyBody, answer_refusals, reference, refund_policy
@@ -55,7 +55,8 @@ def find_clinics():
     slug = request.args.get("slug")
     if slug is None:
         raise validation_problem([FieldError("slug", "name the slug of the clinic to find")])
-    clinic = SqlUnitOfWork(db()).clinics.by_slug(slug)
+    # No clinic has a slug that breaks the rule (a NUL would not even reach PostgreSQL's text).
+    clinic = SqlUnitOfWork(db()).clinics.by_slug(slug) if SLUG.fullmatch(slug) else None
     return {"clinics": [] if clinic is None else [_representation(clinic)]}
 
 
