@@ -23,7 +23,7 @@ from datetime import datetime
 import phonenumbers
 
 from scheduling.domain.errors import RuleBroken
-from scheduling.domain.text import check_text
+from scheduling.domain.text import check_text, is_blank
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -91,7 +91,7 @@ def check_contact(name: str, email: str, mobile: str | None, *, region: str | No
     if problems:
         return Contact(name, email, None), problems
     name = name.strip()
-    if not 1 <= len(name) <= 200:
+    if not 1 <= len(name) <= 200 or is_blank(name):
         problems.append(RuleBroken(f"{prefix}name", "give the patient's name (at most 200 characters)"))
     email = email.strip()
     # Kept casefolded too (to find a patient by email), where ß becomes ss: both must fit.
@@ -111,7 +111,7 @@ def check_consent(consent: tuple[bool, str] | None, *, prefix: str = "") -> list
     if consent is None:
         return []
     text_version = consent[1]
-    if not 1 <= len(text_version.strip()) <= 64:
+    if not 1 <= len(text_version.strip()) <= 64 or is_blank(text_version):
         return [RuleBroken(f"{prefix}sms_consent.text_version", "give the version of the wording shown (1-64 characters)")]
     return check_text(f"{prefix}sms_consent.text_version", text_version)
 

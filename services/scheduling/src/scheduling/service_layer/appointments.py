@@ -77,7 +77,7 @@ from scheduling.domain.appointments import (
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import CalendarSnapshot, Money, ServiceSnapshot
 from scheduling.domain.slots import Busy, ServiceTimes
-from scheduling.domain.text import check_text
+from scheduling.domain.text import check_text, is_blank
 from scheduling.domain.video import VideoMeeting
 from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
 from scheduling.service_layer.slots import LONGEST_HORIZON, SlotQuery, service_times, slot_finder
@@ -339,6 +339,8 @@ def cancel(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, 
            expected_version: int | None, now: datetime) -> Appointment:
     if problems := check_text("reason", reason, multi_line=True):
         raise Invalid(problems)
+    if is_blank(reason):
+        raise Invalid([RuleBroken("reason", "say why the appointment is canceled")])
     # A hold past its time, or expired already, is canceled all the same: the cancellation is what
     # makes a payment still on its way be refunded rather than take the slot again.
     held = _held(uow, clinic_id, appointment_id, expected_version)

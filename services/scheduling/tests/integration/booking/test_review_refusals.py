@@ -104,7 +104,7 @@ def test_a_patient_registered_by_staff_with_a_nul_in_the_name_is_422(client, cli
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("reason", ["   ", "no\x00pe"])
+@pytest.mark.parametrize("reason", ["   ", "no\x00pe", "\u200b", "\u3164 \ufeff"])
 def test_a_blank_or_unprintable_cancel_reason_is_422_and_cancels_nothing(book, client, reason):
     hold = book(at(next_monday(), "09:00"), provider_id=ANA).get_json()
 

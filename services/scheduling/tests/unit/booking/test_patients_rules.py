@@ -113,6 +113,21 @@ def test_control_characters_in_any_contact_detail_are_refused_without_echoing_it
     assert "Maria" not in problems[0].message
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff\u202e", "\u2800", "\u3164", "\u115f\u1160", " \u200b "])
+def test_a_name_that_shows_nothing_is_no_name(name):
+    assert [problem.field for problem in check_contact(name, "maria@example.ro", None, region="RO")[1]] == ["name"]
+
+
+@pytest.mark.parametrize("version", ["\u200b", "\u2800"])
+def test_a_consent_wording_version_that_shows_nothing_is_refused(version):
+    assert [problem.field for problem in check_consent((True, version))] == ["sms_consent.text_version"]
+
+
+def test_names_in_any_script_are_names():
+    for name in ("Ștefan Pop", "김민준", "محمد", "Zoë O'Brien-Núñez"):
+        assert check_contact(name, "maria@example.ro", None, region="RO")[1] == []
+
+
 def test_an_email_longer_than_254_characters_once_casefolded_is_refused():
     """It is looked up casefolded, and ß casefolds to ss."""
     fits, grows = "a@" + "ß" * 124 + ".de", "a@" + "ß" * 248 + ".de"
