@@ -248,18 +248,24 @@ def test_a_change_during_a_move_leaves_the_move_due_again(uow, run):
     assert uow.appointments.rows[appointment.appointment_id].meeting_due is None
 
 
-def test_a_meeting_being_moved_when_its_appointment_is_rescheduled_stays_with_the_successor(uow, run):
-    old = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
+def rescheduled_during_the_call(uow, run, old: Appointment) -> dict[str, uuid.UUID]:
+    """Staff reschedule `old` while the provider is called; the successor's id, once made."""
     successor = {}
 
-    def reschedule_meanwhile():
+    def reschedule():
         rescheduled, moved = uow.appointments.rows[old.appointment_id].reschedule(
             uuid.uuid4(), old.start + timedelta(days=1), NOW)
         uow.appointments.save(rescheduled)
         uow.appointments.save(moved)
         successor["id"] = moved.appointment_id
 
-    run.video.during = reschedule_meanwhile
+    run.video.during = reschedule
+    return successor
+
+
+def test_a_meeting_being_moved_when_its_appointment_is_rescheduled_stays_with_the_successor(uow, run):
+    old = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
+    successor = rescheduled_during_the_call(uow, run, old)
 
     run()
 
@@ -272,16 +278,7 @@ def test_a_meeting_being_moved_when_its_appointment_is_rescheduled_stays_with_th
 def test_a_meeting_made_anew_while_its_appointment_was_rescheduled_is_cancelled(uow, run):
     old = paid_appointment(uow, video=VideoMeeting("zoom", "m-0", "j", "s"), confirmed_at=NOW, meeting_due="update")
     run.video.forgotten.add("m-0")
-    successor = {}
-
-    def reschedule_meanwhile():
-        rescheduled, moved = uow.appointments.rows[old.appointment_id].reschedule(
-            uuid.uuid4(), old.start + timedelta(days=1), NOW)
-        uow.appointments.save(rescheduled)
-        uow.appointments.save(moved)
-        successor["id"] = moved.appointment_id
-
-    run.video.during = reschedule_meanwhile
+    successor = rescheduled_during_the_call(uow, run, old)
 
     run()
 
