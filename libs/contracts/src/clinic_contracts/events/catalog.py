@@ -16,6 +16,13 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from clinic_contracts.envelope import Event
 
+# How far ahead a service is booked when it sets nothing, and the bounds of its own settings: one
+# place for catalog's rules, scheduling's defaults and these descriptions.
+DEFAULT_MINIMUM_NOTICE_MINUTES = 60
+DEFAULT_BOOKING_HORIZON_DAYS = 180
+LONGEST_MINIMUM_NOTICE_MINUTES = 30 * 24 * 60
+LONGEST_BOOKING_HORIZON_DAYS = 2 * 365
+
 
 class Money(BaseModel):
     amount_minor: int = Field(description="Amount in the currency's minor unit (bani, cents), never negative.")
@@ -145,11 +152,13 @@ class ServiceSnapshot(Event):
         description="Overrides the clinic's; none means the clinic's (catalog.clinic.upserted.v1).")
     reminders: Reminders
     minimum_notice_minutes: int | None = Field(
-        default=None, description="A slot is offered until this many minutes before it starts (0 to 43200); none "
-                                  "means the platform's default, 60.")
+        default=None, description=f"A slot is offered until this many minutes before it starts (0 to "
+                                  f"{LONGEST_MINIMUM_NOTICE_MINUTES}); none means the platform's default, "
+                                  f"{DEFAULT_MINIMUM_NOTICE_MINUTES}.")
     booking_horizon_days: int | None = Field(
-        default=None, description="Slots are offered at most this many days ahead (1 to 730); none means the "
-                                  "platform's default, 180.")
+        default=None, description=f"Slots are offered at most this many days ahead (1 to "
+                                  f"{LONGEST_BOOKING_HORIZON_DAYS}); none means the platform's default, "
+                                  f"{DEFAULT_BOOKING_HORIZON_DAYS}.")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
     archived: bool
     updated_at: AwareDatetime
@@ -195,11 +204,11 @@ class CalendarSnapshot(Event):
     bookable_from: date | None = Field(description="First bookable day (inclusive); none means open.")
     bookable_until: date | None = Field(description="Last bookable day (inclusive); none means open.")
     minimum_notice_minutes: int | None = Field(
-        default=None, description="Overrides the service's minimum notice through this calendar (0 to 43200 "
-                                  "minutes); none means the service's.")
+        default=None, description=f"Overrides the service's minimum notice through this calendar (0 to "
+                                  f"{LONGEST_MINIMUM_NOTICE_MINUTES} minutes); none means the service's.")
     booking_horizon_days: int | None = Field(
-        default=None, description="Overrides the service's booking horizon through this calendar (1 to 730 days); "
-                                  "none means the service's.")
+        default=None, description=f"Overrides the service's booking horizon through this calendar (1 to "
+                                  f"{LONGEST_BOOKING_HORIZON_DAYS} days); none means the service's.")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
     archived: bool
     updated_at: AwareDatetime

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from catalog.domain.errors import RuleBroken
+from clinic_contracts.events.catalog import (
+    DEFAULT_BOOKING_HORIZON_DAYS,
+    DEFAULT_MINIMUM_NOTICE_MINUTES,
+    LONGEST_BOOKING_HORIZON_DAYS,
+    LONGEST_MINIMUM_NOTICE_MINUTES,
+)
 
 # 100 million in a two-decimal currency: far above any clinic's price, far below BIGINT.
 MAX_AMOUNT_MINOR = 10_000_000_000
 MAX_CANCELLATION_WINDOW_HOURS = 30 * 24
-# The bounds the contract gives them (catalog.service.upserted.v1): 30 days, two years.
-MAX_MINIMUM_NOTICE_MINUTES = 30 * 24 * 60
-MAX_BOOKING_HORIZON_DAYS = 2 * 365
 REFUND_KINDS = ("full", "partial", "none")
 PERIOD_UNITS = ("day", "week", "month", "year")
 # Ten years in each unit: longer than any plan a clinic sells.
@@ -64,7 +67,7 @@ class BookingWindow:
 
 
 # Scheduling's default for a service without its own (the contract, catalog.service.upserted.v1).
-PLATFORM_BOOKING_WINDOW = BookingWindow(minimum_notice_minutes=60, booking_horizon_days=180)
+PLATFORM_BOOKING_WINDOW = BookingWindow(DEFAULT_MINIMUM_NOTICE_MINUTES, DEFAULT_BOOKING_HORIZON_DAYS)
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,10 @@ def check_cancellation_window(hours: int, field: str) -> list[RuleBroken]:
 def check_booking_window(notice_minutes: int | None, horizon_days: int | None) -> list[RuleBroken]:
     """An entry's own minimum notice and booking horizon, either left to the default (None)."""
     problems = []
-    if notice_minutes is not None and not 0 <= notice_minutes <= MAX_MINIMUM_NOTICE_MINUTES:
-        problems.append(RuleBroken("minimum_notice_minutes", f"must be from 0 to {MAX_MINIMUM_NOTICE_MINUTES} minutes"))
-    if horizon_days is not None and not 1 <= horizon_days <= MAX_BOOKING_HORIZON_DAYS:
-        problems.append(RuleBroken("booking_horizon_days", f"must be from 1 to {MAX_BOOKING_HORIZON_DAYS} days"))
+    if notice_minutes is not None and not 0 <= notice_minutes <= LONGEST_MINIMUM_NOTICE_MINUTES:
+        problems.append(RuleBroken("minimum_notice_minutes", f"must be from 0 to {LONGEST_MINIMUM_NOTICE_MINUTES} minutes"))
+    if horizon_days is not None and not 1 <= horizon_days <= LONGEST_BOOKING_HORIZON_DAYS:
+        problems.append(RuleBroken("booking_horizon_days", f"must be from 1 to {LONGEST_BOOKING_HORIZON_DAYS} days"))
     if (not problems and notice_minutes is not None and horizon_days is not None
             and notice_minutes >= horizon_days * 24 * 60):
         # Every start would be too soon or too far ahead: nothing could be booked.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from clinic_contracts.events.catalog import DEFAULT_BOOKING_HORIZON_DAYS, DEFAULT_MINIMUM_NOTICE_MINUTES
 from scheduling.domain.snapshots import Snapshot
 
 
@@ -110,8 +111,8 @@ class CalendarSnapshot(Snapshot):
 
 
 # What the platform offers a service that sets neither, as catalog's contract says.
-DEFAULT_MINIMUM_NOTICE = timedelta(hours=1)
-DEFAULT_BOOKING_HORIZON = timedelta(days=180)
+DEFAULT_MINIMUM_NOTICE = timedelta(minutes=DEFAULT_MINIMUM_NOTICE_MINUTES)
+DEFAULT_BOOKING_HORIZON = timedelta(days=DEFAULT_BOOKING_HORIZON_DAYS)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,10 @@ class ActorBody(BaseModel):
         return Actor(self.kind, self.account_id)
 
 
+# Who acts when a command that may leave it out does: staff (the gateway always names them).
+BY_STAFF = ActorBody(kind="staff")
+
+
 # Trimmed before the length is checked: "   " is no reason and no wording version.
 Trimmed = Annotated[str, StringConstraints(strip_whitespace=True)]
 
@@ -128,7 +132,7 @@ class PatientBody(BaseModel):
 class PatientRecordBody(PatientBody):
     account_id: uuid.UUID | None = None
     sms_consent: ConsentBody | None = None
-    actor: ActorBody = ActorBody(kind="staff")
+    actor: ActorBody = BY_STAFF
 
 
 class BookingBody(BaseModel):
@@ -162,7 +166,7 @@ class ProviderBody(BaseModel):
 
 
 class ActorOnlyBody(BaseModel):
-    actor: ActorBody = ActorBody(kind="staff")
+    actor: ActorBody = BY_STAFF
 
 
 def _consent(body: ConsentBody | None) -> tuple[bool, str] | None:

@@ -27,7 +27,7 @@ from clinic_runtime.web import db, etag, expected_version, field_errors, idempot
 from scheduling.adapters.busy_times import AppointmentsBusyTimes
 from scheduling.domain.appointments import Actor
 from scheduling.domain.availability import AwayRange, DayOverride, ProviderAvailability, WeeklyRule
-from scheduling.entrypoints.appointments import ActorBody
+from scheduling.entrypoints.appointments import BY_STAFF, ActorBody
 from scheduling.service_layer import availability as use_cases
 from scheduling.service_layer.slots import SlotQuery, slots_of_service
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
@@ -57,14 +57,14 @@ class ScheduleBody(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     rules: list[RuleBody] = Field(default_factory=list, max_length=1000)
     blackout_dates: list[date] = Field(default_factory=list, max_length=1000)
-    actor: ActorBody = ActorBody(kind="staff")
+    actor: ActorBody = BY_STAFF
 
 
 class AwayBody(BaseModel):
     first_day: date
     last_day: date
     note: str = Field(default="", max_length=10_000)
-    actor: ActorBody = ActorBody(kind="staff")
+    actor: ActorBody = BY_STAFF
 
 
 class OverrideBody(BaseModel):
@@ -73,7 +73,7 @@ class OverrideBody(BaseModel):
     start: str | None = Field(default=None, max_length=5)
     end: str | None = Field(default=None, max_length=5)
     note: str = Field(default="", max_length=10_000)
-    actor: ActorBody = ActorBody(kind="staff")
+    actor: ActorBody = BY_STAFF
 
 
 # -- availability -----------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def _actor_of_query() -> Actor:
     """A DELETE's actor, from `?actor_kind=&actor_account_id=`; staff when neither is given."""
     given = {name: request.args[f"actor_{name}"] for name in ("kind", "account_id") if f"actor_{name}" in request.args}
     if not given:
-        return ActorBody(kind="staff").actor()
+        return BY_STAFF.actor()
     try:
         return ActorBody.model_validate(given).actor()
     except ValidationError as error:

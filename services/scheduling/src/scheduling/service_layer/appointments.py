@@ -79,7 +79,8 @@ from scheduling.domain.offerings import CalendarSnapshot, Money, ServiceSnapshot
 from scheduling.domain.slots import Busy, ServiceTimes
 from scheduling.domain.text import check_text, is_blank
 from scheduling.domain.video import VideoMeeting
-from scheduling.service_layer.patients import AUDITED, PatientDetails, patient_for_booking
+from scheduling.service_layer import audit
+from scheduling.service_layer.patients import PatientDetails, patient_for_booking
 from scheduling.service_layer.slots import LONGEST_HORIZON, SlotQuery, service_times, slot_finder
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
@@ -490,9 +491,8 @@ def _apply(transition):
 
 def _audit(uow: UnitOfWork, actor: Actor, action: str, before: Appointment | None, after: Appointment,
            now: datetime) -> None:
-    if actor.kind in AUDITED:
-        uow.appointments.record(AuditEntry(after.clinic_id, uuid7(), after.appointment_id, after.patient_id, actor,
-                                           action, audit_view(before) if before else None, audit_view(after), now))
+    audit.record(uow, AuditEntry(after.clinic_id, uuid7(), after.appointment_id, after.patient_id, actor, action,
+                                 audit_view(before) if before else None, audit_view(after), now))
 
 
 def audit_view(appointment: Appointment) -> dict[str, object]:

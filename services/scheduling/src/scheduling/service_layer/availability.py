@@ -42,7 +42,7 @@ from scheduling.domain.availability import (
 )
 from scheduling.domain.errors import RuleBroken
 from scheduling.domain.offerings import ProviderSnapshot
-from scheduling.service_layer.patients import AUDITED
+from scheduling.service_layer import audit
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 # What the audit trail shows of an availability: the part a change is about, None when it has none.
@@ -158,9 +158,8 @@ def _store(uow: UnitOfWork, held: ProviderAvailability, changed: ProviderAvailab
         return held
     uow.availability.save(changed)
     uow.publish(availability_event(changed), clinic_id=changed.clinic_id)
-    if actor.kind in AUDITED:
-        uow.appointments.record(AuditEntry(changed.clinic_id, uuid7(), None, None, actor, action, view(held),
-                                           view(changed), changed.updated_at, provider_id=changed.provider_id))
+    audit.record(uow, AuditEntry(changed.clinic_id, uuid7(), None, None, actor, action, view(held), view(changed),
+                                 changed.updated_at, provider_id=changed.provider_id))
     return changed
 
 

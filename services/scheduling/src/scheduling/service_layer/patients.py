@@ -43,9 +43,8 @@ from scheduling.domain.patients import (
     region_of,
     same_person,
 )
+from scheduling.service_layer import audit
 from scheduling.service_layer.unit_of_work import UnitOfWork
-
-AUDITED = ("staff", "provider")
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ def patient_for_booking(uow: UnitOfWork, clinic_id: uuid.UUID, *, patient_id: uu
     uow.patients.hold_registration(clinic_id, email=wanted.email)
     for known in uow.patients.with_email(clinic_id, wanted.email):
         if same_person(known, wanted):
-            if actor.kind in AUDITED:
+            if actor.kind in audit.AUDITED:
                 held = uow.patients.held_for_change(clinic_id, known.patient_id) or known
                 changed = held.changed(Contact(held.name, held.email, wanted.mobile or held.mobile),
                                        account_id=None, consent=consent, now=now)
@@ -211,7 +210,6 @@ def _store(uow: UnitOfWork, held: Patient, changed: Patient, actor: Actor, now: 
 
 def _announce(uow: UnitOfWork, before: Patient | None, after: Patient, actor: Actor, now: datetime) -> None:
     uow.publish(patient_event(after), clinic_id=after.clinic_id)
-    if actor.kind in AUDITED:
-        action = "patient.registered" if before is None else "patient.archived" if after.archived else "patient.changed"
-        uow.appointments.record(AuditEntry(after.clinic_id, uuid7(), None, after.patient_id, actor, action,
-                                           audit_view(before) if before else None, audit_view(after), now))
+    action = "patient.registered" if before is None else "patient.archived" if after.archived else "patient.changed"
+    audit.record(uow, AuditEntry(after.clinic_id, uuid7(), None, after.patient_id, actor, action,
+                                 audit_view(before) if before else None, audit_view(after), now))

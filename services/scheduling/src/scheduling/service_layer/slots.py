@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from clinic_contracts.events.catalog import LONGEST_BOOKING_HORIZON_DAYS
 from clinic_contracts.zones import is_time_zone
 from clinic_runtime.refusals import Invalid, NotFound
 from scheduling.adapters.busy_times import BusyTimeSource
@@ -35,7 +36,7 @@ MAX_DAYS = 62
 FIRST_DAY = date(2, 1, 1)
 LAST_DAY = date(9998, 12, 31)
 # The longest booking horizon catalog's contract allows: no start beyond it is computed with.
-LONGEST_HORIZON = timedelta(days=730)
+LONGEST_HORIZON = timedelta(days=LONGEST_BOOKING_HORIZON_DAYS)
 
 
 @dataclass(frozen=True)
