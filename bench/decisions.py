@@ -28,8 +28,9 @@ Targets (TARGETS below; several may be given, comma- or space-separated; all by 
   gateway's own API: the operator registers --gateway-clinics clinics (default 5) and appoints
   an admin of each; each admin defines a "billing-clerk" role (no accounts.read) and opens 2
   receptionists, 3 specialists and a billing clerk; 3 patients sign up. Staff set their
-  passwords from the invitation mailed to the sink (POST /v1/auth/password-reset/confirm) and
-  everyone logs in. Each request is one of these 50 principals reading their own account or a
+  passwords from the invitation mailed to the sink (POST /v1/auth/password-reset/confirm),
+  patients confirm their sign-up with the link mailed to them (POST
+  /v1/auth/registration/confirm), and everyone logs in. Each request is one of these 50 principals reading their own account or a
   colleague's: admins and receptionists may read any (200), specialists and patients only their
   own (else 403 not_owner), the clerk none (403 not_granted). Besides the decision, the route
   verifies the token and looks up its session, the clinic's MFA policy and access generation,
@@ -43,7 +44,8 @@ Targets (TARGETS below; several may be given, comma- or space-separated; all by 
   entitlements decision path.
 
 No worker process runs: nothing changes a role during the measurement, so no event has to
-reach the gateway. Access tokens last 5 minutes and are refreshed before each gateway target,
+reach the gateway. Only the gateway worker's link-mail job runs, in this process while seeding,
+to mail the invitations and sign-up links. Access tokens last 5 minutes and are refreshed before each gateway target,
 so --seconds is at most 240 with those targets.
 
 Each target then gets --seconds (after 3 s of warm-up at the same rate, not measured) of
@@ -77,9 +79,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from functools import cached_property
@@ -92,6 +94,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from measure import cpu_by_process, cpu_used, machine_cpu, percentile
 
+from clinic_runtime.db import make_engine
 from clinic_runtime.devstack import free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,10 +256,41 @@ class MailBox:
             self._tokens[message["To"]] = parse_qs(urlsplit(link).query)["token"][0]
 
     def token_for(self, address: str) -> str:
-        """The token of the newest link mailed to `address` (the gateway hands the message over
-        before it answers, so it is here by then)."""
-        with self._lock:
-            return self._tokens.pop(address)
+        """The token of the newest link mailed to `address`, waiting for it (the gateway's
+        link-mail job mails it within a second of the request)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with self._lock:
+                if address in self._tokens:
+                    return self._tokens.pop(address)
+            time.sleep(0.05)
+        raise SystemExit(f"seeding: no link was mailed to {address} within 30 s")
+
+
+@contextmanager
+def link_mail_job(env: dict[str, str]) -> Iterator[None]:
+    """The gateway worker's link-mail job, run in this process every 0.1 s while seeding: the
+    rest of the worker (its event consumers, its purges) plays no part here."""
+    from gateway.entrypoints.worker import link_mailer
+    from gateway.settings import Settings
+
+    engine = make_engine(env["DATABASE_URL"])
+    job = link_mailer(engine, Settings(database_url=env["DATABASE_URL"], smtp_host=env["SMTP_HOST"],
+                                       smtp_port=int(env["SMTP_PORT"])))
+    stopped = threading.Event()
+
+    def run() -> None:
+        while not stopped.wait(0.1):
+            job()
+
+    thread = threading.Thread(target=run, name="link-mail", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join()
+        engine.dispose()
 
 
 # -- entitlements' own world and its questions ------------------------------------------------
@@ -369,6 +403,11 @@ class GatewayClient:
                   json={"token": mail.token_for(email), "new_password": PASSWORD})
         return self.log_in(email, role, clinic_slug)
 
+    def confirm_sign_up(self, mail: MailBox, email: str, clinic_slug: str) -> Account:
+        self.call("POST", "/v1/auth/registration/confirm",
+                  json={"token": mail.token_for(email), "password": PASSWORD})
+        return self.log_in(email, "patient", clinic_slug)
+
     def refresh(self, account: Account) -> None:
         tokens = self.call("POST", "/v1/auth/refresh", json={"refresh_token": account.refresh_token})
         account.access_token, account.refresh_token = tokens["access_token"], tokens["refresh_token"]
@@ -400,7 +439,7 @@ def seed_gateway_clinic(gateway: str, mail: MailBox, operator: Account, number: 
         email = f"patient{n}@{slug}.example"
         http.call("POST", f"/v1/clinics/{slug}/patients/accounts", expect=202,
                   json={"email": email, "display_name": f"Patient {n}", "password": PASSWORD})
-        accounts.append(http.log_in(email, "patient", slug))
+        accounts.append(http.confirm_sign_up(mail, email, slug))
     return accounts
 
 
@@ -496,7 +535,7 @@ class Bench:
                                                   "ACCESS_DECISION_CACHE_SECONDS": WARM_CACHE_SECONDS})
         seeded_at = time.perf_counter()
         operator = GatewayClient(gateway).log_in(OPERATOR_EMAIL, "operator", "")
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with link_mail_job(self.gateway_env), ThreadPoolExecutor(max_workers=4) as pool:
             clinics = list(pool.map(lambda n: seed_gateway_clinic(gateway, self.mail, operator, n),
                                     range(self.options.gateway_clinics)))
         world = GatewayWorld(gateway, [account for clinic in clinics for account in clinic])

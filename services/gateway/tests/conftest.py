@@ -45,7 +45,7 @@ from gateway.adapters.mailer import MailNotSent
 from gateway.domain import totp
 from gateway.domain.audit import AuditEntry
 from gateway.domain.encryption import SecretBox
-from gateway.domain.identity import Account, ClinicSecurityPolicy
+from gateway.domain.identity import Account, AccountStatus, ClinicSecurityPolicy
 from gateway.domain.passwords import PasswordHasher
 from gateway.domain.principal import AccountKind
 from gateway.domain.sessions import LoginSession, RefreshOutcome, RefreshUse, RevocationReason
@@ -176,6 +176,22 @@ class FakeAccounts:
 
     def set_password(self, account_id, password_hash, now):
         self.stored[account_id] = replace(self.stored[account_id], password_hash=password_hash)
+
+    def confirm(self, account_id, now):
+        account = self.stored.get(account_id)
+        if account is None or account.status is not AccountStatus.UNCONFIRMED:
+            return False
+        self.stored[account_id] = replace(account, status=AccountStatus.ACTIVE)
+        return True
+
+    def drop_unconfirmed(self, email_key=None, registered_before=None):
+        """The accounts only: a link of an account that is gone is never mailed nor accepted."""
+        dropped = [a for a in self.stored.values() if a.status is AccountStatus.UNCONFIRMED
+                   and (email_key is None or a.email_key == email_key)
+                   and (registered_before is None or a.created_at < registered_before)]
+        for account in dropped:
+            del self.stored[account.id]
+        return [self._seen(account) for account in dropped]
 
     def operator_exists(self):
         return any(a.kind is AccountKind.OPERATOR for a in self.stored.values())

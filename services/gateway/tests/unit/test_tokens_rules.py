@@ -182,9 +182,9 @@ def test_a_one_time_token_reads_back_for_its_purpose_until_it_expires(purpose):
         codec.read_one_time_token(token, [purpose], claims.expires_at)
 
 
-def test_the_lifetimes_are_five_minutes_for_login_thirty_for_a_reset_three_days_for_an_invitation():
+def test_the_lifetimes_are_five_minutes_for_login_thirty_for_a_reset_three_days_for_an_invitation_two_for_a_sign_up():
     agreed = {Purpose.MFA_LOGIN: timedelta(minutes=5), Purpose.PASSWORD_RESET: timedelta(minutes=30),
-              Purpose.INVITATION: timedelta(days=3)}
+              Purpose.INVITATION: timedelta(days=3), Purpose.REGISTRATION: timedelta(days=2)}
     assert agreed == LIFETIMES
 
 

@@ -70,6 +70,12 @@ class AccountRepository(Protocol):
     def add(self, account: Account) -> bool:
         """False when another account has the address already."""
     def set_password(self, account_id: uuid.UUID, password_hash: str, now: datetime) -> None: ...
+    def confirm(self, account_id: uuid.UUID, now: datetime) -> bool:
+        """An unconfirmed account becomes active; False when it is not (or no longer) unconfirmed."""
+    def drop_unconfirmed(self, email_key: str | None = None,
+                         registered_before: datetime | None = None) -> list[Account]:
+        """Remove unconfirmed accounts (and their links) with this address, or signed up before
+        `registered_before`; the accounts removed."""
     def operator_exists(self) -> bool: ...
 
 
@@ -140,12 +146,18 @@ class LoginFailureCounter(Protocol):
 
 # -- SQLAlchemy adapters ----------------------------------------------------------------------
 
-_MFA_ENABLED = (
+MFA_ENABLED = (
     select(totp_credentials.c.account_id)
     .where(totp_credentials.c.account_id == accounts.c.id, totp_credentials.c.confirmed_at.is_not(None))
     .exists()
     .label("mfa_enabled")
 )
+
+
+def account_of(row) -> Account:
+    """The account a row of `select(accounts, MFA_ENABLED)` holds."""
+    return Account(row.id, AccountKind(row.kind), row.clinic_id, row.email, row.display_name,
+                   AccountStatus(row.status), row.password_hash, row.created_at, bool(row.mfa_enabled))
 
 
 def _same_clinic(column, clinic_id: uuid.UUID | None):
@@ -183,6 +195,29 @@ class SqlAccounts:
             update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash, updated_at=now)
         )
 
+    def confirm(self, account_id: uuid.UUID, now: datetime) -> bool:
+        result = self._session.execute(
+            update(accounts).where(accounts.c.id == account_id, accounts.c.status == AccountStatus.UNCONFIRMED)
+            .values(status=AccountStatus.ACTIVE, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    def drop_unconfirmed(self, email_key: str | None = None,
+                         registered_before: datetime | None = None) -> list[Account]:
+        conditions = [accounts.c.status == AccountStatus.UNCONFIRMED]
+        if email_key is not None:
+            conditions.append(accounts.c.email_key == email_key)
+        if registered_before is not None:
+            conditions.append(accounts.c.created_at < registered_before)
+        dropped = [account_of(row) for row in self._session.execute(
+            select(accounts, MFA_ENABLED).where(*conditions).with_for_update(of=accounts)
+        )]
+        if dropped:
+            ids = [account.id for account in dropped]
+            self._session.execute(delete(one_time_tokens).where(one_time_tokens.c.account_id.in_(ids)))
+            self._session.execute(delete(accounts).where(accounts.c.id.in_(ids)))
+        return dropped
+
     def operator_exists(self) -> bool:
         found = self._session.execute(
             select(accounts.c.id).where(accounts.c.kind == AccountKind.OPERATOR).limit(1)
@@ -190,11 +225,8 @@ class SqlAccounts:
         return found is not None
 
     def _one(self, *conditions) -> Account | None:
-        row = self._session.execute(select(accounts, _MFA_ENABLED).where(*conditions)).one_or_none()
-        if row is None:
-            return None
-        return Account(row.id, AccountKind(row.kind), row.clinic_id, row.email, row.display_name,
-                       AccountStatus(row.status), row.password_hash, row.created_at, bool(row.mfa_enabled))
+        row = self._session.execute(select(accounts, MFA_ENABLED).where(*conditions)).one_or_none()
+        return None if row is None else account_of(row)
 
 
 class SqlSessions:

@@ -7,16 +7,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.adapters.orm import accounts, totp_credentials
-from gateway.domain.identity import Account, AccountStatus
+from gateway.adapters.accounts import MFA_ENABLED, account_of
+from gateway.adapters.orm import accounts
+from gateway.domain.identity import Account
 from gateway.domain.principal import AccountKind
-
-_MFA_ENABLED = (
-    select(totp_credentials.c.account_id)
-    .where(totp_credentials.c.account_id == accounts.c.id, totp_credentials.c.confirmed_at.is_not(None))
-    .exists()
-    .label("mfa_enabled")
-)
 
 
 class SqlClinicAccounts:
@@ -27,7 +21,7 @@ class SqlClinicAccounts:
              only: uuid.UUID | None = None) -> list[Account]:
         """Up to `limit` accounts of the clinic in id order (time-ordered ids: oldest first),
         after the account `after`; only the account `only` when given."""
-        query = select(accounts, _MFA_ENABLED).where(accounts.c.clinic_id == clinic_id)
+        query = select(accounts, MFA_ENABLED).where(accounts.c.clinic_id == clinic_id)
         if kind is not None:
             query = query.where(accounts.c.kind == kind)
         if after is not None:
@@ -35,6 +29,4 @@ class SqlClinicAccounts:
         if only is not None:
             query = query.where(accounts.c.id == only)
         rows = self._session.execute(query.order_by(accounts.c.id).limit(limit))
-        return [Account(row.id, AccountKind(row.kind), row.clinic_id, row.email, row.display_name,
-                        AccountStatus(row.status), row.password_hash, row.created_at, bool(row.mfa_enabled))
-                for row in rows]
+        return [account_of(row) for row in rows]

@@ -26,6 +26,9 @@ MFA_POLICY_KINDS = frozenset({AccountKind.STAFF, AccountKind.PROVIDER})
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
+    # A patient who signed up and has not yet proven the mailbox. Such an account cannot sign in,
+    # holds no role, and gives way to anyone else who claims the address (see `register`).
+    UNCONFIRMED = "unconfirmed"
 
 
 class AccountRuleBroken(ValueError):
@@ -78,6 +81,14 @@ class Account:
             raise problems[0]
         return cls(account_id, kind, clinic_id, email.strip(), display_name.strip(), AccountStatus.ACTIVE,
                    password_hash, now)
+
+    @classmethod
+    def register(cls, account_id: uuid.UUID, email: str, clinic_id: uuid.UUID, display_name: str, now: datetime,
+                 password_hash: str) -> Account:
+        """A patient's own sign-up: unconfirmed until they follow the link mailed to the address and
+        give the password chosen here, so an address nobody proved cannot be held or taken over."""
+        return replace(cls.open(account_id, email, AccountKind.PATIENT, clinic_id, display_name, now, password_hash),
+                       status=AccountStatus.UNCONFIRMED)
 
     @property
     def email_key(self) -> str:

@@ -7,9 +7,9 @@ single-use tokens for the links and steps that stand in for a password.
   the previous one are still accepted.
 - Refresh token: 32 random bytes, stored only as their SHA-256, valid 14 days and exchanged
   for a new one on every use.
-- One-time tokens (login's second step, password reset, invitation): JWTs whose audience names
-  their purpose, so none is ever accepted where another kind is expected; their single use is
-  recorded in the database by the caller.
+- One-time tokens (login's second step, password reset, invitation, confirming a sign-up): JWTs
+  whose audience names their purpose, so none is ever accepted where another kind is expected;
+  their single use is recorded in the database by the caller.
 - Booking token: a JWT of its own audience naming one booking (an appointment) and its clinic,
   given to whoever booked it so they can read that booking without an account. It is no login:
   its audience is never the API's, so neither token is accepted in the other's place.
@@ -43,12 +43,14 @@ class Purpose(enum.StrEnum):
     MFA_LOGIN = "mfa_login"  # the second step of a login
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"  # an account created by someone else sets its first password
+    REGISTRATION = "registration"  # a patient who signed up proves the address
 
 
 LIFETIMES = {
     Purpose.MFA_LOGIN: timedelta(minutes=5),
     Purpose.PASSWORD_RESET: timedelta(minutes=30),
     Purpose.INVITATION: timedelta(days=3),
+    Purpose.REGISTRATION: timedelta(days=2),
 }
 
 

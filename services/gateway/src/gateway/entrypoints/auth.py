@@ -14,10 +14,12 @@ from pydantic import BaseModel, Field, model_validator
 from clinic_runtime.problems import FieldError, Problem, conflict, validation_problem
 from clinic_runtime.web import json_body
 from gateway.domain.identity import Account
+from gateway.entrypoints.access import access_control
 from gateway.entrypoints.authentication import REALM, committed_uow, current_principal, request_uow
 from gateway.entrypoints.problems import ProblemWithHeaders, too_many_requests
 from gateway.entrypoints.rate_limits import client_address, rate_limited
 from gateway.service_layer import accounts, mfa, passwords, sessions
+from gateway.service_layer import clinic_administration as administration
 from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 
 auth = Blueprint("identity", __name__)
@@ -62,6 +64,11 @@ class ResetRequestBody(BaseModel):
 class ResetConfirmBody(BaseModel):
     token: str = Field(max_length=TOKEN_LENGTH)
     new_password: str = Field(max_length=SECRET_LENGTH)
+
+
+class RegistrationConfirmBody(BaseModel):
+    token: str = Field(max_length=TOKEN_LENGTH)
+    password: str = Field(max_length=SECRET_LENGTH)
 
 
 class ConfirmTotpBody(BaseModel):
@@ -143,11 +150,24 @@ def confirm_password_reset():
     try:
         passwords.set_password_with_link(request_uow(), body.token, body.new_password)
     except passwords.InvalidLink:
-        raise validation_problem([FieldError("token", "is invalid, expired or used already: ask for a new link")]) \
-            from None
+        raise _invalid_link() from None
     except passwords.PasswordRejected as rejected:
         raise _rejected("new_password", rejected) from None
     return "", 204
+
+
+@auth.post("/v1/auth/registration/confirm")
+@rate_limited("login")
+def confirm_registration():
+    """A patient's sign-up confirmed with the mailed link and its password: signed in at once."""
+    body = json_body(RegistrationConfirmBody)
+    try:
+        with committed_uow() as uow:
+            outcome = administration.confirm_registration(uow, access_control().entitlements, body.token,
+                                                          body.password, client_address())
+    except passwords.InvalidLink:
+        raise _invalid_link() from None
+    return _tokens_or_refusal(outcome)
 
 
 # -- the signed-in account --------------------------------------------------------------------
@@ -214,6 +234,9 @@ _LOGIN_REFUSALS = {
                                     "The code is wrong, too old or used already: log in again."),
     Refusal.INVALID_REFRESH_TOKEN: ("invalid-refresh-token", "The refresh token is not valid: log in again."),
 }
+# The right password of a sign-up whose address is not confirmed yet: 403, said only to whoever knows it.
+_ADDRESS_NOT_CONFIRMED = ("address-not-confirmed", "Confirm your address first with the link mailed to it "
+                          "(sign up again for a new link).")
 # Refusals to a signed-in account proving itself again: 403, its token is fine.
 _SIGNED_IN_REFUSALS = {
     Refusal.WRONG_PASSWORD: ("wrong-password", "The password is wrong."),
@@ -224,6 +247,8 @@ _SIGNED_IN_REFUSALS = {
 def _tokens_or_refusal(outcome: sessions.Tokens | Refused | Throttled) -> tuple[dict[str, Any], int, dict[str, str]]:
     if isinstance(outcome, Throttled):
         raise _throttled(outcome)
+    if isinstance(outcome, Refused) and outcome.refusal is Refusal.ADDRESS_NOT_CONFIRMED:
+        raise Problem(403, *_ADDRESS_NOT_CONFIRMED)
     if isinstance(outcome, Refused):
         kind, title = _LOGIN_REFUSALS[outcome.refusal]
         raise ProblemWithHeaders(401, kind, title, headers={"WWW-Authenticate": REALM})
@@ -244,6 +269,10 @@ def _throttled(outcome: Throttled) -> ProblemWithHeaders:
 
 def _rejected(field: str, rejected: passwords.PasswordRejected) -> Problem:
     return validation_problem([FieldError(field, problem) for problem in rejected.problems])
+
+
+def _invalid_link() -> Problem:
+    return validation_problem([FieldError("token", "is invalid, expired or used already: ask for a new link")])
 
 
 def _mfa_already_enabled() -> Problem:

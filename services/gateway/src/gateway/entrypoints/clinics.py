@@ -32,15 +32,17 @@ class PatientRegistrationBody(BaseModel):
 @rate_limited("public")
 @idempotent
 def register_patient(clinic_slug: str):
-    """202 whether or not the address had an account: nobody learns who is registered."""
+    """202 whether or not the address had an account: nobody learns who is registered. The
+    account signs in once its address is confirmed (POST /v1/auth/registration/confirm)."""
     clinic = access_control().clinics.by_slug(clinic_slug)
     if clinic is None or clinic.archived:
         raise not_found("clinic")
     body = json_body(PatientRegistrationBody)
     try:
-        administration.register_patient(request_uow(), access_control().entitlements, clinic.id, body.email,
-                                        body.display_name, body.password, client_address())
+        administration.register_patient(request_uow(), clinic.id, body.email, body.display_name, body.password,
+                                        client_address())
     except accounts.InvalidAccount as invalid:
         raise invalid_account(invalid) from None
-    return {"detail": "Sign in with your email address and password. If the address already had an account, "
-                      "a link to choose a new password was sent to it instead."}, 202
+    return {"detail": "A link to confirm the address is on its way: follow it and give your password to sign in. "
+                      "If the address already had an account, a link to choose a new password was sent to it "
+                      "instead."}, 202

@@ -1,12 +1,13 @@
 """The gateway's worker: consumes entitlements' events so cached access decisions follow role
-changes, mails the reset and invitation links requests recorded, and forgets throttling records
-once their windows have ended."""
+changes, mails the links requests recorded (resets, invitations, sign-ups' confirmations),
+removes sign-ups nobody confirmed in time, and forgets throttling records once their windows
+have ended."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 
 from faststream.asgi import AsgiFastStream
@@ -18,19 +19,22 @@ from gateway.adapters.accounts import SqlLoginFailures
 from gateway.adapters.rate_limits import SqlRateLimiter
 from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.consumers import handlers
+from gateway.service_layer.accounts import drop_expired_registrations
 from gateway.service_layer.passwords import mail_due_links
 from gateway.service_layer.unit_of_work import SqlUnitOfWork
 from gateway.settings import Settings
 
 THROTTLE_PURGE_SECONDS = 600.0
 LINK_MAIL_SECONDS = 1.0  # a requested link should be in the mailbox within seconds
+REGISTRATION_PURGE_SECONDS = 600.0  # a sign-up outlives its two-day link by at most this
 
 
 def create_worker(settings: Settings) -> AsgiFastStream:
     engine = make_engine(settings.resolved_database_url())
     purge = Timer("throttle-purge", THROTTLE_PURGE_SECONDS, lambda: purge_throttles(engine, settings))
     mail = Timer("link-mail", LINK_MAIL_SECONDS, link_mailer(engine, settings))
-    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail])
+    registrations = Timer("registration-purge", REGISTRATION_PURGE_SECONDS, registration_purger(engine, settings))
+    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail, registrations])
 
 
 def purge_throttles(engine: Engine, settings: Settings) -> None:
@@ -41,7 +45,23 @@ def purge_throttles(engine: Engine, settings: Settings) -> None:
 
 
 def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:
-    """The mail job; its tools are built on its first run, once gateway-migrate has made the keys."""
+    """The mail job: one run mails the links due (each in transactions of its own)."""
+    return lambda: mail_due_links(_units(engine, settings))
+
+
+def registration_purger(engine: Engine, settings: Settings) -> Callable[[], int]:
+    """The job removing sign-ups nobody confirmed in time, in one transaction a run."""
+    unit = _units(engine, settings)
+
+    def run() -> int:
+        with unit() as uow:
+            return drop_expired_registrations(uow)
+
+    return run
+
+
+def _units(engine: Engine, settings: Settings) -> Callable[[], AbstractContextManager[SqlUnitOfWork]]:
+    """Units of work for a job; their tools are built on the first, once gateway-migrate has made the keys."""
     sessions = make_session_factory(engine)
     tools = cache(lambda: build_tools(settings, engine))
 
@@ -50,7 +70,7 @@ def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:
         with transaction(sessions) as session:
             yield SqlUnitOfWork(session, tools())
 
-    return lambda: mail_due_links(unit)
+    return unit
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Passwords: changing one, and setting one through a link mailed to the account (a password
-reset, or the invitation of an account someone else created).
+reset, or the invitation of an account someone else created); and mailing every link, a
+sign-up's confirmation too.
 
 A link carries a signed, expiring token that works once; using it also spends every other
 link of the account still outstanding. A request only records the link; the worker mails it
@@ -35,9 +36,13 @@ from gateway.service_layer.unit_of_work import IdentityTools, UnitOfWork
 log = logging.getLogger(__name__)
 
 LINK_PURPOSES = (Purpose.PASSWORD_RESET, Purpose.INVITATION)
-LINK_PAGES = {Purpose.PASSWORD_RESET: "/reset-password", Purpose.INVITATION: "/accept-invitation"}
+LINK_PAGES = {Purpose.PASSWORD_RESET: "/reset-password", Purpose.INVITATION: "/accept-invitation",
+              Purpose.REGISTRATION: "/confirm-registration"}
 MAIL_LEASE = timedelta(minutes=1)  # well over one SMTP exchange (the mailer gives up after 10 s)
 MAIL_BATCH = 50
+# The status an account has while a link of each purpose may be mailed to it.
+_MAILED_TO = {Purpose.PASSWORD_RESET: AccountStatus.ACTIVE, Purpose.INVITATION: AccountStatus.ACTIVE,
+              Purpose.REGISTRATION: AccountStatus.UNCONFIRMED}
 
 
 class PasswordRejected(Exception):
@@ -145,7 +150,7 @@ def mail_due_links(unit: Callable[[], AbstractContextManager[UnitOfWork]]) -> in
             if link is None:
                 break
             account = uow.accounts.get(link.account_id)
-            if account is None or account.status is not AccountStatus.ACTIVE:
+            if account is None or account.status is not _MAILED_TO[link.purpose]:
                 uow.one_time_tokens.end_mail(link.token_id, claim, None)
                 log.info("%s link dropped unsent: the account is gone", link.purpose,
                          extra={"account_id": str(link.account_id)})
@@ -173,6 +178,12 @@ def _message(tools: IdentityTools, account: Account, link: DueLink) -> tuple[str
     url = f"{tools.public_base_url.rstrip('/')}{LINK_PAGES[link.purpose]}?{urlencode({'token': token})}"
     # What is left of the link's life when it is mailed, rounded up: a retried mail says less.
     minutes = math.ceil((link.expires_at - tools.clock()).total_seconds() / 60)
+    if link.purpose is Purpose.REGISTRATION:
+        return ("Confirm your address",
+                f"Hello {account.display_name},\n\nthis address was used to sign up as a patient. If it was you, "
+                f"confirm it here with the password you chose (the link works once, for {math.ceil(minutes / 60)} "
+                f"hours):\n\n{url}\n\nIf it was not you, ignore this message: nobody can sign in with this "
+                f"address until it is confirmed, and the sign-up is removed when the link runs out.\n")
     if link.purpose is Purpose.INVITATION:
         return ("You are invited to the clinic platform",
                 f"Hello {account.display_name},\n\nan account was created for you. Choose your password here "

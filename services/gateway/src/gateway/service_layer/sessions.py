@@ -29,6 +29,9 @@ from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 from gateway.service_layer.unit_of_work import UnitOfWork
 
 
+ADDRESS_NOT_CONFIRMED = "address_not_confirmed"
+
+
 @dataclass(frozen=True)
 class Tokens:
     access_token: str
@@ -57,6 +60,10 @@ def log_in(uow: UnitOfWork, email: str, password: str,
     if account is None or account.password_hash is None or reason is not None:
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=_clinic_of(account), actor_id=None,
                      subject_id=_id_of(account), after={"reason": reason}, client_address=client_address)
+        if reason == ADDRESS_NOT_CONFIRMED:
+            # The password was right: only whoever signed up learns that the address waits for them.
+            throttling.take_back(uow, key, client_address)
+            return Refused(Refusal.ADDRESS_NOT_CONFIRMED)
         return Refused(Refusal.INVALID_CREDENTIALS)
     throttling.take_back(uow, key, client_address)
     if uow.tools.hasher.needs_rehash(account.password_hash):
@@ -69,7 +76,7 @@ def log_in(uow: UnitOfWork, email: str, password: str,
         uow.one_time_tokens.add(token_id, account.id, account.clinic_id, Purpose.MFA_LOGIN, now, claims.expires_at)
         return SecondFactorNeeded(mfa_token, int((claims.expires_at - now).total_seconds()))
     throttling.forget_failures(uow, key)
-    return _open_session(uow, account, mfa_verified=False, client_address=client_address, method="password")
+    return open_session(uow, account, mfa_verified=False, client_address=client_address, method="password")
 
 
 def log_in_second_step(uow: UnitOfWork, mfa_token: str, code: str | None, recovery_code: str | None,
@@ -97,7 +104,7 @@ def log_in_second_step(uow: UnitOfWork, mfa_token: str, code: str | None, recove
         return Refused(Refusal.INVALID_SECOND_FACTOR)
     throttling.take_back(uow, account.email_key, client_address)
     throttling.forget_failures(uow, account.email_key)
-    return _open_session(uow, account, mfa_verified=True, client_address=client_address, method=method)
+    return open_session(uow, account, mfa_verified=True, client_address=client_address, method=method)
 
 
 def refresh(uow: UnitOfWork, refresh_token: str) -> Tokens | Refused:
@@ -138,6 +145,18 @@ def revoke_sessions(uow: UnitOfWork, account: Account, reason: RevocationReason,
     return revoked
 
 
+def open_session(uow: UnitOfWork, account: Account, *, mfa_verified: bool, client_address: str,
+                 method: str) -> Tokens:
+    """A new session of the account, audited, and its first tokens."""
+    now = uow.tools.clock()
+    session = LoginSession(uuid7(), account.id, account.clinic_id, mfa_verified, now)
+    uow.sessions.add(session)
+    audit.record(uow, AuditAction.LOGIN_SUCCEEDED, clinic_id=account.clinic_id, actor_id=account.id,
+                 subject_id=account.id, after={"session_id": str(session.id), "mfa": mfa_verified, "method": method},
+                 client_address=client_address)
+    return _issue(uow, account, session.id, mfa_verified)
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -148,20 +167,11 @@ def _why_not(uow: UnitOfWork, account: Account | None, password: str) -> str | N
         return "unknown_account" if account is None else "password_not_set"
     if not uow.tools.hasher.verify(account.password_hash, password):
         return "wrong_password"
+    if account.status is AccountStatus.UNCONFIRMED:
+        return ADDRESS_NOT_CONFIRMED
     if account.status is not AccountStatus.ACTIVE:
         return "account_archived"
     return None
-
-
-def _open_session(uow: UnitOfWork, account: Account, *, mfa_verified: bool, client_address: str,
-                  method: str) -> Tokens:
-    now = uow.tools.clock()
-    session = LoginSession(uuid7(), account.id, account.clinic_id, mfa_verified, now)
-    uow.sessions.add(session)
-    audit.record(uow, AuditAction.LOGIN_SUCCEEDED, clinic_id=account.clinic_id, actor_id=account.id,
-                 subject_id=account.id, after={"session_id": str(session.id), "mfa": mfa_verified, "method": method},
-                 client_address=client_address)
-    return _issue(uow, account, session.id, mfa_verified)
 
 
 def _issue(uow: UnitOfWork, account: Account, session_id: uuid.UUID, mfa_verified: bool) -> Tokens:

@@ -103,6 +103,11 @@ class MailSink:
     def sent_to(self, address: str) -> list[Message]:
         return [m for m in self.messages if m["To"] == address]
 
+    def link_token(self, address: str) -> str:
+        """The token of the link in the last message mailed to `address`."""
+        body = self.sent_to(address)[-1].get_payload(decode=True).decode()
+        return body.split("token=", 1)[1].split()[0]
+
 
 @contextmanager
 def mail_sink() -> Iterator[MailSink]:
@@ -250,13 +255,18 @@ class Platform:
         specialist = staff("provider", "sam", "specialist")
         other_specialist = staff("provider", "sofia", "specialist")
         patient_email = f"paula@{slug}.example"
-        response = self.client.post(f"/v1/clinics/{slug}/patients/accounts", json={
-            "email": patient_email, "display_name": "Paula Patient", "password": PASSWORD})
-        assert response.status_code == 202, response.get_data(as_text=True)
-        [patient] = [a for a in self.call("GET", f"{base}/accounts?kind=patient", admin_member)["accounts"]
-                     if a["email"] == patient_email]
-        patient_member = self.sign_in(uuid.UUID(patient["id"]), AccountKind.PATIENT, clinic_id, patient_email)
+        patient_member = self.sign_up(slug, patient_email, "Paula Patient")
         return Clinic(clinic_id, slug, admin_member, receptionist, specialist, other_specialist, patient_member)
+
+    def sign_up(self, slug: str, email: str, display_name: str) -> Member:
+        """A patient who signed up at the clinic and confirmed the address with the mailed link."""
+        self.call("POST", f"/v1/clinics/{slug}/patients/accounts", None, expect=202,
+                  json={"email": email, "display_name": display_name, "password": PASSWORD})
+        self.mail_links()
+        signed_in = self.call("POST", "/v1/auth/registration/confirm", None,
+                              json={"token": self.mail.link_token(email), "password": PASSWORD})
+        claims = self.tokens.read_access_token(signed_in["access_token"], datetime.now(UTC))
+        return self.sign_in(claims.account_id, AccountKind.PATIENT, claims.clinic_id, email)
 
     def call(self, method: str, path: str, member: Member | None, *, expect: int = 200, **kwargs: Any) -> Any:
         response = self.client.open(path, method=method, headers=member.headers if member else {}, **kwargs)

@@ -1,5 +1,6 @@
-"""A patient signs up at a clinic's public route, then signs in with their password. The answer
-is the same whether or not the address had an account, so nobody learns who is registered."""
+"""A patient signs up at a clinic's public route, confirms the address with the mailed link and
+the password chosen, and is signed in. The answer is the same whether or not the address had an
+account, so nobody learns who is registered; a sign-up nobody confirmed keeps nobody out."""
 
 from __future__ import annotations
 
@@ -33,21 +34,67 @@ def accounts_with(platform, email: str) -> int:
         return connection.execute(sa.text("SELECT count(*) FROM accounts WHERE email = :e"), {"e": email}).scalar_one()
 
 
-def test_a_patient_registers_signs_in_and_holds_the_patient_role(platform, clinic):
+def confirm(client, token: str, password: str = PASSWORD):
+    return client.post("/v1/auth/registration/confirm", json={"token": token, "password": password})
+
+
+def test_a_patient_signs_up_confirms_the_address_is_signed_in_and_holds_the_patient_role(platform, clinic):
     email = address(clinic)
 
     response = register(platform.client, clinic.slug, email)
+    before = platform.client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    platform.mail_links()
+    confirmed = confirm(platform.client, platform.mail.link_token(email))
     login = platform.client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
 
     assert response.status_code == 202, response.get_data(as_text=True)
+    assert (before.status_code, before.get_json()["type"].rsplit("/", 1)[-1]) == (403, "address-not-confirmed")
+    assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
     assert login.status_code == 200, login.get_data(as_text=True)
-    headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {confirmed.get_json()['access_token']}"}
     me = platform.client.get("/v1/me", headers=headers).get_json()
-    assert (me["kind"], me["clinic_id"], me["email"]) == ("patient", str(clinic.id), email)
+    assert (me["kind"], me["clinic_id"], me["email"], me["status"]) == ("patient", str(clinic.id), email, "active")
     roles = platform.call("GET", f"{clinic.admin_path}/accounts/{me['id']}/roles", clinic.admin)["roles"]
     assert roles == ["patient"]
     own = platform.client.get(f"{clinic.admin_path}/accounts", headers=headers).get_json()["accounts"]
     assert [a["id"] for a in own] == [me["id"]]
+
+
+def test_an_unconfirmed_sign_up_holds_no_role_and_its_link_works_once(platform, clinic, problem_of):
+    email = address(clinic)
+    register(platform.client, clinic.slug, email)
+    platform.mail_links()
+    token = platform.mail.link_token(email)
+    [account] = [a for a in platform.call("GET", f"{clinic.admin_path}/accounts?kind=patient", clinic.admin)[
+        "accounts"] if a["email"] == email]
+
+    roles = platform.call("GET", f"{clinic.admin_path}/accounts/{account['id']}/roles", clinic.admin)["roles"]
+    wrong = confirm(platform.client, token, "not the password of this sign-up")
+    right = confirm(platform.client, token)
+    again = confirm(platform.client, token)
+
+    assert (account["status"], roles) == ("unconfirmed", [])
+    assert wrong.status_code == 401
+    assert right.status_code == 200
+    assert again.status_code == 422
+    assert [e["field"] for e in problem_of(again)["errors"]] == ["token"]
+
+
+def test_a_stranger_s_sign_up_does_not_keep_the_address_from_its_owner(platform, clinic, tenants):
+    """Someone signs up with another person's address: they cannot confirm it, and the clinic can
+    still invite that person."""
+    email = address(clinic)
+    register(platform.client, clinic.slug, email, password="a stranger typed this address")
+    platform.mail_links()
+    strangers_link = platform.mail.link_token(email)
+
+    invited = platform.call("POST", f"{tenants.other.admin_path}/accounts", tenants.other.admin, expect=201, json={
+        "kind": "staff", "email": email, "display_name": "Petra", "roles": ["receptionist"]})
+
+    assert confirm(platform.client, strangers_link, "a stranger typed this address").status_code == 422
+    assert accounts_with(platform, email) == 1
+    assert platform.call("GET", f"{tenants.other.admin_path}/accounts/{invited['id']}", tenants.other.admin)[
+        "status"] == "active"
 
 
 def test_an_address_that_has_an_account_is_answered_the_same_and_mailed_a_reset_link(platform, clinic, tenants):
@@ -95,7 +142,7 @@ def test_a_repeated_idempotency_key_registers_once(platform, clinic):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert accounts_with(platform, email) == 1
     platform.mail_links()
-    assert platform.mail.sent_to(email) == []
+    assert len(platform.mail.sent_to(email)) == 1  # the one confirmation link
 
 
 def test_registration_is_rate_limited_per_client_address(platform, clinic):

@@ -88,6 +88,7 @@ ROUTES = [
     Route("POST", "/v1/auth/refresh", "public", body={}),
     Route("POST", "/v1/auth/password-reset", "public", body={}),
     Route("POST", "/v1/auth/password-reset/confirm", "public", body={}),
+    Route("POST", "/v1/auth/registration/confirm", "public", body={}),
     Route("POST", "/v1/auth/logout", "signed_in"),
     Route("POST", "/v1/auth/password", "signed_in", body={}),
     Route("GET", "/v1/me", "signed_in"),
