@@ -249,7 +249,7 @@ def expected_version() -> int:
 
 
 def idempotent(view: Callable[..., Response | tuple]) -> Callable[..., Response]:
-    """Honour `Idempotency-Key` on a creating POST: a replay returns the first response.
+    """Honour `Idempotency-Key` on a POST (creating, or a command): a replay returns the first response.
 
     The key is stored in the request's transaction, after the view's own writes, so a key and
     its effects commit together; a concurrent duplicate loses on the primary key and replays.

@@ -94,6 +94,27 @@ def test_a_post_with_an_idempotency_key_is_sent_again(service):
     assert len(service.dropped) == 1 and len(service.answered) == 2
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_conditional_change_is_not_sent_twice_as_the_first_may_have_been_applied(service, method):
+    """Else a change the service made would be answered 412 to the second, for its own change."""
+    client = kept_alive(service)
+
+    with pytest.raises(ServiceUnavailable):
+        client.call(method, "/clinics/c/patients/p", json={"name": "Ana"}, headers={"If-Match": '"1"'})
+
+    assert len(service.dropped) == 1 and len(service.answered) == 1
+
+
+def test_a_conditional_command_with_an_idempotency_key_is_sent_again(service):
+    client = kept_alive(service)
+
+    reply = client.call("POST", "/clinics/c/appointments/a/cancel", json={"reason": "x"},
+                        headers={"Idempotency-Key": "k-3", "If-Match": '"2"'})
+
+    assert reply.body == {"ok": True}
+    assert len(service.dropped) == 1 and len(service.answered) == 2
+
+
 def test_a_post_without_an_idempotency_key_is_not_sent_twice(service):
     client = kept_alive(service)
 

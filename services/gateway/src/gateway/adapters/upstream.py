@@ -154,12 +154,15 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 def _repeatable(method: str, headers: Mapping[str, str], body: bytes | SizedStream | None) -> bool:
-    """Whether a request that got no answer may be sent again: an idempotent method, or a POST
-    with an Idempotency-Key (the service answers a second one with the first's outcome); never a
-    stream, which the first attempt has read."""
+    """Whether a request that got no answer may be sent again: one with an Idempotency-Key (the
+    service answers a second one with the first's outcome), or an idempotent method without
+    If-Match (the first may have been applied, and the second would then be refused 412 for the
+    first's own change); never a stream, which the first attempt has read."""
     if isinstance(body, SizedStream):
         return False
-    return method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
+    if "Idempotency-Key" in headers:
+        return True
+    return method in IDEMPOTENT_METHODS and "If-Match" not in headers
 
 
 def base_path(base_url: str) -> str:

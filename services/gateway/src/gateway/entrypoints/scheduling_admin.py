@@ -4,12 +4,13 @@
                    .../away and .../overrides (POST, Idempotency-Key; DELETE /<id>)
                    availability.read / availability.manage
     patients       /patients (GET ?query&limit&cursor, POST), /patients/<id> (GET, PUT with If-Match)
-                   patients.read / patients.manage
+                   patients.read / patients.manage; a record's `account_id` is not staff's to set
+                   (it links when the patient books signed in)
     appointments   /appointments (GET ?from&to&service_id&provider_id&status&patient_id&limit&cursor)
                    appointments.read; POST (a booking by phone, the public booking's path with the
                    staff member as actor) appointments.book; /appointments/<id> (GET)
                    appointments.read; /appointments/<id>/{cancel,reschedule,provider,complete,no-show}
-                   (POST, If-Match optional) appointments.manage
+                   (POST, If-Match optional, Idempotency-Key) appointments.manage
     my schedule    /my/schedule (GET ?from&to&status&limit&cursor): the caller's own appointments
                    as a specialist, appointments.read
     audit          /scheduling-audit (GET ?appointment_id&patient_id&provider_id): scheduling's
@@ -26,7 +27,7 @@ the commands, my schedule).
 "Own" grants (a specialist's): a specialist is the catalog provider of the clinic whose email is
 their account's email (exactly one such active provider; none or several and they own nothing).
 With an own grant they reach that provider's availability and appointments, and the patients
-who have an appointment with them; lists are narrowed to theirs (a list of patients is refused:
+who have a paid appointment with them (an unpaid hold anyone can make does not count); lists are narrowed to theirs (a list of patients is refused:
 it needs the grant for every patient, and a provider change too: it changes another
 specialist's schedule). Anything else, including something that does not exist,
 is 403 naming the permission. Patients use the public booking routes, not these: an own grant
@@ -36,6 +37,7 @@ of a patient is refused here.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, g, request
 
@@ -60,6 +62,7 @@ APPOINTMENT = "/appointments/<uuid:appointment_id>"
 LISTING = ("limit", "cursor")
 APPOINTMENT_FILTERS = ("from", "to", "service_id", "provider_id", "status", "patient_id", *LISTING)
 PROVIDERS_PAGE = "100"
+VISITS = "paid,completed,no_show"  # the appointments that make a patient a specialist's own
 
 
 class StaffBookingBody(BookingBody):
@@ -126,7 +129,7 @@ def add_patient(access: Access):
     """A new patient record, if the clinic's plan has room for one more patient (409
     `limit-reached` from entitlements otherwise)."""
     _refuse_own(access)
-    body = json_body(JsonObject).root
+    body = _patient_body()
     access_control().entitlements.admit(access.clinic_id, "patients")
     body["actor"] = _actor(access)
     return relay_staff(access, scheduling().create(access.clinic_id, "/patients", body, forwarded_idempotency_key(access)))
@@ -144,7 +147,7 @@ def read_patient(access: Access, patient_id: uuid.UUID):
 @requires("patients.manage")
 def change_patient(access: Access, patient_id: uuid.UUID):
     _refuse_own(access)
-    body = json_body(JsonObject).root
+    body = _patient_body()
     body["actor"] = _actor(access)
     return relay_staff(access, scheduling().change(access.clinic_id, f"/patients/{patient_id}", body,
                                              request.headers.get("If-Match")))
@@ -317,13 +320,24 @@ def _own_appointment(access: Access, appointment_id: uuid.UUID) -> Reply:
     return reply
 
 
+def _patient_body() -> dict[str, Any]:
+    """A patient record as staff send it. Its `account_id` (the patient's own sign-in) is read
+    only here: it is linked when the patient books signed in, never by staff, who could
+    otherwise hand one patient's record, and bookings, to another's account."""
+    body = json_body(JsonObject).root
+    body.pop("account_id", None)
+    return body
+
+
 def _own_patient(access: Access, patient_id: uuid.UUID) -> None:
-    """A specialist's patients are those with an appointment with them."""
+    """A specialist's patients are those with a paid visit with them (to come, or over). An unpaid
+    hold does not count, nor a canceled or expired one: anyone can make one, the specialist too,
+    with nothing but a patient's name and address."""
     own = _specialist(access)
     if own is None:
         raise _not_yours(access)
-    found = scheduling().read(access.clinic_id, "/appointments",
-                              {"patient_id": str(patient_id), "provider_id": str(own), "limit": "1"}).body
+    found = scheduling().read(access.clinic_id, "/appointments", {
+        "patient_id": str(patient_id), "provider_id": str(own), "status": VISITS, "limit": "1"}).body
     if not found["appointments"]:
         raise _not_yours(access)
 

@@ -30,10 +30,11 @@ Appointments
   -> `{"appointments": [...], "next_cursor"}` by start. `from`/`to` are instants (RFC 3339) or
   days (YYYY-MM-DD, in `tz`, by default the clinic's zone; `to` included); `status` may list
   several, comma-separated.
-- Commands, each with If-Match optional (412 `stale-version` when it changed since), 409
-  `invalid-transition` when the appointment's status does not allow it:
+- Commands, each with If-Match optional (412 `stale-version` when it changed since) and
+  Idempotency-Key honoured (a command sent again after a lost answer gets the first one, not a
+  409 for its own change), 409 `invalid-transition` when the appointment's status does not allow it:
   `POST /appointments/<id>/cancel` `{"reason", "actor"}` -> 200 appointment;
-  `POST /appointments/<id>/reschedule` `{"start", "actor"}` (Idempotency-Key honoured) -> 201 the
+  `POST /appointments/<id>/reschedule` `{"start", "actor"}` -> 201 the
   new appointment (its `rescheduled_from` names the old); 409 `slot-taken`, 422 not a slot;
   `POST /appointments/<id>/provider` `{"provider_id", "actor"}` -> 200; 409 `slot-taken`;
   `POST /appointments/<id>/complete` and `/no-show`, body `{"actor"}` optional (staff by
@@ -302,6 +303,7 @@ def list_appointments(clinic_id: uuid.UUID):
 
 
 @blueprint.post(f"{APPOINTMENT}/cancel")
+@idempotent
 def cancel(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     version = _optional_version()
     body = json_body(CancelBody)
@@ -321,6 +323,7 @@ def reschedule(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
 
 
 @blueprint.post(f"{APPOINTMENT}/provider")
+@idempotent
 def change_provider(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     version = _optional_version()
     body = json_body(ProviderBody)
@@ -331,16 +334,19 @@ def change_provider(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
 
 
 @blueprint.post(f"{APPOINTMENT}/complete")
+@idempotent
 def complete(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     return _staff_command(use_cases.complete, clinic_id, appointment_id)
 
 
 @blueprint.post(f"{APPOINTMENT}/no-show")
+@idempotent
 def no_show(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     return _staff_command(use_cases.no_show, clinic_id, appointment_id)
 
 
 @blueprint.post(f"{APPOINTMENT}/settle")
+@idempotent
 def settle(clinic_id: uuid.UUID, appointment_id: uuid.UUID):
     return _staff_command(use_cases.settle_without_payment, clinic_id, appointment_id)
 

@@ -18,6 +18,9 @@ def by_phone(world, start: str, provider, member=None, **changes):
                               headers=(member or world.clinic.receptionist).headers)
 
 
+DAN = {"name": "Dan Marin", "email": "dan.marin@example.com", "mobile": "+40722999888"}
+
+
 def booked(world, start: str, provider, **changes) -> dict:
     response = by_phone(world, start, provider, **changes)
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -167,10 +170,12 @@ def test_a_specialist_sees_their_own_schedule_and_never_another_specialists(book
         theirs["booking_id"]]
 
 
-def test_a_specialist_reads_and_manages_their_own_appointment_but_not_anothers(booking_clinic, problem_of):
+def test_a_specialist_reads_and_manages_their_own_appointment_but_not_anothers(booking_clinic, scheduling,
+                                                                             problem_of):
     world = booking_clinic()
     sam = world.clinic.specialist
     mine = booked(world, world.at("09:00"), world.sam)
+    scheduling.paid(world.clinic.id, mine["booking_id"])
     theirs = booked(world, world.at("09:00"), world.sofia, patient={
         "name": "Dan Marin", "email": "dan.marin@example.com", "mobile": "+40722999888"})
 
@@ -187,6 +192,24 @@ def test_a_specialist_reads_and_manages_their_own_appointment_but_not_anothers(b
     assert world.call("GET", f"/patients/{mine['patient_id']}", sam)["name"] == PATIENT["name"]
     assert world.call("POST", f"/appointments/{mine['booking_id']}/cancel", sam,
                       json={"reason": "I am ill"})["cancellation"]["actor"]["kind"] == "provider"
+
+
+def test_an_unpaid_hold_with_a_specialist_does_not_make_the_patient_theirs(booking_clinic, scheduling):
+    """Anyone can hold a visit with nothing but a patient's name and address: the specialist too,
+    who would then read the patient's whole record."""
+    world = booking_clinic()
+    sam = world.clinic.specialist
+    dan = world.call("POST", "/patients", world.clinic.receptionist, expect=201, json=DAN)
+    world.book(world.booking(world.at("11:00"), world.sam, patient={"name": DAN["name"], "email": DAN["email"]},
+                             sms_consent=None))
+    [hold] = world.call("GET", "/my/schedule", sam)["appointments"]
+
+    held = world.gateway.get(f"{world.admin_path}/patients/{dan['patient_id']}", headers=sam.headers)
+    world.call("POST", f"/appointments/{hold['appointment_id']}/cancel", sam, json={"reason": "a test"})
+    canceled = world.gateway.get(f"{world.admin_path}/patients/{dan['patient_id']}", headers=sam.headers)
+
+    assert hold["patient_id"] == dan["patient_id"]
+    assert (held.status_code, canceled.status_code) == (403, 403)
 
 
 def test_a_specialist_may_not_hand_their_appointment_to_another_specialist(booking_clinic, problem_of):
@@ -233,6 +256,19 @@ def test_the_receptionist_registers_finds_and_changes_a_patient(booking_clinic):
     changed = world.call("PUT", f"/patients/{patient['patient_id']}", rita, headers={"If-Match": '"1"'},
                          json={**PATIENT, "name": "Ioana Pop-Marin"})
     assert (changed["name"], changed["version"]) == ("Ioana Pop-Marin", 2)
+
+
+def test_staff_do_not_link_a_patient_record_to_a_sign_in(booking_clinic):
+    """The link is made when the patient books signed in: staff could otherwise hand one patient's
+    record, and the bookings made signed in, to another patient's account."""
+    world = booking_clinic()
+    rita, paula = world.clinic.receptionist, world.clinic.patient
+    created = world.call("POST", "/patients", rita, expect=201, json={**DAN, "account_id": str(paula.account_id)})
+
+    changed = world.call("PUT", f"/patients/{created['patient_id']}", rita, headers={"If-Match": '"1"'},
+                         json={**DAN, "account_id": str(paula.account_id)})
+
+    assert (created["account_id"], changed["account_id"]) == (None, None)
 
 
 def test_a_patient_with_a_bad_mobile_is_refused_naming_the_field(booking_clinic, problem_of):
