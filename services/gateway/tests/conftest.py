@@ -45,7 +45,7 @@ from gateway.adapters.mailer import MailNotSent
 from gateway.domain import totp
 from gateway.domain.audit import AuditEntry
 from gateway.domain.encryption import SecretBox
-from gateway.domain.identity import Account, AccountStatus, ClinicSecurityPolicy
+from gateway.domain.identity import Account, ClinicSecurityPolicy, SignUp
 from gateway.domain.passwords import PasswordHasher
 from gateway.domain.principal import AccountKind
 from gateway.domain.sessions import LoginSession, RefreshOutcome, RefreshUse, RevocationReason
@@ -177,22 +177,6 @@ class FakeAccounts:
     def set_password(self, account_id, password_hash, now):
         self.stored[account_id] = replace(self.stored[account_id], password_hash=password_hash)
 
-    def confirm(self, account_id, now):
-        account = self.stored.get(account_id)
-        if account is None or account.status is not AccountStatus.UNCONFIRMED:
-            return False
-        self.stored[account_id] = replace(account, status=AccountStatus.ACTIVE)
-        return True
-
-    def drop_unconfirmed(self, email_key=None, registered_before=None):
-        """The accounts only: a link of an account that is gone is never mailed nor accepted."""
-        dropped = [a for a in self.stored.values() if a.status is AccountStatus.UNCONFIRMED
-                   and (email_key is None or a.email_key == email_key)
-                   and (registered_before is None or a.created_at < registered_before)]
-        for account in dropped:
-            del self.stored[account.id]
-        return [self._seen(account) for account in dropped]
-
     def operator_exists(self):
         return any(a.kind is AccountKind.OPERATOR for a in self.stored.values())
 
@@ -260,7 +244,7 @@ class FakeSessions:
 
 @dataclass
 class _OneTimeRecord:
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None
     purpose: Purpose
     issued_at: datetime
     expires_at: datetime
@@ -269,6 +253,27 @@ class _OneTimeRecord:
     mail_claim: uuid.UUID | None = None
     mail_claimed_until: datetime | None = None
     mailed_at: datetime | None = None
+
+
+class FakeSignUps:
+    def __init__(self, tokens: FakeOneTimeTokens) -> None:
+        self._tokens = tokens
+        self.stored: dict[uuid.UUID, SignUp] = {}
+
+    def add(self, sign_up):
+        self.stored[sign_up.id] = sign_up
+
+    def get(self, sign_up_id):
+        return self.stored.get(sign_up_id)
+
+    def remove(self, sign_up_id):
+        self.stored.pop(sign_up_id, None)
+
+    def drop_expired(self, now):
+        expired = [i for i in self.stored if self._tokens.stored[i].expires_at <= now]
+        for sign_up_id in expired:
+            del self.stored[sign_up_id], self._tokens.stored[sign_up_id]
+        return len(expired)
 
 
 class FakeOneTimeTokens:
@@ -392,6 +397,7 @@ class FakeUnitOfWork:
         self.accounts = FakeAccounts(self.mfa)
         self.sessions = FakeSessions()
         self.one_time_tokens = FakeOneTimeTokens()
+        self.sign_ups = FakeSignUps(self.one_time_tokens)
         self.policies = FakePolicies()
         self.audit = FakeAudit()
         self.login_failures = FakeLoginFailures()

@@ -4,13 +4,11 @@ sign-ups nobody confirmed giving way."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
 
 from clinic_runtime.db import transaction
 from gateway.domain import totp
-from gateway.domain.identity import AccountStatus
 from gateway.domain.principal import AccountKind
 from gateway.domain.tokens import LIFETIMES, Purpose
 from gateway.service_layer import accounts
@@ -56,35 +54,20 @@ def test_a_confirmed_authenticator_is_not_replaced_by_a_new_pending_one(identity
     assert stored is False
 
 
-def test_an_unconfirmed_sign_up_gives_way_with_its_links_and_a_confirmed_account_does_not(identity):
+
+def test_sign_ups_wait_apart_from_accounts_and_go_with_their_links_when_these_run_out(identity, mail_sink,
+                                                                                      mail_links):
     clinic = uuid.uuid4()
     with transaction(identity.sessions) as session:
         uow = SqlUnitOfWork(session, identity.tools)
-        administration.register_patient(uow, clinic, "petra@example.com", "Petra", PASSWORD, "203.0.113.7")
-        administration.register_patient(uow, clinic, "paul@example.com", "Paul", PASSWORD, "203.0.113.7")
-        paul = uow.accounts.by_email("paul@example.com")
-        assert uow.accounts.confirm(paul.id, identity.tools.clock())
-        assert not uow.accounts.confirm(paul.id, identity.tools.clock())
-
-        staff = accounts.create_account(uow, "Petra@Example.com", AccountKind.STAFF, clinic, "Petra", None)
-        with pytest.raises(accounts.EmailTaken):
-            accounts.create_account(uow, "paul@example.com", AccountKind.STAFF, clinic, "Paul", None)
-
-        assert uow.accounts.by_email("petra@example.com") == staff
-        assert uow.accounts.by_email("paul@example.com").status is AccountStatus.ACTIVE
-    # Petra's sign-up link went with it; Paul's and the invitation remain.
-    assert (identity.count("accounts"), identity.count("one_time_tokens")) == (2, 2)
-
-
-def test_sign_ups_past_their_link_are_removed_with_their_links(identity):
-    clinic = uuid.uuid4()
+        for password in (PASSWORD, "another password of a stranger"):
+            administration.register_patient(uow, clinic, "Petra@Example.com", "Petra", password, "203.0.113.7")
+    assert mail_links() == 2
+    assert mail_sink.recipients() == ["Petra@Example.com"] * 2
+    assert (identity.count("accounts"), identity.count("sign_ups")) == (0, 2)
     with transaction(identity.sessions) as session:
         uow = SqlUnitOfWork(session, identity.tools)
-        administration.register_patient(uow, clinic, "old@example.com", "Old", PASSWORD, "203.0.113.7")
-    with transaction(identity.sessions) as session:
-        uow = SqlUnitOfWork(session, identity.tools)
-        kept = accounts.drop_expired_registrations(uow)
-        cutoff = uow.accounts.by_email("old@example.com").created_at + LIFETIMES[Purpose.REGISTRATION]
-        dropped = uow.accounts.drop_unconfirmed(registered_before=cutoff + timedelta(seconds=1))
-    assert (kept, [a.email for a in dropped]) == (0, ["old@example.com"])
-    assert (identity.count("accounts"), identity.count("one_time_tokens")) == (0, 0)
+        kept = uow.sign_ups.drop_expired(identity.tools.clock())
+        dropped = uow.sign_ups.drop_expired(identity.tools.clock() + LIFETIMES[Purpose.REGISTRATION])
+    assert (kept, dropped) == (0, 2)
+    assert (identity.count("sign_ups"), identity.count("one_time_tokens")) == (0, 0)

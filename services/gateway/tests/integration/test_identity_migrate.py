@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from clinic_runtime.migrations import alembic_config
+from gateway.adapters import orm
 from gateway.adapters.accounts import MFA_ENCRYPTION_KEY, TOKEN_SIGNING_KEY
 from gateway.domain.tokens import TokenCodec, key_id
 from gateway.entrypoints import migrate
@@ -135,3 +137,27 @@ def test_the_identity_revision_downgrades_and_upgrades_again(gateway_database):
     engine.dispose()
     command.upgrade(config, "head")
     assert set(stored_keys(gateway_database)) == {TOKEN_SIGNING_KEY, MFA_ENCRYPTION_KEY}
+
+
+def test_sign_ups_the_version_before_kept_as_unconfirmed_accounts_are_removed_with_their_links(gateway_database):
+    config = alembic_config(migrate.MIGRATIONS, gateway_database)
+    command.downgrade(config, "0005")
+    engine = sa.create_engine(gateway_database)
+    kept, removed = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        for account_id, status in ((kept, "active"), (removed, "unconfirmed")):
+            connection.execute(sa.insert(orm.accounts).values(
+                id=account_id, clinic_id=uuid.uuid4(), kind="patient", email=f"{status}@example.com",
+                email_key=f"{status}@example.com", display_name="P", password_hash="h", status=status,
+                created_at=now, updated_at=now))
+            connection.execute(sa.insert(orm.one_time_tokens).values(
+                id=uuid.uuid4(), account_id=account_id, purpose="registration", created_at=now, expires_at=now))
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        accounts = connection.execute(sa.text("SELECT status FROM accounts WHERE kind = 'patient'")).scalars().all()
+        links = connection.execute(sa.text("SELECT count(*) FROM one_time_tokens")).scalar_one()
+    engine.dispose()
+    assert (accounts, links) == (["active"], 1)

@@ -26,11 +26,12 @@ from gateway.adapters.orm import (
     one_time_tokens,
     recovery_codes,
     refresh_tokens,
+    sign_ups,
     totp_credentials,
     upsert,
 )
 from gateway.domain.audit import AuditAction, AuditEntry
-from gateway.domain.identity import Account, AccountStatus, ClinicSecurityPolicy
+from gateway.domain.identity import Account, AccountStatus, ClinicSecurityPolicy, SignUp
 from gateway.domain.principal import AccountKind
 from gateway.domain.sessions import LoginSession, RefreshOutcome, RefreshUse, RevocationReason
 from gateway.domain.throttling import Tally
@@ -53,10 +54,15 @@ class DueLink:
     """A link recorded to be mailed: what its token is signed from."""
 
     token_id: uuid.UUID
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None  # None: a sign-up's link
     purpose: Purpose
     issued_at: datetime
     expires_at: datetime
+
+    @property
+    def subject_id(self) -> uuid.UUID:
+        """Whom the token names: the account, or the sign-up (whose id is the token's)."""
+        return self.token_id if self.account_id is None else self.account_id
 
 
 # -- interfaces -------------------------------------------------------------------------------
@@ -70,12 +76,6 @@ class AccountRepository(Protocol):
     def add(self, account: Account) -> bool:
         """False when another account has the address already."""
     def set_password(self, account_id: uuid.UUID, password_hash: str, now: datetime) -> None: ...
-    def confirm(self, account_id: uuid.UUID, now: datetime) -> bool:
-        """An unconfirmed account becomes active; False when it is not (or no longer) unconfirmed."""
-    def drop_unconfirmed(self, email_key: str | None = None,
-                         registered_before: datetime | None = None) -> list[Account]:
-        """Remove unconfirmed accounts (and their links) with this address, or signed up before
-        `registered_before`; the accounts removed."""
     def operator_exists(self) -> bool: ...
 
 
@@ -109,9 +109,9 @@ class MfaRepository(Protocol):
 
 
 class OneTimeTokenRepository(Protocol):
-    def add(self, token_id: uuid.UUID, account_id: uuid.UUID, clinic_id: uuid.UUID | None, purpose: Purpose,
-            now: datetime, expires_at: datetime, mail: bool = False) -> None:
-        """`mail`: the token is a link, due to be mailed from now."""
+    def add(self, token_id: uuid.UUID, account_id: uuid.UUID | None, clinic_id: uuid.UUID | None,
+            purpose: Purpose, now: datetime, expires_at: datetime, mail: bool = False) -> None:
+        """`mail`: the token is a link, due to be mailed from now. `account_id` None: a sign-up's."""
     def consume(self, token_id: uuid.UUID, purpose: Purpose, now: datetime) -> bool: ...
     def consume_all(self, account_id: uuid.UUID, purposes: Iterable[Purpose], now: datetime) -> None: ...
     def drop_unmailable(self, now: datetime) -> list[DueLink]:
@@ -123,6 +123,15 @@ class OneTimeTokenRepository(Protocol):
     def end_mail(self, token_id: uuid.UUID, claim: uuid.UUID, mailed_at: datetime | None) -> bool:
         """The link is no longer due (`mailed_at` None: dropped unsent); False when it is no
         longer under `claim` (its lease ran out)."""
+
+
+class SignUpRepository(Protocol):
+    def add(self, sign_up: SignUp) -> None:
+        """After its link (`one_time_tokens.add` with the sign-up's id)."""
+    def get(self, sign_up_id: uuid.UUID) -> SignUp | None: ...
+    def remove(self, sign_up_id: uuid.UUID) -> None: ...
+    def drop_expired(self, now: datetime) -> int:
+        """Remove the sign-ups whose link ran out, with their links; how many."""
 
 
 class ClinicPolicyRepository(Protocol):
@@ -194,29 +203,6 @@ class SqlAccounts:
         self._session.execute(
             update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash, updated_at=now)
         )
-
-    def confirm(self, account_id: uuid.UUID, now: datetime) -> bool:
-        result = self._session.execute(
-            update(accounts).where(accounts.c.id == account_id, accounts.c.status == AccountStatus.UNCONFIRMED)
-            .values(status=AccountStatus.ACTIVE, updated_at=now)
-        )
-        return result.rowcount == 1
-
-    def drop_unconfirmed(self, email_key: str | None = None,
-                         registered_before: datetime | None = None) -> list[Account]:
-        conditions = [accounts.c.status == AccountStatus.UNCONFIRMED]
-        if email_key is not None:
-            conditions.append(accounts.c.email_key == email_key)
-        if registered_before is not None:
-            conditions.append(accounts.c.created_at < registered_before)
-        dropped = [account_of(row) for row in self._session.execute(
-            select(accounts, MFA_ENABLED).where(*conditions).with_for_update(of=accounts)
-        )]
-        if dropped:
-            ids = [account.id for account in dropped]
-            self._session.execute(delete(one_time_tokens).where(one_time_tokens.c.account_id.in_(ids)))
-            self._session.execute(delete(accounts).where(accounts.c.id.in_(ids)))
-        return dropped
 
     def operator_exists(self) -> bool:
         found = self._session.execute(
@@ -372,8 +358,8 @@ class SqlOneTimeTokens:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, token_id: uuid.UUID, account_id: uuid.UUID, clinic_id: uuid.UUID | None, purpose: Purpose,
-            now: datetime, expires_at: datetime, mail: bool = False) -> None:
+    def add(self, token_id: uuid.UUID, account_id: uuid.UUID | None, clinic_id: uuid.UUID | None,
+            purpose: Purpose, now: datetime, expires_at: datetime, mail: bool = False) -> None:
         self._session.execute(insert(one_time_tokens).values(
             id=token_id, account_id=account_id, clinic_id=clinic_id, purpose=purpose, created_at=now,
             expires_at=expires_at, mail_due_at=now if mail else None,
@@ -434,6 +420,35 @@ class SqlOneTimeTokens:
             .values(mail_due_at=None, mail_claimed_until=None, mail_claim=None, mailed_at=mailed_at)
         )
         return result.rowcount == 1
+
+
+class SqlSignUps:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, sign_up: SignUp) -> None:
+        self._session.execute(insert(sign_ups).values(
+            id=sign_up.id, clinic_id=sign_up.clinic_id, email=sign_up.email, email_key=sign_up.email_key,
+            display_name=sign_up.display_name, password_hash=sign_up.password_hash, created_at=sign_up.created_at,
+        ))
+
+    def get(self, sign_up_id: uuid.UUID) -> SignUp | None:
+        row = self._session.execute(select(sign_ups).where(sign_ups.c.id == sign_up_id)).one_or_none()
+        return None if row is None else SignUp(row.id, row.clinic_id, row.email, row.display_name,
+                                               row.password_hash, row.created_at)
+
+    def remove(self, sign_up_id: uuid.UUID) -> None:
+        self._session.execute(delete(sign_ups).where(sign_ups.c.id == sign_up_id))
+
+    def drop_expired(self, now: datetime) -> int:
+        expired = select(one_time_tokens.c.id).where(
+            one_time_tokens.c.account_id.is_(None), one_time_tokens.c.purpose == Purpose.REGISTRATION,
+            one_time_tokens.c.expires_at <= now)
+        ids = list(self._session.execute(expired).scalars())
+        if ids:
+            self._session.execute(delete(sign_ups).where(sign_ups.c.id.in_(ids)))
+            self._session.execute(delete(one_time_tokens).where(one_time_tokens.c.id.in_(ids)))
+        return len(ids)
 
 
 def _due_link(row) -> DueLink:

@@ -70,7 +70,8 @@ one_time_tokens = Table(
     "one_time_tokens",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False, index=True),
+    # None for a sign-up's link: it names the sign-up (its id is the token's), not an account.
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=True, index=True),
     Column("clinic_id", Uuid, nullable=True),
     Column("purpose", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -82,6 +83,19 @@ one_time_tokens = Table(
     Column("mail_claimed_until", UtcDateTime, nullable=True),  # the lease of the run mailing it
     Column("mail_claim", Uuid, nullable=True),  # which run of the mail job holds the lease
     Column("mailed_at", UtcDateTime, nullable=True),
+)
+
+# Patients' sign-ups waiting for the link mailed to the address (gateway.domain.identity.SignUp).
+sign_ups = Table(
+    "sign_ups",
+    metadata,
+    Column("id", Uuid, ForeignKey("one_time_tokens.id"), primary_key=True),
+    Column("clinic_id", Uuid, nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False, index=True),  # not unique: several may wait
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 totp_credentials = Table(

@@ -24,8 +24,6 @@ class AuditAction(enum.StrEnum):
     PASSWORD_RESET = "password.reset"
     SESSION_REVOKED = "session.revoked"
     ACCOUNT_CREATED = "account.created"
-    ACCOUNT_CONFIRMED = "account.confirmed"
-    REGISTRATION_DROPPED = "account.registration_dropped"
     CLINIC_MFA_POLICY_CHANGED = "clinic.mfa_policy.changed"
 
 

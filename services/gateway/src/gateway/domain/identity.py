@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,9 +27,6 @@ MFA_POLICY_KINDS = frozenset({AccountKind.STAFF, AccountKind.PROVIDER})
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
-    # A patient who signed up and has not yet proven the mailbox. Such an account cannot sign in,
-    # holds no role, and gives way to anyone else who claims the address (see `register`).
-    UNCONFIRMED = "unconfirmed"
 
 
 class AccountRuleBroken(ValueError):
@@ -54,6 +52,9 @@ def check_new_account(email: str, kind: AccountKind, clinic_id: uuid.UUID | None
     name = display_name.strip()
     if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
         problems.append(AccountRuleBroken("display_name", f"must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters"))
+    elif any(unicodedata.category(character) == "Cc" for character in name):
+        # A name is printed in mails and pages: line breaks would let it pass for their text.
+        problems.append(AccountRuleBroken("display_name", "must be one line, without control characters"))
     if kind is AccountKind.OPERATOR and clinic_id is not None:
         problems.append(AccountRuleBroken("clinic_id", "a platform operator belongs to no clinic"))
     if kind is not AccountKind.OPERATOR and clinic_id is None:
@@ -82,14 +83,6 @@ class Account:
         return cls(account_id, kind, clinic_id, email.strip(), display_name.strip(), AccountStatus.ACTIVE,
                    password_hash, now)
 
-    @classmethod
-    def register(cls, account_id: uuid.UUID, email: str, clinic_id: uuid.UUID, display_name: str, now: datetime,
-                 password_hash: str) -> Account:
-        """A patient's own sign-up: unconfirmed until they follow the link mailed to the address and
-        give the password chosen here, so an address nobody proved cannot be held or taken over."""
-        return replace(cls.open(account_id, email, AccountKind.PATIENT, clinic_id, display_name, now, password_hash),
-                       status=AccountStatus.UNCONFIRMED)
-
     @property
     def email_key(self) -> str:
         return email_key(self.email)
@@ -101,6 +94,30 @@ class Account:
     @property
     def mfa_policy_applies(self) -> bool:
         return self.kind in MFA_POLICY_KINDS
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """A patient's sign-up at a clinic, waiting for its address to be confirmed by the link mailed
+    to it, followed with the password chosen here. It is no account: it signs in nowhere and keeps
+    the address from nobody. Several may wait for one address (each with the password its maker
+    chose); the first confirmed becomes the account, and the others then lead nowhere."""
+
+    id: uuid.UUID  # its link's token id too
+    clinic_id: uuid.UUID
+    email: str
+    display_name: str
+    password_hash: str
+    created_at: datetime
+
+    @property
+    def email_key(self) -> str:
+        return email_key(self.email)
+
+    def account(self, account_id: uuid.UUID, now: datetime) -> Account:
+        """The patient's account the confirmed sign-up becomes."""
+        return Account.open(account_id, self.email, AccountKind.PATIENT, self.clinic_id, self.display_name, now,
+                            self.password_hash)
 
 
 @dataclass(frozen=True)

@@ -234,9 +234,6 @@ _LOGIN_REFUSALS = {
                                     "The code is wrong, too old or used already: log in again."),
     Refusal.INVALID_REFRESH_TOKEN: ("invalid-refresh-token", "The refresh token is not valid: log in again."),
 }
-# The right password of a sign-up whose address is not confirmed yet: 403, said only to whoever knows it.
-_ADDRESS_NOT_CONFIRMED = ("address-not-confirmed", "Confirm your address first with the link mailed to it "
-                          "(sign up again for a new link).")
 # Refusals to a signed-in account proving itself again: 403, its token is fine.
 _SIGNED_IN_REFUSALS = {
     Refusal.WRONG_PASSWORD: ("wrong-password", "The password is wrong."),
@@ -247,8 +244,6 @@ _SIGNED_IN_REFUSALS = {
 def _tokens_or_refusal(outcome: sessions.Tokens | Refused | Throttled) -> tuple[dict[str, Any], int, dict[str, str]]:
     if isinstance(outcome, Throttled):
         raise _throttled(outcome)
-    if isinstance(outcome, Refused) and outcome.refusal is Refusal.ADDRESS_NOT_CONFIRMED:
-        raise Problem(403, *_ADDRESS_NOT_CONFIRMED)
     if isinstance(outcome, Refused):
         kind, title = _LOGIN_REFUSALS[outcome.refusal]
         raise ProblemWithHeaders(401, kind, title, headers={"WWW-Authenticate": REALM})

@@ -19,22 +19,22 @@ from gateway.adapters.accounts import SqlLoginFailures
 from gateway.adapters.rate_limits import SqlRateLimiter
 from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.consumers import handlers
-from gateway.service_layer.accounts import drop_expired_registrations
+from gateway.service_layer.accounts import drop_expired_sign_ups
 from gateway.service_layer.passwords import mail_due_links
 from gateway.service_layer.unit_of_work import SqlUnitOfWork
 from gateway.settings import Settings
 
 THROTTLE_PURGE_SECONDS = 600.0
 LINK_MAIL_SECONDS = 1.0  # a requested link should be in the mailbox within seconds
-REGISTRATION_PURGE_SECONDS = 600.0  # a sign-up outlives its two-day link by at most this
+SIGN_UP_PURGE_SECONDS = 600.0  # a sign-up outlives its two-day link by at most this
 
 
 def create_worker(settings: Settings) -> AsgiFastStream:
     engine = make_engine(settings.resolved_database_url())
     purge = Timer("throttle-purge", THROTTLE_PURGE_SECONDS, lambda: purge_throttles(engine, settings))
     mail = Timer("link-mail", LINK_MAIL_SECONDS, link_mailer(engine, settings))
-    registrations = Timer("registration-purge", REGISTRATION_PURGE_SECONDS, registration_purger(engine, settings))
-    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail, registrations])
+    sign_ups = Timer("sign-up-purge", SIGN_UP_PURGE_SECONDS, sign_up_purger(engine, settings))
+    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail, sign_ups])
 
 
 def purge_throttles(engine: Engine, settings: Settings) -> None:
@@ -49,13 +49,13 @@ def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:
     return lambda: mail_due_links(_units(engine, settings))
 
 
-def registration_purger(engine: Engine, settings: Settings) -> Callable[[], int]:
+def sign_up_purger(engine: Engine, settings: Settings) -> Callable[[], int]:
     """The job removing sign-ups nobody confirmed in time, in one transaction a run."""
     unit = _units(engine, settings)
 
     def run() -> int:
         with unit() as uow:
-            return drop_expired_registrations(uow)
+            return drop_expired_sign_ups(uow)
 
     return run
 

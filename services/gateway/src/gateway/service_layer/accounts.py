@@ -8,8 +8,7 @@
     mfa_required_for(uow, clinic_id) -> bool
     access_audit(uow, clinic_id, limit, before) -> list[AuditEntry]
     bootstrap_operator(uow, email, password) -> Account | None
-    give_way(uow, email_key, reason) -> None
-    drop_expired_registrations(uow) -> int
+    drop_expired_sign_ups(uow) -> int
 
 `clinic_id` None means the platform itself: operators' accounts, entries about them.
 """
@@ -24,7 +23,7 @@ from gateway.domain.audit import AuditAction, AuditEntry
 from gateway.domain.identity import Account, AccountRuleBroken, ClinicSecurityPolicy, check_new_account
 from gateway.domain.passwords import password_problems
 from gateway.domain.principal import AccountKind
-from gateway.domain.tokens import LIFETIMES, Purpose
+from gateway.domain.tokens import Purpose
 from gateway.service_layer import audit
 from gateway.service_layer.passwords import issue_link
 from gateway.service_layer.unit_of_work import UnitOfWork
@@ -68,7 +67,6 @@ def create_account(uow: UnitOfWork, email: str, kind: AccountKind | str, clinic_
     if problems:
         raise InvalidAccount(problems)
     account = Account.open(uuid7(), email, kind, clinic_id, display_name, uow.tools.clock())
-    give_way(uow, account.email_key, "address_claimed")
     if not uow.accounts.add(account):
         raise EmailTaken()
     audit.record(uow, AuditAction.ACCOUNT_CREATED, clinic_id=clinic_id, actor_id=invited_by, subject_id=account.id,
@@ -145,7 +143,6 @@ def bootstrap_operator(uow: UnitOfWork, email: str, password: str) -> Account | 
         raise InvalidAccount(problems)
     account = Account.open(uuid7(), email, AccountKind.OPERATOR, None, BOOTSTRAP_OPERATOR_NAME, uow.tools.clock(),
                            uow.tools.hasher.hash(password))
-    give_way(uow, account.email_key, "address_claimed")
     if not uow.accounts.add(account):
         raise EmailTaken()
     audit.record(uow, AuditAction.ACCOUNT_CREATED, clinic_id=None, actor_id=None, subject_id=account.id,
@@ -153,23 +150,8 @@ def bootstrap_operator(uow: UnitOfWork, email: str, password: str) -> Account | 
     return account
 
 
-def give_way(uow: UnitOfWork, email_key: str, reason: str) -> None:
-    """Remove a sign-up nobody confirmed that holds this address, so whoever claims it now (an
-    invitation, or another sign-up) is not kept out by someone who typed it without owning it."""
-    for dropped in uow.accounts.drop_unconfirmed(email_key=email_key):
-        _audit_dropped(uow, dropped, reason)
 
-
-def drop_expired_registrations(uow: UnitOfWork) -> int:
-    """Remove the sign-ups whose confirmation link has run out, with what they held (a name, an
-    address, a password hash): nobody proved the address was theirs. The number removed."""
-    cutoff = uow.tools.clock() - LIFETIMES[Purpose.REGISTRATION]
-    dropped = uow.accounts.drop_unconfirmed(registered_before=cutoff)
-    for account in dropped:
-        _audit_dropped(uow, account, "not_confirmed_in_time")
-    return len(dropped)
-
-
-def _audit_dropped(uow: UnitOfWork, account: Account, reason: str) -> None:
-    audit.record(uow, AuditAction.REGISTRATION_DROPPED, clinic_id=account.clinic_id, actor_id=None,
-                 subject_id=account.id, before={"status": account.status}, after={"reason": reason})
+def drop_expired_sign_ups(uow: UnitOfWork) -> int:
+    """Remove the sign-ups whose link ran out, with what they held (a name, an address, a
+    password hash): nobody proved the address was theirs. The number removed."""
+    return uow.sign_ups.drop_expired(uow.tools.clock())

@@ -11,7 +11,7 @@ nobody can sign in as.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,10 @@ from gateway.adapters.entitlements import AuditEntry as RoleAuditEntry
 from gateway.adapters.entitlements import Entitlements
 from gateway.domain.audit import AuditAction
 from gateway.domain.audit import AuditEntry as IdentityAuditEntry
-from gateway.domain.identity import Account, AccountRuleBroken, AccountStatus, check_new_account
+from gateway.domain.identity import AccountRuleBroken, SignUp, check_new_account, email_key
 from gateway.domain.passwords import password_problems
 from gateway.domain.principal import AccountKind
-from gateway.domain.tokens import Purpose, TokenRefused
+from gateway.domain.tokens import LIFETIMES, Purpose, TokenRefused
 from gateway.service_layer import accounts, audit, passwords, sessions, throttling
 from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 from gateway.service_layer.unit_of_work import UnitOfWork
@@ -73,14 +73,13 @@ def open_staff_account(uow: UnitOfWork, entitlements: Entitlements, clinic_id: u
 
 def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_name: str, password: str,
                      client_address: str) -> None:
-    """A patient signs up with a password: an unconfirmed account, and a link to confirm the
-    address that the worker mails. Following it with the same password (`confirm_registration`)
-    makes the account one that signs in and holds the patient role.
+    """A patient signs up with a password: a sign-up, and a link to confirm the address that the
+    worker mails. Following it with the same password (`confirm_registration`) makes the account.
 
     The caller answers the same whether or not the address had an account (one address, one
     account, across every clinic), so nobody learns who is registered anywhere: the address's
-    owner is mailed a link to choose a new password instead. A sign-up nobody confirmed holds
-    nothing: a later one for the same address replaces it. Raises InvalidAccount for a bad
+    owner is mailed a link to choose a new password instead. A sign-up keeps the address from
+    nobody, so someone who types another's address holds nothing. Raises InvalidAccount for a bad
     address, name or password, which says nothing about other accounts.
     """
     problems = check_new_account(email, AccountKind.PATIENT, clinic_id, display_name)
@@ -89,55 +88,55 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_
         raise accounts.InvalidAccount(problems)
     # Hashed before the address is looked up, so both answers take about as long.
     password_hash = uow.tools.hasher.hash(password)
-    account = Account.register(uuid7(), email, clinic_id, display_name, uow.tools.clock(), password_hash)
-    accounts.give_way(uow, account.email_key, "signed_up_again")
-    if not uow.accounts.add(account):
-        # The address has an account (or got one from a concurrent request a moment ago).
+    if uow.accounts.by_email(email_key(email)) is not None:
         passwords.request_password_reset(uow, email)
         return
-    audit.record(uow, AuditAction.ACCOUNT_CREATED, clinic_id=clinic_id, actor_id=account.id, subject_id=account.id,
-                 after={"kind": account.kind, "status": account.status, "registered": "self"},
-                 client_address=client_address)
-    passwords.issue_link(uow, account, Purpose.REGISTRATION)
+    now = uow.tools.clock()
+    sign_up = SignUp(uuid7(), clinic_id, email.strip(), display_name.strip(), password_hash, now)
+    uow.one_time_tokens.add(sign_up.id, None, clinic_id, Purpose.REGISTRATION, now,
+                            now + LIFETIMES[Purpose.REGISTRATION], mail=True)
+    uow.sign_ups.add(sign_up)
 
 
 def confirm_registration(uow: UnitOfWork, entitlements: Entitlements, token: str, password: str,
                          client_address: str) -> sessions.Tokens | Refused | Throttled:
-    """Confirm a sign-up with the link mailed to its address and the password chosen when signing
-    up, and sign in. Both are needed: the link proves the mailbox, the password proves that its
-    owner is who signed up (someone who typed another's address cannot confirm it, nor can the
-    address's owner confirm an account whose password a stranger chose).
+    """The patient's account, from a sign-up confirmed with the link mailed to its address and the
+    password chosen when signing up; signed in. Both are needed: the link proves the mailbox, the
+    password that its owner is who signed up (so the owner cannot confirm an account whose
+    password a stranger chose, by following a link they did not ask for).
 
     A wrong password is refused, counted like a failed login, and leaves the link usable. Raises
-    passwords.InvalidLink for a link that is forged, expired, used, or of a sign-up already gone.
+    passwords.InvalidLink for a link that is forged, expired or used, and for one whose address
+    has had an account made since (another sign-up confirmed first, or an invitation).
     """
     now = uow.tools.clock()
     try:
         claims = uow.tools.tokens.read_one_time_token(token, [Purpose.REGISTRATION], now)
     except TokenRefused:
         raise passwords.InvalidLink() from None
-    account = uow.accounts.get(claims.account_id)
-    if account is None or account.status is not AccountStatus.UNCONFIRMED or account.password_hash is None:
+    sign_up = uow.sign_ups.get(claims.token_id)
+    if sign_up is None or claims.account_id != sign_up.id:
         raise passwords.InvalidLink()
-    wait = throttling.count_attempt(uow, account.email_key, client_address, now)
+    wait = throttling.count_attempt(uow, sign_up.email_key, client_address, now)
     if wait is not None:
         return Throttled(wait)
-    if not uow.tools.hasher.verify(account.password_hash, password):
-        audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=account.clinic_id, actor_id=None, subject_id=account.id,
-                     after={"reason": "wrong_password", "while": "confirming_registration"},
+    if not uow.tools.hasher.verify(sign_up.password_hash, password):
+        audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=sign_up.clinic_id, actor_id=None, subject_id=None,
+                     after={"reason": "wrong_password", "while": "confirming_sign_up"},
                      client_address=client_address)
         return Refused(Refusal.INVALID_CREDENTIALS)
-    if not uow.one_time_tokens.consume(claims.token_id, Purpose.REGISTRATION, now) or not uow.accounts.confirm(
-            account.id, now):
+    account = sign_up.account(uuid7(), now)
+    if not uow.one_time_tokens.consume(sign_up.id, Purpose.REGISTRATION, now) or not uow.accounts.add(account):
         raise passwords.InvalidLink()
-    throttling.take_back(uow, account.email_key, client_address)
-    throttling.forget_failures(uow, account.email_key)
-    audit.record(uow, AuditAction.ACCOUNT_CONFIRMED, clinic_id=account.clinic_id, actor_id=account.id,
-                 subject_id=account.id, before={"status": account.status}, after={"status": AccountStatus.ACTIVE},
+    uow.sign_ups.remove(sign_up.id)
+    throttling.take_back(uow, sign_up.email_key, client_address)
+    throttling.forget_failures(uow, sign_up.email_key)
+    audit.record(uow, AuditAction.ACCOUNT_CREATED, clinic_id=account.clinic_id, actor_id=account.id,
+                 subject_id=account.id, after={"kind": account.kind, "status": account.status, "registered": "self"},
                  client_address=client_address)
     entitlements.grant(account.clinic_id, account.id, PATIENT, account.id)
-    return sessions.open_session(uow, replace(account, status=AccountStatus.ACTIVE), mfa_verified=False,
-                                 client_address=client_address, method="registration")
+    return sessions.open_session(uow, account, mfa_verified=False, client_address=client_address,
+                                 method="sign_up")
 
 
 # -- the access audit -------------------------------------------------------------------------

@@ -17,7 +17,6 @@ class Refusal(enum.StrEnum):
     INVALID_SECOND_FACTOR = "invalid_second_factor"  # wrong, replayed or stale code, spent recovery code
     INVALID_REFRESH_TOKEN = "invalid_refresh_token"
     WRONG_PASSWORD = "wrong_password"  # a signed-in account's current password, when changing things
-    ADDRESS_NOT_CONFIRMED = "address_not_confirmed"  # the right password of a sign-up not yet confirmed
 
 
 @dataclass(frozen=True)

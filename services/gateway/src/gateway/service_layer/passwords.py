@@ -23,7 +23,7 @@ from clinic_contracts import uuid7
 from gateway.adapters.accounts import DueLink
 from gateway.adapters.mailer import MailNotSent
 from gateway.domain.audit import AuditAction
-from gateway.domain.identity import Account, AccountStatus, email_key
+from gateway.domain.identity import Account, AccountStatus, SignUp, email_key
 from gateway.domain.passwords import password_problems
 from gateway.domain.principal import Principal
 from gateway.domain.sessions import RevocationReason
@@ -40,9 +40,6 @@ LINK_PAGES = {Purpose.PASSWORD_RESET: "/reset-password", Purpose.INVITATION: "/a
               Purpose.REGISTRATION: "/confirm-registration"}
 MAIL_LEASE = timedelta(minutes=1)  # well over one SMTP exchange (the mailer gives up after 10 s)
 MAIL_BATCH = 50
-# The status an account has while a link of each purpose may be mailed to it.
-_MAILED_TO = {Purpose.PASSWORD_RESET: AccountStatus.ACTIVE, Purpose.INVITATION: AccountStatus.ACTIVE,
-              Purpose.REGISTRATION: AccountStatus.UNCONFIRMED}
 
 
 class PasswordRejected(Exception):
@@ -140,7 +137,7 @@ def mail_due_links(unit: Callable[[], AbstractContextManager[UnitOfWork]]) -> in
     with unit() as uow:
         for link in uow.one_time_tokens.drop_unmailable(uow.tools.clock()):
             log.warning("%s link dropped unsent: it expired or was used first", link.purpose,
-                        extra={"account_id": str(link.account_id)})
+                        extra={"subject_id": str(link.subject_id)})
     claim = uuid.uuid4()
     mailed = 0
     for _ in range(MAIL_BATCH):
@@ -149,47 +146,56 @@ def mail_due_links(unit: Callable[[], AbstractContextManager[UnitOfWork]]) -> in
             link = uow.one_time_tokens.claim_mail(tools.clock(), MAIL_LEASE, claim)
             if link is None:
                 break
-            account = uow.accounts.get(link.account_id)
-            if account is None or account.status is not _MAILED_TO[link.purpose]:
+            recipient = _recipient(uow, link)
+            if recipient is None:
                 uow.one_time_tokens.end_mail(link.token_id, claim, None)
-                log.info("%s link dropped unsent: the account is gone", link.purpose,
-                         extra={"account_id": str(link.account_id)})
+                log.info("%s link dropped unsent: its account or sign-up is gone", link.purpose,
+                         extra={"subject_id": str(link.subject_id)})
                 continue
         try:
-            tools.mailer.send(account.email, *_message(tools, account, link))
+            tools.mailer.send(recipient.email, *_message(tools, recipient, link))
         except MailNotSent as error:
             log.warning("%s link not mailed, tried again next run: %s", link.purpose, error,
-                        extra={"account_id": str(account.id)})
+                        extra={"subject_id": str(link.subject_id)})
             with unit() as uow:
                 uow.one_time_tokens.release_mail(link.token_id, claim)
             break
         with unit() as uow:
             if not uow.one_time_tokens.end_mail(link.token_id, claim, uow.tools.clock()):
                 log.warning("%s link mailed after its lease ran out: it may be mailed twice", link.purpose,
-                            extra={"account_id": str(account.id)})
-        log.info("%s link mailed", link.purpose, extra={"account_id": str(account.id)})
+                            extra={"subject_id": str(link.subject_id)})
+        log.info("%s link mailed", link.purpose, extra={"subject_id": str(link.subject_id)})
         mailed += 1
     return mailed
 
 
-def _message(tools: IdentityTools, account: Account, link: DueLink) -> tuple[str, str]:
+def _recipient(uow: UnitOfWork, link: DueLink) -> Account | SignUp | None:
+    """Whom `link` is mailed to: its active account, or its sign-up; None when gone."""
+    if link.account_id is None:
+        return uow.sign_ups.get(link.token_id)
+    account = uow.accounts.get(link.account_id)
+    return account if account is not None and account.status is AccountStatus.ACTIVE else None
+
+
+def _message(tools: IdentityTools, recipient: Account | SignUp, link: DueLink) -> tuple[str, str]:
     """The subject and text of the mail carrying `link`."""
-    token, _ = tools.tokens.one_time_token(link.token_id, link.account_id, link.purpose, link.issued_at)
+    token, _ = tools.tokens.one_time_token(link.token_id, link.subject_id, link.purpose, link.issued_at)
     url = f"{tools.public_base_url.rstrip('/')}{LINK_PAGES[link.purpose]}?{urlencode({'token': token})}"
     # What is left of the link's life when it is mailed, rounded up: a retried mail says less.
     minutes = math.ceil((link.expires_at - tools.clock()).total_seconds() / 60)
     if link.purpose is Purpose.REGISTRATION:
+        # No name: whoever signs up chooses it, and it would be their text in anyone's mailbox.
         return ("Confirm your address",
-                f"Hello {account.display_name},\n\nthis address was used to sign up as a patient. If it was you, "
-                f"confirm it here with the password you chose (the link works once, for {math.ceil(minutes / 60)} "
-                f"hours):\n\n{url}\n\nIf it was not you, ignore this message: nobody can sign in with this "
-                f"address until it is confirmed, and the sign-up is removed when the link runs out.\n")
+                f"Hello,\n\nthis address was used to sign up as a patient. If it was you, confirm it here with "
+                f"the password you chose (the link works once, for {math.ceil(minutes / 60)} hours):\n\n{url}\n\n"
+                f"If it was not you, ignore this message: no account is made unless the link is followed with "
+                f"that password, and the sign-up is removed when the link runs out.\n")
     if link.purpose is Purpose.INVITATION:
         return ("You are invited to the clinic platform",
-                f"Hello {account.display_name},\n\nan account was created for you. Choose your password here "
+                f"Hello {recipient.display_name},\n\nan account was created for you. Choose your password here "
                 f"(the link works once, for {math.ceil(minutes / 60)} hours):\n\n{url}\n")
     return ("Reset your password",
-            f"Hello {account.display_name},\n\nsomeone asked to reset your password. If it was you, choose a "
+            f"Hello {recipient.display_name},\n\nsomeone asked to reset your password. If it was you, choose a "
             f"new one here (the link works once, for {minutes} minutes):\n\n{url}\n\n"
             f"If it was not you, ignore this message: your password stays as it is.\n")
 

@@ -29,9 +29,6 @@ from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 from gateway.service_layer.unit_of_work import UnitOfWork
 
 
-ADDRESS_NOT_CONFIRMED = "address_not_confirmed"
-
-
 @dataclass(frozen=True)
 class Tokens:
     access_token: str
@@ -60,10 +57,6 @@ def log_in(uow: UnitOfWork, email: str, password: str,
     if account is None or account.password_hash is None or reason is not None:
         audit.record(uow, AuditAction.LOGIN_FAILED, clinic_id=_clinic_of(account), actor_id=None,
                      subject_id=_id_of(account), after={"reason": reason}, client_address=client_address)
-        if reason == ADDRESS_NOT_CONFIRMED:
-            # The password was right: only whoever signed up learns that the address waits for them.
-            throttling.take_back(uow, key, client_address)
-            return Refused(Refusal.ADDRESS_NOT_CONFIRMED)
         return Refused(Refusal.INVALID_CREDENTIALS)
     throttling.take_back(uow, key, client_address)
     if uow.tools.hasher.needs_rehash(account.password_hash):
@@ -167,8 +160,6 @@ def _why_not(uow: UnitOfWork, account: Account | None, password: str) -> str | N
         return "unknown_account" if account is None else "password_not_set"
     if not uow.tools.hasher.verify(account.password_hash, password):
         return "wrong_password"
-    if account.status is AccountStatus.UNCONFIRMED:
-        return ADDRESS_NOT_CONFIRMED
     if account.status is not AccountStatus.ACTIVE:
         return "account_archived"
     return None

@@ -21,6 +21,7 @@ from gateway.adapters.accounts import (
     MfaRepository,
     OneTimeTokenRepository,
     SessionRepository,
+    SignUpRepository,
     SqlAccessAudit,
     SqlAccounts,
     SqlClinicPolicies,
@@ -28,6 +29,7 @@ from gateway.adapters.accounts import (
     SqlMfa,
     SqlOneTimeTokens,
     SqlSessions,
+    SqlSignUps,
 )
 from gateway.adapters.mailer import Mailer
 from gateway.domain.encryption import SecretBox
@@ -52,6 +54,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     mfa: MfaRepository
     one_time_tokens: OneTimeTokenRepository
+    sign_ups: SignUpRepository
     policies: ClinicPolicyRepository
     audit: AccessAuditLog
     login_failures: LoginFailureCounter
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(session)
         self.mfa = SqlMfa(session)
         self.one_time_tokens = SqlOneTimeTokens(session)
+        self.sign_ups = SqlSignUps(session)
         self.policies = SqlClinicPolicies(session)
         self.audit = SqlAccessAudit(session)
         self.login_failures = SqlLoginFailures(session)
