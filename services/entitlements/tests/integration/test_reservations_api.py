@@ -1,9 +1,11 @@
 """Reserving, committing and releasing enrollment sessions through the real app, on PostgreSQL
-and SQLite: the API bookings use, the appointment events that settle a reservation, the worker's
-release of a reservation nobody committed, and many bookings racing for the last sessions."""
+and SQLite: the API bookings use, the appointment events that settle a reservation (in every
+order they may arrive in, and racing each other), the worker's release of a reservation nobody
+committed, and many bookings racing for the last sessions."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -19,12 +21,16 @@ from clinic_contracts.events.scheduling import (
     AppointmentCanceledV1,
     AppointmentConfirmedV1,
     AppointmentExpiredV1,
+    AppointmentPaidV1,
     AppointmentRescheduledV1,
     AppointmentSnapshot,
     PatientUpsertedV1,
 )
-from clinic_runtime.db import utcnow
+from clinic_runtime.db import transaction, utcnow
+from entitlements.adapters import care
+from entitlements.service_layer import enrollments as cases
 from entitlements.service_layer import lifecycle
+from entitlements.service_layer.care_unit_of_work import SqlCareUnitOfWork
 from entitlements.service_layer.lifecycle import release_lapsed_reservations
 
 pytestmark = pytest.mark.integration
@@ -68,28 +74,49 @@ def counts(client, clinic_id, enrollment_id) -> tuple[int, int, int]:
     return body["sessions_reserved"], body["sessions_used"], body["sessions_remaining"]
 
 
-def appointment(clinic_id, appointment_id, enrollment_id, status="paid", rescheduled_from=None):
+def appointment(clinic_id, appointment_id, enrollment_id, status="paid", rescheduled_from=None, original=None):
+    """`original`: the first appointment of its reschedule chain (None: as booked, or an event from
+    before scheduling named it)."""
     start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     return AppointmentSnapshot(
         appointment_id=appointment_id, clinic_id=clinic_id, patient_id=MARIA, provider_id=uuid7(),
         service_id=SERVICE_ID, calendar_id=None, location_id=None, start=start, end=start + timedelta(minutes=50),
         timezone="Europe/Bucharest", status=status, price=Money(amount_minor=0, currency="RON"),
-        enrollment_id=enrollment_id, rescheduled_from=rescheduled_from, version=2)
+        enrollment_id=enrollment_id, rescheduled_from=rescheduled_from, version=2, original_appointment_id=original)
 
 
 STAFF = Actor(kind="staff", account_id=None)
+SYSTEM = Actor(kind="system", account_id=None)
 
 
-def confirmed(clinic_id, appointment_id, enrollment_id) -> AppointmentConfirmedV1:
-    return AppointmentConfirmedV1(clinic_id=clinic_id, appointment=appointment(clinic_id, appointment_id, enrollment_id),
+def paid(clinic_id, appointment_id, enrollment_id, original=None) -> AppointmentPaidV1:
+    return AppointmentPaidV1(clinic_id=clinic_id,
+                             appointment=appointment(clinic_id, appointment_id, enrollment_id, original=original),
+                             actor=SYSTEM, occurred_at=utcnow(), payment_id=None)
+
+
+def confirmed(clinic_id, appointment_id, enrollment_id, original=None) -> AppointmentConfirmedV1:
+    return AppointmentConfirmedV1(clinic_id=clinic_id,
+                                  appointment=appointment(clinic_id, appointment_id, enrollment_id, original=original),
                                   actor=STAFF, occurred_at=utcnow(), payment_id=None, video=None)
 
 
-def canceled(clinic_id, appointment_id, enrollment_id) -> AppointmentCanceledV1:
+def canceled(clinic_id, appointment_id, enrollment_id, original=None) -> AppointmentCanceledV1:
     return AppointmentCanceledV1(clinic_id=clinic_id,
-                                 appointment=appointment(clinic_id, appointment_id, enrollment_id, "canceled"),
+                                 appointment=appointment(clinic_id, appointment_id, enrollment_id, "canceled",
+                                                         original=original),
                                  actor=STAFF, occurred_at=utcnow(), reason="patient asked", was_paid=True,
                                  within_policy=True)
+
+
+def expired(clinic_id, appointment_id, enrollment_id) -> AppointmentExpiredV1:
+    return AppointmentExpiredV1(clinic_id=clinic_id,
+                                appointment=appointment(clinic_id, appointment_id, enrollment_id, "expired"),
+                                actor=SYSTEM, occurred_at=utcnow(), reason="hold_expired")
+
+
+def status_of(client, clinic_id, appointment_id) -> str:
+    return client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()["status"]
 
 
 def test_catalogs_newest_plan_version_is_the_one_enrolled_in_whatever_the_order_of_arrival(client, clinic_id,
@@ -189,6 +216,8 @@ def test_an_abandoned_hold_releases_its_reservation(client, clinic_id, enrollmen
 
 
 def test_a_rescheduled_appointment_keeps_its_session(client, clinic_id, enrollment, deliver):
+    """Events from before scheduling named the first appointment of a reschedule chain: the
+    reservation moves along the chain."""
     old, new = uuid7(), uuid7()
     enrollment_id = uuid.UUID(enrollment["enrollment_id"])
     reserve(client, clinic_id, enrollment_id, old)
@@ -205,9 +234,10 @@ def test_a_rescheduled_appointment_keeps_its_session(client, clinic_id, enrollme
     assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
 
 
-def rescheduled(clinic_id, old, new, enrollment_id) -> AppointmentRescheduledV1:
+def rescheduled(clinic_id, old, new, enrollment_id, original=None) -> AppointmentRescheduledV1:
     return AppointmentRescheduledV1(
-        clinic_id=clinic_id, appointment=appointment(clinic_id, new, enrollment_id, rescheduled_from=old),
+        clinic_id=clinic_id, appointment=appointment(clinic_id, new, enrollment_id, rescheduled_from=old,
+                                                     original=original),
         actor=STAFF, occurred_at=utcnow(), previous_start=UPDATED, previous_end=UPDATED, video=None)
 
 
@@ -389,3 +419,175 @@ def test_fifty_bookings_racing_for_four_sessions_get_exactly_four(app, client, c
     assert {problem_of(a)["type"] for a in answers if a.status_code == 409} == {PROBLEMS + "no-sessions-left"}
     assert stored.count("reservations") == 4
     assert counts(client, clinic_id, enrollment["enrollment_id"]) == (4, 0, 0)
+
+
+# -- a visit's payment, expiry and moves, in any order -------------------------------------------
+
+
+def enrol(client, clinic_id) -> uuid.UUID:
+    """Another 4-session package of Maria's (the plan and Maria are known already)."""
+    response = client.post(f"/clinics/{clinic_id}/enrollments", json={"patient_id": str(MARIA),
+                                                                      "plan_id": str(PLAN_ID)})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return uuid.UUID(response.get_json()["enrollment_id"])
+
+
+@pytest.mark.parametrize("undone_first", [True, False], ids=["undone", "still-reserved"])
+def test_a_paid_appointment_naming_no_enrollment_takes_no_session_of_a_reservation_made_under_its_id(
+        client, clinic_id, enrollment, deliver, stored, undone_first):
+    """A plan booking refused (409) undoes its reservation, or the gateway did not hear back and
+    kept it; the same Idempotency-Key, hence the same appointment id, then books another slot
+    without the plan, and it is paid with money."""
+    appointment_id, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    if undone_first:
+        client.post(f"/clinics/{clinic_id}/reservations/{appointment_id}/release")
+
+    deliver(paid(clinic_id, appointment_id, None))
+    deliver(confirmed(clinic_id, appointment_id, None))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert status_of(client, clinic_id, appointment_id) == "released"
+    assert ReservationCommittedV1.event_type not in stored.event_types()
+    assert json.loads(stored.outbox()[-1]["body"])["data"]["reason"] == "undone"
+
+
+def test_a_paid_appointment_uses_a_session_of_the_enrollment_it_names_not_of_the_one_reserved(
+        client, clinic_id, enrollment, deliver):
+    reserved_on, named = uuid.UUID(enrollment["enrollment_id"]), enrol(client, clinic_id)
+    appointment_id = uuid7()
+    reserve(client, clinic_id, reserved_on, appointment_id)
+
+    deliver(paid(clinic_id, appointment_id, named))
+
+    assert counts(client, clinic_id, reserved_on) == (0, 0, 4)
+    assert counts(client, clinic_id, named) == (0, 1, 3)
+    body = client.get(f"/clinics/{clinic_id}/reservations/{appointment_id}").get_json()
+    assert (body["status"], body["enrollment_id"]) == ("committed", str(named))
+
+
+def test_an_expiry_applied_after_the_payment_leaves_the_used_session_alone(client, clinic_id, enrollment, deliver):
+    """The hold expired and was paid late (held again): scheduling published `expired` then
+    `paid`; another consumer lane, or a redelivery, applies them the other way round."""
+    appointment_id, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+
+    deliver(paid(clinic_id, appointment_id, enrollment_id))
+    deliver(expired(clinic_id, appointment_id, enrollment_id))
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+    assert status_of(client, clinic_id, appointment_id) == "committed"
+
+
+def test_the_worker_leaves_a_reservation_paid_after_it_found_it_due(client, clinic_id, enrollment, sessions,
+                                                                   deliver):
+    appointment_id, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    lapse = utcnow() + timedelta(minutes=31)
+    with transaction(sessions) as session:
+        [due] = SqlCareUnitOfWork(session).reservations.due(lapse, 10)
+
+    deliver(paid(clinic_id, appointment_id, enrollment_id))  # between the worker's read and its release
+    with transaction(sessions) as session:
+        assert cases.release_lapsed(SqlCareUnitOfWork(session), due, lapse) is False
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+
+
+def test_a_paid_visit_keeps_its_session_while_its_video_meeting_waits(client, clinic_id, enrollment, sessions,
+                                                                      deliver, stored, problem_of):
+    """`paid` commits at once; `confirmed` comes once the meeting exists, which may be long after
+    the reservation's 30 minutes when the video provider is down, and changes nothing."""
+    appointment_id, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    for _ in range(3):
+        reserve(client, clinic_id, enrollment_id, uuid7())
+    reserve(client, clinic_id, enrollment_id, appointment_id)
+    deliver(paid(clinic_id, appointment_id, enrollment_id))
+
+    assert release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31)) == 3
+    for _ in range(3):
+        reserve(client, clinic_id, enrollment_id, uuid7())
+    refused = reserve(client, clinic_id, enrollment_id, uuid7())
+    deliver(confirmed(clinic_id, appointment_id, enrollment_id))
+
+    assert problem_of(refused)["type"] == PROBLEMS + "no-sessions-left"
+    assert counts(client, clinic_id, enrollment_id) == (3, 1, 0)
+    assert status_of(client, clinic_id, appointment_id) == "committed"
+    assert stored.event_types().count(ReservationCommittedV1.event_type) == 1
+
+
+def chain_events(clinic_id, enrollment_id, a, b, c, ending):
+    """A visit booked as `a`, paid, confirmed, moved to `b` and then to `c`, and `ending` there."""
+    events = {
+        "paid(a)": paid(clinic_id, a, enrollment_id),
+        "confirmed(a)": confirmed(clinic_id, a, enrollment_id),
+        "rescheduled(a->b)": rescheduled(clinic_id, a, b, enrollment_id, original=a),
+        "rescheduled(b->c)": rescheduled(clinic_id, b, c, enrollment_id, original=a),
+    }
+    if ending == "canceled":
+        events["canceled(c)"] = canceled(clinic_id, c, enrollment_id, original=a)
+    return events
+
+
+@pytest.mark.parametrize(("ending", "expected"), [("canceled", (0, 0, 4)), ("kept", (0, 1, 3))])
+def test_every_order_of_a_rescheduled_visits_events_leaves_its_session_as_the_visit_ended(
+        client, clinic_id, enrollment, deliver, ending, expected):
+    """Consumers apply batches in parallel lanes and dead letters are replayed later: the events
+    of one reschedule chain may arrive in any order."""
+    names = list(chain_events(clinic_id, None, *[uuid7()] * 3, ending))
+    wrong = []
+    for order in itertools.permutations(names):
+        enrollment_id, (a, b, c) = enrol(client, clinic_id), (uuid7(), uuid7(), uuid7())
+        reserve(client, clinic_id, enrollment_id, a)
+        events = chain_events(clinic_id, enrollment_id, a, b, c, ending)
+        for name in order:
+            deliver(events[name])
+        if counts(client, clinic_id, enrollment_id) != expected:
+            wrong.append((order, counts(client, clinic_id, enrollment_id)))
+
+    assert wrong == []
+
+
+def test_a_payment_racing_a_reschedule_of_the_visit_uses_its_session(client, clinic_id, enrollment, sessions,
+                                                                     deliver, monkeypatch):
+    """`confirmed(a)` and `rescheduled(a->b)` applied side by side by two consumer lanes: the move
+    lands while the payment is between reading the reservation and committing it."""
+    a, b, enrollment_id = uuid7(), uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, a)
+    the_move = threading.Thread(target=deliver, args=(rescheduled(clinic_id, a, b, enrollment_id, original=a),))
+    settle = care.SqlReservations.settle
+
+    def settle_after_the_move(self, reservation, *args, **kwargs):
+        if the_move.ident is None:  # the first settle: the payment's
+            the_move.start()
+            the_move.join(2)  # SQLite runs one writer at a time: then the move waits for this one
+        return settle(self, reservation, *args, **kwargs)
+
+    monkeypatch.setattr(care.SqlReservations, "settle", settle_after_the_move)
+    deliver(confirmed(clinic_id, a, enrollment_id))
+    the_move.join(30)
+    release_lapsed_reservations(sessions, utcnow() + timedelta(minutes=31))  # no event of b's commits
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 1, 3)
+
+
+def test_a_cancellation_racing_the_payment_gives_the_session_back(client, clinic_id, enrollment, sessions, deliver,
+                                                                 monkeypatch):
+    """`canceled(a)` applied by one lane while another is committing `paid(a)`: whichever goes
+    first, the cancellation decides on the reservation as the payment left it."""
+    a, enrollment_id = uuid7(), uuid.UUID(enrollment["enrollment_id"])
+    reserve(client, clinic_id, enrollment_id, a)
+    the_cancel = threading.Thread(target=deliver, args=(canceled(clinic_id, a, enrollment_id),))
+    commit_session = care.SqlEnrollments.commit_session
+
+    def commit_while_canceled(self, *args):
+        the_cancel.start()
+        the_cancel.join(2)  # it waits for this payment's transaction, on either database
+        return commit_session(self, *args)
+
+    monkeypatch.setattr(care.SqlEnrollments, "commit_session", commit_while_canceled)
+    deliver(paid(clinic_id, a, enrollment_id))
+    the_cancel.join(30)
+
+    assert counts(client, clinic_id, enrollment_id) == (0, 0, 4)
+    assert status_of(client, clinic_id, a) == "released"

@@ -13,11 +13,17 @@ import pytest
 from clinic_contracts.events.catalog import Money, Period, PlanUpsertedV1
 from clinic_contracts.events.entitlements import EnrollmentExpiredV1, EnrollmentRenewedV1
 from clinic_runtime.db import transaction
+from entitlements.domain.enrollments import ReleaseReason
 from entitlements.domain.service_plans import PeriodUnit, PlanPeriod
 from entitlements.domain.tiers import Inclusion, OnRenewal, OnUpgrade, TierTerms
 from entitlements.service_layer import enrollments, tiers
 from entitlements.service_layer.care_unit_of_work import SqlCareUnitOfWork
-from entitlements.service_layer.lifecycle import expire_enrollments, renew_tier_periods, run_lifecycle
+from entitlements.service_layer.lifecycle import (
+    expire_enrollments,
+    release_lapsed_reservations,
+    renew_tier_periods,
+    run_lifecycle,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -110,6 +116,45 @@ def test_leftovers_drop_at_renewal_unless_the_inclusion_carries_them(sessions, c
     renew_tier_periods(sessions, A_YEAR_LATER)
 
     assert held(sessions, clinic_id) == [("expired", 4, 3, JOINED), ("active", granted, granted, A_YEAR_LATER)]
+
+
+TWO_YEARS_LATER = datetime(2028, 1, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("on_renewal", "paid", "renewals", "expected"), [
+    # Carried: the session given back goes on to where the leftovers went (the old grant keeps the
+    # leftovers it passed on), through every renewal that carried them.
+    (OnRenewal.CARRY, True, 1, [("expired", 3, 3, JOINED), ("active", 4 + 4, 8, A_YEAR_LATER)]),
+    (OnRenewal.CARRY, False, 1, [("expired", 3, 3, JOINED), ("active", 4 + 4, 8, A_YEAR_LATER)]),
+    (OnRenewal.CARRY, True, 2, [("expired", 3, 3, JOINED), ("expired", 7, 7, A_YEAR_LATER),
+                                ("active", 4 + 8, 12, TWO_YEARS_LATER)]),
+    # Dropped: last period's leftovers lapsed with it, and so does the session given back.
+    (OnRenewal.DROP, True, 1, [("expired", 4, 4, JOINED), ("active", 4, 4, A_YEAR_LATER)]),
+], ids=["carry-canceled", "carry-hold-lapsed", "carry-twice", "drop"])
+def test_a_session_given_back_after_a_renewal_goes_where_that_periods_leftovers_went(
+        sessions, clinic_id, on_renewal, paid, renewals, expected):
+    """Booked a week before the period ends, for a visit in the next: paid and then canceled
+    after the renewal, or its hold abandoned and its reservation released after it."""
+    on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4, on_renewal=on_renewal))
+    appointment, booked = uuid.uuid4(), A_YEAR_LATER - timedelta(days=7)
+    with transaction(sessions) as session:
+        uow = SqlCareUnitOfWork(session)
+        [grant] = uow.enrollments.of_patient(clinic_id, PATIENT)
+        enrollments.reserve(uow, clinic_id, grant.id, appointment, PATIENT, None, booked, timedelta(minutes=30))
+        if paid:
+            enrollments.commit(uow, clinic_id, appointment, grant.id, PATIENT, None, booked)
+    renewed_at = (A_YEAR_LATER, TWO_YEARS_LATER)[:renewals]
+    for renewal in renewed_at:
+        renew_tier_periods(sessions, renewal)
+
+    after = renewed_at[-1] + timedelta(days=1)
+    if paid:
+        in_transaction(sessions, enrollments.release, clinic_id, appointment, ReleaseReason.APPOINTMENT_CANCELED,
+                       after)
+    else:
+        assert release_lapsed_reservations(sessions, after) == 1
+
+    assert held(sessions, clinic_id) == expected
 
 
 @pytest.mark.parametrize("basic_period", [YEARLY, PlanPeriod(1, PeriodUnit.MONTH)])

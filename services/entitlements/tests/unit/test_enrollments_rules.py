@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from entitlements.domain.enrollments import EnrollmentSource, EnrollmentStatus, NotUsable, enroll, grant_for_tier
+from entitlements.domain.enrollments import (
+    EnrollmentSource,
+    EnrollmentStatus,
+    NotUsable,
+    ReleaseReason,
+    Reservation,
+    ReservationStatus,
+    enroll,
+    grant_for_tier,
+)
 from entitlements.domain.service_plans import AccessGrant, PeriodUnit, PlanPeriod, ServicePlan, ServicePlanKind
 
 CLINIC = uuid.UUID("0193a5e0-0000-7000-8000-00000000c11a")
@@ -113,3 +122,16 @@ def test_a_tier_grant_lasts_its_period_and_is_named_by_patient_inclusion_and_per
     assert granted.grant_key == grant_for_tier(service_plan, PATIENT, uuid.uuid4(), "premium", 4, NOW, end,
                                                NOW + timedelta(hours=1), None).grant_key
     assert granted.grant_key != other_patient.grant_key
+
+
+@pytest.mark.parametrize("reason", list(ReleaseReason))
+def test_a_held_session_goes_back_for_any_reason_a_used_one_only_for_a_cancellation(reason):
+    reserved = Reservation(CLINIC, uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), PATIENT, ReservationStatus.RESERVED,
+                           NOW, NOW + timedelta(minutes=30), None)
+    committed = replace(reserved, status=ReservationStatus.COMMITTED, settled_at=NOW)
+    released = replace(reserved, status=ReservationStatus.RELEASED, settled_at=NOW, released_reason=reason)
+
+    assert reserved.given_back_for(reason)
+    # An expiry or an undo that comes after the payment is stale: the paid visit keeps its session.
+    assert committed.given_back_for(reason) is (reason is ReleaseReason.APPOINTMENT_CANCELED)
+    assert not released.given_back_for(reason)

@@ -195,6 +195,14 @@ class FakeEnrollments:
         else:
             self.rows[enrollment_id] = replace(held, sessions_used=held.sessions_used - 1)
 
+    def carried_to(self, clinic_id, enrollment_id):
+        return next((e for e in self.rows.values() if e.carried_from == enrollment_id), None)
+
+    def pass_on_session(self, clinic_id, from_id, to_id):
+        for enrollment_id, change in ((from_id, -1), (to_id, 1)):
+            held = self.rows[enrollment_id]
+            self.rows[enrollment_id] = replace(held, sessions_granted=held.sessions_granted + change)
+
     def due(self, at, limit):
         return [e for e in self.rows.values() if e.status is EnrollmentStatus.ACTIVE
                 and e.sessions_until is not None and e.sessions_until <= at
@@ -206,7 +214,7 @@ class FakeReservations:
         self.rows: dict[uuid.UUID, Reservation] = {}
         self.settled_elsewhere: set[uuid.UUID] = set()
 
-    def get(self, clinic_id, appointment_id):
+    def get(self, clinic_id, appointment_id, *, lock=False):
         return self.rows.get(appointment_id)
 
     def add(self, reservation):
@@ -224,7 +232,7 @@ class FakeReservations:
                                                         released_reason=released_reason)
         return True
 
-    def reserve_again(self, released, reservation):
+    def replace_released(self, released, reservation):
         if self.rows[released.appointment_id].status is not ReservationStatus.RELEASED:
             return False
         self.rows[released.appointment_id] = reservation

@@ -380,11 +380,15 @@ class EnrollmentCanceledV1(EnrollmentEvent):
     canceled_by: uuid.UUID | None
 
 
+# A visit's reservation is kept under one appointment whatever it is moved to since.
+BOOKED_AS = "The appointment the visit was booked as (the first of its reschedule chain)."
+
+
 class ReservationEvent(Event):
     clinic_id: uuid.UUID
     reservation_id: uuid.UUID
     enrollment_id: uuid.UUID
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID = Field(description=BOOKED_AS)
     patient_id: uuid.UUID
     sessions_remaining: int = Field(description="Sessions of the enrollment left after this change.")
     occurred_at: AwareDatetime
@@ -418,7 +422,7 @@ class ReservationShortfallV1(Event):
     producer: ClassVar[str] = "entitlements"
 
     clinic_id: uuid.UUID
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID = Field(description=BOOKED_AS)
     enrollment_id: uuid.UUID
     patient_id: uuid.UUID
     reason: Literal["unknown_enrollment", "other_patient", "ended", "not_started", "sessions_expired",

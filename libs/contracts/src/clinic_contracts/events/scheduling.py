@@ -128,6 +128,12 @@ class AppointmentSnapshot(BaseModel):
     enrollment_id: uuid.UUID | None = Field(description="The service-plan enrollment a session is taken from, if any.")
     rescheduled_from: uuid.UUID | None = Field(description="The appointment this one replaced, if any.")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
+    original_appointment_id: uuid.UUID | None = Field(
+        default=None,
+        description="The first appointment of its reschedule chain (the one the visit was booked as): every "
+                    "later appointment of the chain names it, so a consumer can key what it keeps about the "
+                    "visit by it whatever order the chain's events arrive in. None for the appointment as "
+                    "booked (and one moved before scheduling kept chains): the visit is `appointment_id` then.")
 
 
 class AppointmentEvent(Event):
@@ -154,6 +160,20 @@ class VideoMeeting(BaseModel):
     meeting_id: str
     join_url: str = Field(description="For the patient.")
     host_url: str = Field(description="Starts the meeting as host: for the specialist only, never sent to the patient.")
+
+
+class AppointmentPaidV1(AppointmentEvent):
+    """The appointment became `paid`: billing's payment succeeded (also after its hold had expired,
+    when the slot was still free), or a booking with nothing to pay (an enrollment's session, or no
+    charge) was settled. Published in the transaction that marks it paid, before its video meeting
+    exists: `confirmed` follows once it does, which may take a while when the video provider is
+    down. What the payment decides (an enrollment's session is used, the sale is made) need not wait
+    for the meeting."""
+
+    event_type: ClassVar[str] = "scheduling.appointment.paid.v1"
+    producer: ClassVar[str] = "scheduling"
+
+    payment_id: uuid.UUID | None = Field(description="Billing's payment that paid it; none when nothing was due.")
 
 
 class AppointmentConfirmedV1(AppointmentEvent):

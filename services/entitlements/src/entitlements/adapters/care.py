@@ -116,12 +116,21 @@ class Enrollments(Protocol):
     def return_session(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID, status: ReservationStatus) -> None:
         """Give back a session that was reserved or used."""
 
+    def carried_to(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> Enrollment | None:
+        """The next period's grant that carried this one's leftovers, if any."""
+
+    def pass_on_session(self, clinic_id: uuid.UUID, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+        """A leftover session of an ended grant goes on to the grant its leftovers were carried to:
+        one fewer granted there, one more here."""
+
     def due(self, at: datetime, limit: int) -> list[Enrollment]:
         """Active enrollments whose sessions and access have both lapsed by `at`."""
 
 
 class Reservations(Protocol):
-    def get(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Reservation | None: ...
+    def get(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, lock: bool = False) -> Reservation | None:
+        """The reservation kept under `appointment_id`; with `lock`, held until the transaction ends,
+        so what is decided on it holds when it is written."""
 
     def add(self, reservation: Reservation) -> bool:
         """False when the appointment already has a reservation."""
@@ -131,8 +140,9 @@ class Reservations(Protocol):
         """Move it from its current status to `status` (released: for `released_reason`); False when
         someone else moved it first."""
 
-    def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
-        """Store `reservation` in place of the `released` one; False when it is no longer released."""
+    def replace_released(self, released: Reservation, reservation: Reservation) -> bool:
+        """Store `reservation` (reserved again, or committed) in place of the `released` one; False
+        when it is no longer released."""
 
     def move(self, reservation: Reservation, appointment_id: uuid.UUID) -> bool: ...
 
@@ -286,7 +296,7 @@ class SqlEnrollments:
             sessions_used=enrollment.sessions_used, starts_at=enrollment.starts_at,
             sessions_until=enrollment.sessions_until, access_until=enrollment.access_until,
             status=str(enrollment.status), ended_at=enrollment.ended_at, created_by=enrollment.created_by,
-            created_at=enrollment.created_at, version=enrollment.version,
+            created_at=enrollment.created_at, version=enrollment.version, carried_from=enrollment.carried_from,
         ).on_conflict_do_nothing().returning(enrollments.c.id)
         return self._session.execute(statement).first() is not None
 
@@ -332,6 +342,18 @@ class SqlEnrollments:
         self._session.execute(update(enrollments).where(*_enrollment_key(clinic_id, enrollment_id), column > 0)
                               .values({column: column - 1, enrollments.c.version: enrollments.c.version + 1}))
 
+    def carried_to(self, clinic_id: uuid.UUID, enrollment_id: uuid.UUID) -> Enrollment | None:
+        row = self._session.execute(select(enrollments).where(
+            enrollments.c.clinic_id == clinic_id, enrollments.c.carried_from == enrollment_id)).first()
+        return None if row is None else _enrollment(row)
+
+    def pass_on_session(self, clinic_id: uuid.UUID, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
+        self._session.execute(update(enrollments).where(
+            *_enrollment_key(clinic_id, from_id), enrollments.c.sessions_granted > 0,
+        ).values(sessions_granted=enrollments.c.sessions_granted - 1, version=enrollments.c.version + 1))
+        self._session.execute(update(enrollments).where(*_enrollment_key(clinic_id, to_id)).values(
+            sessions_granted=enrollments.c.sessions_granted + 1, version=enrollments.c.version + 1))
+
     def due(self, at: datetime, limit: int) -> list[Enrollment]:
         rows = self._session.execute(select(enrollments).where(
             enrollments.c.status == str(EnrollmentStatus.ACTIVE),
@@ -344,9 +366,10 @@ class SqlReservations:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID) -> Reservation | None:
-        row = self._session.execute(select(reservations).where(
-            reservations.c.clinic_id == clinic_id, reservations.c.appointment_id == appointment_id)).first()
+    def get(self, clinic_id: uuid.UUID, appointment_id: uuid.UUID, *, lock: bool = False) -> Reservation | None:
+        query = select(reservations).where(reservations.c.clinic_id == clinic_id,
+                                           reservations.c.appointment_id == appointment_id)
+        row = self._session.execute(query.with_for_update() if lock else query).first()
         return None if row is None else _reservation(row)
 
     def add(self, reservation: Reservation) -> bool:
@@ -368,14 +391,15 @@ class SqlReservations:
         ).values(status=str(status), settled_at=at,
                  released_reason=None if released_reason is None else str(released_reason))).rowcount == 1
 
-    def reserve_again(self, released: Reservation, reservation: Reservation) -> bool:
+    def replace_released(self, released: Reservation, reservation: Reservation) -> bool:
         return self._session.execute(update(reservations).where(
             reservations.c.clinic_id == released.clinic_id,
             reservations.c.appointment_id == released.appointment_id,
             reservations.c.status == str(ReservationStatus.RELEASED),
         ).values(enrollment_id=reservation.enrollment_id, patient_id=reservation.patient_id,
                  status=str(reservation.status), reserved_at=reservation.reserved_at,
-                 expires_at=reservation.expires_at, settled_at=None, released_reason=None)).rowcount == 1
+                 expires_at=reservation.expires_at, settled_at=reservation.settled_at,
+                 released_reason=None)).rowcount == 1
 
     def move(self, reservation: Reservation, appointment_id: uuid.UUID) -> bool:
         return self._session.execute(update(reservations).where(
@@ -454,7 +478,7 @@ def _enrollment(row) -> Enrollment:
         row.tier_key, row.grant_key, tuple(uuid.UUID(s) for s in row.service_ids),
         tuple(AccessGrant(g) for g in row.access_grants), row.sessions_granted, row.sessions_reserved,
         row.sessions_used, row.starts_at, row.sessions_until, row.access_until, EnrollmentStatus(row.status),
-        row.ended_at, row.created_by, row.created_at, row.version)
+        row.ended_at, row.created_by, row.created_at, row.version, row.carried_from)
 
 
 def _reservation(row) -> Reservation:

@@ -247,13 +247,16 @@ enrollments = Table(
     Column("created_by", Uuid, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("carried_from", Uuid, nullable=True),  # the previous period's grant whose leftovers it carries
     # One grant per tier inclusion and period, however many timers or retries try.
     UniqueConstraint("clinic_id", "grant_key", name="uq_enrollments_grant"),
     Index("ix_enrollments_patient", "clinic_id", "patient_id"),
     Index("ix_enrollments_status", "status"),
+    Index("ix_enrollments_carried_from", "clinic_id", "carried_from"),
 )
 
-# One per appointment that holds (or held) a session of an enrollment.
+# One per visit that holds (or held) a session of an enrollment, under the appointment it was booked
+# as (the first of its reschedule chain).
 reservations = Table(
     "reservations",
     metadata,

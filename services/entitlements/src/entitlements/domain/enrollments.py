@@ -6,6 +6,12 @@ paid for; the rest remain. A booking reserves a session while its slot is held, 
 commits it, a cancellation or an abandoned hold releases it. An enrollment that ended (expired at
 the end of its window, or cancelled) keeps its data but its leftover sessions can no longer be
 taken: a soft end.
+
+A tier inclusion that carries its leftovers into the next period makes that period's grant name
+the one it carried from (`carried_from`). A session given back to the old grant after the renewal
+(a visit cancelled, a hold abandoned) is a leftover too, and goes on to the grant the others went
+to. Without carry a period's leftovers lapse with it, and so does a session given back later: it
+returns to the old grant, where it can no longer be used.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ class Enrollment:
     created_by: uuid.UUID | None
     created_at: datetime
     version: int
+    carried_from: uuid.UUID | None = None  # the previous period's grant whose leftovers this one carries
 
     @property
     def sessions_remaining(self) -> int:
@@ -113,22 +120,28 @@ def enroll(plan: ServicePlan, patient_id: uuid.UUID, enrollment_id: uuid.UUID, n
 
 def grant_for_tier(plan: ServicePlan, patient_id: uuid.UUID, enrollment_id: uuid.UUID, tier_key: str,
                    sessions: int, period_start: datetime, period_end: datetime, now: datetime,
-                   changed_by: uuid.UUID | None) -> Enrollment:
+                   changed_by: uuid.UUID | None, carried_from: uuid.UUID | None = None) -> Enrollment:
     """A tier inclusion for one tier period: sessions and access last until the period ends.
     `grant_key` names the patient, inclusion and period, so it is granted once however often it
-    is asked (a second renewal run, or a patient moved off the tier and back within the period)."""
+    is asked (a second renewal run, or a patient moved off the tier and back within the period).
+    `carried_from`: the previous period's grant, when its leftovers are in `sessions`."""
     grant_key = f"{patient_id}/{tier_key}/{plan.plan_id}/{period_start.isoformat()}"
     return Enrollment(
         plan.clinic_id, enrollment_id, patient_id, plan.plan_id, plan.name, EnrollmentSource.TIER, tier_key,
         grant_key, plan.service_ids, plan.access_grants, sessions, 0, 0, period_start, period_end, period_end,
-        EnrollmentStatus.ACTIVE, None, changed_by, now, 1,
+        EnrollmentStatus.ACTIVE, None, changed_by, now, 1, carried_from,
     )
 
 
 @dataclass(frozen=True)
 class Reservation:
+    """The session an appointment holds of an enrollment. Kept under the appointment the visit
+    was booked as: a reschedule makes a new appointment, and every appointment of the chain names
+    the first, so all of the visit's events settle this one reservation in whatever order they
+    arrive."""
+
     clinic_id: uuid.UUID
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID  # the appointment the visit was booked as (the first of its reschedule chain)
     id: uuid.UUID
     enrollment_id: uuid.UUID
     patient_id: uuid.UUID
@@ -143,3 +156,12 @@ class Reservation:
         """Released because its appointment was canceled: final, whatever event comes later."""
         return (self.status is ReservationStatus.RELEASED
                 and self.released_reason is ReleaseReason.APPOINTMENT_CANCELED)
+
+    def given_back_for(self, reason: ReleaseReason) -> bool:
+        """Whether a release for `reason` gives its session back. A held session goes back for any
+        reason; a used one only when the visit is canceled. An expiry (of the hold or of the
+        reservation) or an undo only ever concerns a hold nobody paid for: one that comes after the
+        payment is stale (applied late, or the hold expired and was then paid and taken again)."""
+        if self.status is ReservationStatus.RESERVED:
+            return True
+        return self.status is ReservationStatus.COMMITTED and reason is ReleaseReason.APPOINTMENT_CANCELED

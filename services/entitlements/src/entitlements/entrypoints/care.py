@@ -49,7 +49,8 @@ Enrollments
       "sessions_used", "sessions_remaining", "starts_at", "sessions_until", "access_until",
       "status": active|expired|canceled, "ended_at", "created_at", "version"}
 
-Reservations (one per appointment)
+Reservations (one per visit, under the appointment it was booked as: a rescheduled visit's
+reservation stays under its first appointment's id)
     POST /enrollments/<enrollment_id>/reservations  {"appointment_id", "patient_id", "service_id" (optional)}
         -> 201 Reservation; the same again for the same appointment -> 200 (unchanged) while it is
         reserved or committed; once released, a session is taken again (201, a new expires_at)

@@ -2,11 +2,14 @@
 
 Each handler maps only the fields entitlements keeps: producers may add fields at any time.
 Snapshots (`.upserted` / `.archived`) are kept by highest version, whatever the order of arrival.
-Appointment events settle the enrollment sessions bookings reserved: a confirmation commits,
-a reschedule moves the reservation to the new appointment, an expiry or a cancellation releases.
+Appointment events settle the enrollment sessions bookings reserved, each on the reservation of
+the visit (kept under the appointment it was booked as): a payment (`paid`, or `confirmed`)
+commits, an expiry or a cancellation releases.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy.orm import Session
 
@@ -36,10 +39,13 @@ def on_service_plan(session: Session, event: catalog.PlanSnapshot, _envelope: En
     record_service_plan(SqlCareUnitOfWork(session), service_plan(event))
 
 
-@handlers.on(scheduling.AppointmentConfirmedV1)
-def on_appointment_confirmed(session: Session, event: scheduling.AppointmentConfirmedV1, _envelope: Envelope) -> None:
+@handlers.on(scheduling.AppointmentPaidV1, scheduling.AppointmentConfirmedV1)
+def on_appointment_paid(session: Session, event: scheduling.AppointmentPaidV1 | scheduling.AppointmentConfirmedV1,
+                        _envelope: Envelope) -> None:
+    # `paid` comes at once; `confirmed` (after the video meeting) commits too, for appointments
+    # paid before `paid` was published, and changes nothing after it.
     appointment = event.appointment
-    enrollments.commit(SqlCareUnitOfWork(session), event.clinic_id, appointment.appointment_id,
+    enrollments.commit(SqlCareUnitOfWork(session), event.clinic_id, booked_as(appointment),
                        appointment.enrollment_id, appointment.patient_id, appointment.service_id,
                        event.occurred_at)
 
@@ -48,23 +54,33 @@ def on_appointment_confirmed(session: Session, event: scheduling.AppointmentConf
 def on_appointment_rescheduled(session: Session, event: scheduling.AppointmentRescheduledV1,
                                _envelope: Envelope) -> None:
     appointment = event.appointment
-    if appointment.rescheduled_from is not None:
-        enrollments.move(SqlCareUnitOfWork(session), event.clinic_id, appointment.rescheduled_from,
-                         appointment.appointment_id, event.occurred_at)
+    visit = booked_as(appointment)
+    if appointment.rescheduled_from is not None and appointment.rescheduled_from != visit:
+        # A reservation kept under the previous appointment of the chain (before scheduling named
+        # the first one, reservations moved along the chain) goes on under the visit's key.
+        enrollments.move(SqlCareUnitOfWork(session), event.clinic_id, appointment.rescheduled_from, visit,
+                         event.occurred_at)
 
 
 @handlers.on(scheduling.AppointmentExpiredV1)
 def on_appointment_expired(session: Session, event: scheduling.AppointmentExpiredV1, _envelope: Envelope) -> None:
-    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, event.appointment.appointment_id,
+    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, booked_as(event.appointment),
                         ReleaseReason.APPOINTMENT_EXPIRED, event.occurred_at)
 
 
 @handlers.on(scheduling.AppointmentCanceledV1)
 def on_appointment_canceled(session: Session, event: scheduling.AppointmentCanceledV1, _envelope: Envelope) -> None:
     appointment = event.appointment
-    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, appointment.appointment_id,
+    enrollments.release(SqlCareUnitOfWork(session), event.clinic_id, booked_as(appointment),
                         ReleaseReason.APPOINTMENT_CANCELED, event.occurred_at,
                         enrollment_id=appointment.enrollment_id, patient_id=appointment.patient_id)
+
+
+def booked_as(appointment: scheduling.AppointmentSnapshot) -> uuid.UUID:
+    """The appointment a visit's reservation is kept under: the one it was booked as, which every
+    appointment of its reschedule chain names; the appointment itself when the event names none
+    (the appointment as booked, or an event from before scheduling named it)."""
+    return appointment.original_appointment_id or appointment.appointment_id
 
 
 def service_plan(event: catalog.PlanSnapshot) -> ServicePlan:

@@ -1,10 +1,14 @@
 """Use cases on service-plan enrollments and the reservations bookings make against them.
 
-A booking reserves a session while its slot is held; scheduling's confirmation commits it, its
-cancellation or expiry releases it, and the worker releases a reservation nobody committed by its
-expiry. Every change of a count is one conditional UPDATE (see adapters.care), and every move of a
-reservation is conditional on the status it was read in, so a timer and a consumer racing for the
-same reservation settle it once.
+A booking reserves a session while its slot is held; scheduling's `paid` (and, for events already
+in flight, `confirmed`) commits it, its cancellation or an abandoned hold releases it, and the
+worker releases a reservation nobody committed by its expiry. A reservation is kept under the
+appointment the visit was booked as, which every appointment of its reschedule chain names, so
+the chain's events, applied in any order (consumer lanes, redeliveries, dead letters replayed
+later), settle one reservation and leave it as the visit ended. Every change of a count is one
+conditional UPDATE (see adapters.care); the events' use cases decide on the reservation read
+locked, so a timer and consumers racing for the same reservation settle it once, each on the
+reservation as the one before left it.
 """
 
 from __future__ import annotations
@@ -157,8 +161,8 @@ def reserve(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.UUID,
     else:
         reservation = replace(held, enrollment_id=enrollment_id, patient_id=patient_id,
                               status=ReservationStatus.RESERVED, reserved_at=now, expires_at=now + hold,
-                              settled_at=None)
-        stored = uow.reservations.reserve_again(held, reservation)
+                              settled_at=None, released_reason=None)
+        stored = uow.reservations.replace_released(held, reservation)
     if not stored:
         # A concurrent request for the same appointment stored (or revived) its reservation first.
         return _same_reservation(uow.reservations.get(clinic_id, appointment_id), enrollment_id), False  # type: ignore[arg-type]
@@ -176,40 +180,49 @@ def _same_reservation(held: Reservation, enrollment_id: uuid.UUID) -> Reservatio
 def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
            enrollment_id: uuid.UUID | None, patient_id: uuid.UUID, service_id: uuid.UUID | None,
            now: datetime) -> Reservation | None:
-    """The appointment was paid (or needed no payment): its session is used. An appointment
-    booked against an enrollment without a reservation (staff booking at scheduling) takes its
-    session now, as does one whose reservation had lapsed, if the enrollment is still usable by
-    this appointment then and a session remains; if not, a shortfall is published for the clinic
-    to settle with the patient."""
-    held = uow.reservations.get(clinic_id, appointment_id)
+    """The visit booked as `appointment_id` was paid (or needed no payment) with its appointment
+    naming `enrollment_id`: a session of that enrollment is used, and only of that one.
+
+    Its reservation of that enrollment is committed. One of another enrollment, or held for an
+    appointment that names none (the booking that reserved it was refused, and its key was then
+    used for a booking without the plan), is undone. A visit on the enrollment that holds no
+    session of it (a staff booking at scheduling, a reservation that lapsed or was undone) takes
+    one now, if the enrollment is still usable by it and a session remains; if not, a shortfall
+    is published for the clinic to settle with the patient."""
+    held = uow.reservations.get(clinic_id, appointment_id, lock=True)
     if held is not None and (held.status is ReservationStatus.COMMITTED or held.canceled):
-        # A canceled appointment's confirmation that arrives late takes no session.
+        # Paid already (`paid` and then `confirmed` both commit), or a canceled visit's payment
+        # event that arrives late: it takes no session.
         return None
     if held is not None and held.status is ReservationStatus.RESERVED:
-        if not uow.reservations.settle(held, ReservationStatus.COMMITTED, now):
-            return None
-        uow.enrollments.commit_session(clinic_id, held.enrollment_id)
-        committed = held
-    else:
-        enrollment_id = held.enrollment_id if held is not None else enrollment_id
-        if enrollment_id is None:
-            return None
-        shortfall = _use_session(uow, clinic_id, enrollment_id, patient_id, service_id, now)
-        if shortfall is not None:
-            log.warning("a paid appointment could take no session of its enrollment",
-                        extra={"appointment_id": str(appointment_id), "enrollment_id": str(enrollment_id),
-                               "reason": shortfall})
-            uow.publish(ReservationShortfallV1(
-                clinic_id=clinic_id, appointment_id=appointment_id, enrollment_id=enrollment_id,
-                patient_id=patient_id, reason=shortfall, occurred_at=now), clinic_id=clinic_id)
-            return None
-        if held is None:
-            committed = Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
-                                    ReservationStatus.COMMITTED, now, now, now)
-            uow.reservations.add(committed)
-        else:
-            uow.reservations.settle(held, ReservationStatus.COMMITTED, now)
-            committed = held
+        if held.enrollment_id == enrollment_id:
+            if not uow.reservations.settle(held, ReservationStatus.COMMITTED, now):
+                return None
+            uow.enrollments.commit_session(clinic_id, held.enrollment_id)
+            _publish_settled(uow, held, now, ReservationCommittedV1)
+            return replace(held, status=ReservationStatus.COMMITTED, settled_at=now)
+        release(uow, clinic_id, appointment_id, ReleaseReason.UNDONE, now)
+        held = uow.reservations.get(clinic_id, appointment_id)
+    if enrollment_id is None:
+        return None
+    shortfall = _use_session(uow, clinic_id, enrollment_id, patient_id, service_id, now)
+    if shortfall is not None:
+        log.warning("a paid appointment could take no session of its enrollment",
+                    extra={"appointment_id": str(appointment_id), "enrollment_id": str(enrollment_id),
+                           "reason": shortfall})
+        uow.publish(ReservationShortfallV1(
+            clinic_id=clinic_id, appointment_id=appointment_id, enrollment_id=enrollment_id,
+            patient_id=patient_id, reason=shortfall, occurred_at=now), clinic_id=clinic_id)
+        return None
+    committed = Reservation(clinic_id, appointment_id, uuid7() if held is None else held.id, enrollment_id,
+                            patient_id, ReservationStatus.COMMITTED, now, now, now)
+    if held is None and not uow.reservations.add(committed):
+        # Another event of the visit stored its reservation first (a row that did not exist could
+        # not be locked): the session goes back, and the visit is decided on what was stored.
+        uow.enrollments.return_session(clinic_id, enrollment_id, ReservationStatus.COMMITTED)
+        return commit(uow, clinic_id, appointment_id, enrollment_id, patient_id, service_id, now)
+    if held is not None:
+        uow.reservations.replace_released(held, committed)
     _publish_settled(uow, committed, now, ReservationCommittedV1)
     return committed
 
@@ -232,37 +245,62 @@ def _use_session(uow: CareUnitOfWork, clinic_id: uuid.UUID, enrollment_id: uuid.
 def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, reason: ReleaseReason,
             now: datetime, *, enrollment_id: uuid.UUID | None = None,
             patient_id: uuid.UUID | None = None) -> Reservation | None:
-    """Give the appointment's session back to its enrollment (reserved or used); None when it
-    held none (any more).
+    """Give the session of the visit booked as `appointment_id` back to its enrollment; None when
+    it holds none (any more), or when `reason` does not give back what it holds: only a
+    cancellation gives back a used session (`Reservation.given_back_for`).
 
     A cancellation is final, and events arrive in any order: it is kept on the released
-    reservation, or, for an appointment booked against `enrollment_id` that holds none yet (its
-    `rescheduled` event may still bring one), on a released reservation made for it, so that
-    neither a late `confirmed` nor a late `rescheduled` takes a session for it."""
-    held = uow.reservations.get(clinic_id, appointment_id)
+    reservation, or, for a visit booked against `enrollment_id` that holds none yet (a staff
+    booking whose payment event is still on its way), on a released reservation made for it, so
+    that no late `paid` or `confirmed` takes a session for it."""
+    held = uow.reservations.get(clinic_id, appointment_id, lock=True)
     canceled = reason is ReleaseReason.APPOINTMENT_CANCELED
     if held is None:
-        if canceled and enrollment_id is not None and patient_id is not None:
-            uow.reservations.add(Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
-                                             ReservationStatus.RELEASED, now, now, now, reason))
+        if canceled and enrollment_id is not None and patient_id is not None and not uow.reservations.add(
+                Reservation(clinic_id, appointment_id, uuid7(), enrollment_id, patient_id,
+                            ReservationStatus.RELEASED, now, now, now, reason)):
+            # Another event of the visit stored its reservation first: the cancellation applies to it.
+            return release(uow, clinic_id, appointment_id, reason, now)
         return None
     if held.status is ReservationStatus.RELEASED:
         if canceled and not held.canceled:
             uow.reservations.settle(held, ReservationStatus.RELEASED, now, reason)
         return None
-    if not uow.reservations.settle(held, ReservationStatus.RELEASED, now, reason):
+    if not held.given_back_for(reason) or not uow.reservations.settle(held, ReservationStatus.RELEASED, now,
+                                                                       reason):
         return None
-    uow.enrollments.return_session(clinic_id, held.enrollment_id, held.status)
+    _give_back(uow, held)
     _publish_settled(uow, held, now, ReservationReleasedV1, reason=str(reason))
     return held
 
 
+def _give_back(uow: CareUnitOfWork, held: Reservation) -> None:
+    """Return the session to its enrollment, and on to where that one's leftovers were carried
+    when a renewal carried them (to the end of the chain of such renewals): given back after the
+    renewal, it is a leftover too, and would otherwise lapse on a grant that has ended. Without
+    carry it stays on the old grant and lapses with the period's other leftovers.
+
+    The return comes first: its UPDATE waits for a renewal ending the grant at the same time, so
+    either the renewal counts the returned session among the leftovers it carries, or this finds
+    the grant the renewal carried them to."""
+    clinic_id = held.clinic_id
+    uow.enrollments.return_session(clinic_id, held.enrollment_id, held.status)
+    last = uow.enrollments.carried_to(clinic_id, held.enrollment_id)
+    while last is not None and (later := uow.enrollments.carried_to(clinic_id, last.id)) is not None:
+        last = later
+    if last is not None:
+        uow.enrollments.pass_on_session(clinic_id, held.enrollment_id, last.id)
+
+
 def move(uow: CareUnitOfWork, clinic_id: uuid.UUID, previous_appointment_id: uuid.UUID,
          appointment_id: uuid.UUID, now: datetime) -> bool:
-    """A rescheduled appointment keeps its session: the reservation follows the new appointment,
-    unless that one was canceled before this event arrived; then the session goes back."""
-    held = uow.reservations.get(clinic_id, previous_appointment_id)
-    successor = uow.reservations.get(clinic_id, appointment_id)
+    """A reservation kept under an appointment since rescheduled goes on under `appointment_id`,
+    unless the visit was canceled there before this event arrived; then the session goes back.
+
+    Only for reservations kept before scheduling named the first appointment of a reschedule
+    chain: those were keyed by the appointment their last event named, and move along with it."""
+    held = uow.reservations.get(clinic_id, previous_appointment_id, lock=True)
+    successor = uow.reservations.get(clinic_id, appointment_id, lock=True)
     if held is not None and successor is not None and successor.canceled:
         release(uow, clinic_id, previous_appointment_id, ReleaseReason.APPOINTMENT_CANCELED, now)
         return False

@@ -248,10 +248,11 @@ def _grant_inclusions(uow: CareUnitOfWork, tier: Tier, membership: Membership, n
         sessions = (inclusion.sessions_joining(membership.period_start, membership.period_end, now) if joining
                     else inclusion.sessions)
         previous = (carried or {}).get(inclusion.plan_id)
-        carried_over = (previous.sessions_remaining
-                        if previous is not None and inclusion.on_renewal is OnRenewal.CARRY else 0)
+        carried_from = previous if inclusion.on_renewal is OnRenewal.CARRY else None
+        carried_over = 0 if carried_from is None else carried_from.sessions_remaining
         enrollment = grant_for_tier(plan, membership.patient_id, uuid7(), tier.key, sessions + carried_over,
-                                    membership.period_start, membership.period_end, now, actor)
+                                    membership.period_start, membership.period_end, now, actor,
+                                    None if carried_from is None else carried_from.id)
         if not uow.enrollments.add(enrollment):
             # Granted already for this period (a patient back on the tier within it, or a second
             # run): the grant is theirs again as it was, never a fresh one.
@@ -304,6 +305,8 @@ def renew(uow: CareUnitOfWork, membership: Membership, now: datetime) -> bool:
             continue
         expired = uow.enrollments.end(enrollment, EnrollmentStatus.EXPIRED, now)
         if expired is not None:
+            # Its counts as ended, not as read: a session given back meanwhile is a leftover too.
+            by_plan[expired.plan_id] = expired
             uow.publish(EnrollmentExpiredV1(clinic_id=expired.clinic_id, enrollment=enrollment_snapshot(expired),
                                             occurred_at=now, reason="tier_period_ended"),
                         clinic_id=expired.clinic_id)

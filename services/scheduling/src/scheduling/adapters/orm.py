@@ -200,6 +200,7 @@ appointments = Table(
     Column("sms_consent", Boolean, nullable=True),
     Column("rescheduled_from", Uuid, nullable=True),
     Column("rescheduled_to", Uuid, nullable=True),
+    Column("original_appointment_id", Uuid, nullable=True),  # the first of its reschedule chain
     Column("payment_id", Uuid, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("video_provider", String(16), nullable=True),

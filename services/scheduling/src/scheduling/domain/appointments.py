@@ -10,7 +10,8 @@ changed appointment (a new version), or raises `TransitionRefused`.
     pending_payment | paid | expired -> canceled
     pending_payment | paid -> rescheduled (the old one; a new appointment carries
                                            `rescheduled_from`, the status, payment, enrollment
-                                           and video meeting)
+                                           and video meeting, and names the first appointment
+                                           of the chain: `original_appointment_id`)
     pending_payment | paid -> the same, with another specialist (provider change)
 
 A hold past `hold_expires_at` is over even before anyone expires it: rescheduling it or changing
@@ -106,6 +107,10 @@ class Appointment:
     location_id: uuid.UUID | None = None
     rescheduled_from: uuid.UUID | None = None
     rescheduled_to: uuid.UUID | None = None
+    # The appointment the visit was booked as, once it has been rescheduled: every appointment of a
+    # reschedule chain names the same one, so other services can key the visit by it whatever
+    # order its events reach them in. None for the appointment as booked.
+    original_appointment_id: uuid.UUID | None = None
     payment_id: uuid.UUID | None = None
     confirmed_at: datetime | None = None
     video: VideoMeeting | None = None
@@ -173,7 +178,8 @@ class Appointment:
         self._hold_alive(now)
         moved = replace(
             self, appointment_id=new_id, start=start, end=start + (self.end - self.start), rescheduled_from=self.appointment_id,
-            rescheduled_to=None, version=1, created_at=now, updated_at=now,
+            rescheduled_to=None, original_appointment_id=self.original_appointment_id or self.appointment_id,
+            version=1, created_at=now, updated_at=now,
             meeting_due="update" if self.video is not None else self.meeting_due)
         return self._next(now, status="rescheduled", rescheduled_to=new_id, meeting_due=None), moved
 

@@ -19,11 +19,12 @@ write run under the one write lock (scheduling.adapters.appointments).
 
 Payment outcomes (billing's events):
 - succeeded, appointment pending_payment (even past its hold time, when nobody expired it yet:
-  the slot is still its own): `paid`; the meetings job then makes the video meeting outside any
-  transaction and publishes `scheduling.appointment.confirmed.v1`.
+  the slot is still its own): `paid`, announced at once by `scheduling.appointment.paid.v1`; the
+  meetings job then makes the video meeting outside any transaction and publishes
+  `scheduling.appointment.confirmed.v1`.
 - succeeded after the hold expired: the slot is held again if it is still free (nothing else of
-  the specialist overlaps it, overdue holds aside): the appointment becomes `paid` and goes on as
-  above. Otherwise `scheduling.appointment.refund_due.v1` (slot_taken_after_hold_expired) tells
+  the specialist overlaps it, overdue holds aside): the appointment becomes `paid` (`paid.v1`)
+  and goes on as above. Otherwise `scheduling.appointment.refund_due.v1` (slot_taken_after_hold_expired) tells
   billing to refund the payment in full; the appointment stays expired. Availability is not
   checked again: the patient booked a slot that was offered, and paid for it.
 - succeeded for an appointment that can no longer be paid (canceled, or already paid by another
@@ -38,7 +39,8 @@ Payment outcomes (billing's events):
   otherwise nothing changes.
 
 A booking with nothing to pay (an enrollment's session, or a price of zero) is settled by the
-gateway with `settle_without_payment` instead, and goes on as paid (confirmed without payment_id).
+gateway with `settle_without_payment` instead, and goes on as paid (`paid.v1`, then `confirmed`,
+both without payment_id).
 
 A start before now or past the longest booking horizon is Invalid before the slot engine runs.
 
@@ -277,6 +279,7 @@ def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uui
     if appointment.status == "pending_payment":
         paid = appointment.pay(payment_id, now)
         uow.appointments.save(paid)
+        _publish_paid(uow, paid, SYSTEM, now)
         return paid
     if appointment.status == "expired":
         paid = appointment.pay(payment_id, now)
@@ -286,6 +289,7 @@ def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uui
         except SlotTaken:
             _refund_due(uow, appointment, payment_id, amount, "slot_taken_after_hold_expired", now)
             return appointment
+        _publish_paid(uow, paid, SYSTEM, now)
         return paid
     _refund_due(uow, appointment, payment_id, amount, "appointment_no_longer_payable", now)
     return appointment
@@ -299,8 +303,17 @@ def settle_without_payment(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id
         raise Conflict("hold-expired", "the hold expired: book again")
     settled = _apply(lambda: held.settle_without_payment(now))
     uow.appointments.save(settled)
+    _publish_paid(uow, settled, actor, now)
     _audit(uow, actor, "appointment.settled_without_payment", held, settled, now)
     return settled
+
+
+def _publish_paid(uow: UnitOfWork, paid: Appointment, actor: Actor, now: datetime) -> None:
+    # At once, not with `confirmed`: that waits for the video meeting, and what the payment
+    # decides (the enrollment session it uses, whose reservation lapses after half an hour) must
+    # not wait on a video provider that is down.
+    uow.publish(events.AppointmentPaidV1(**_event_fields(paid, actor, now), payment_id=paid.payment_id),
+                clinic_id=paid.clinic_id)
 
 
 def payment_failed(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, now: datetime) -> None:
@@ -513,7 +526,8 @@ def snapshot(appointment: Appointment) -> events.AppointmentSnapshot:
         service_id=a.service_id, calendar_id=a.calendar_id, location_id=a.location_id, start=a.start, end=a.end,
         timezone=a.timezone, status=a.status,
         price=catalog_events.Money(amount_minor=a.price.amount_minor, currency=a.price.currency),
-        enrollment_id=a.enrollment_id, rescheduled_from=a.rescheduled_from, version=a.version)
+        enrollment_id=a.enrollment_id, rescheduled_from=a.rescheduled_from, version=a.version,
+        original_appointment_id=a.original_appointment_id)
 
 
 def event_actor(actor: Actor) -> events.Actor:

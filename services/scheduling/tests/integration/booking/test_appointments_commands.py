@@ -144,6 +144,24 @@ def test_rescheduling_moves_payment_and_meeting_to_a_new_appointment_and_frees_t
     assert meetings() == 1  # the meeting is moved at the provider
 
 
+def test_every_appointment_of_a_reschedule_chain_names_the_one_first_booked_in_its_events(
+        confirmed, client, read, published):
+    first = confirmed["appointment_id"]
+    second = client.post(f"{BASE}/{first}/reschedule", json={"start": at(next_monday(), "10:40").isoformat(),
+                                                              "actor": STAFF}).get_json()
+    third = client.post(f"{BASE}/{second['appointment_id']}/reschedule",
+                        json={"start": at(next_monday(), "09:00").isoformat(), "actor": STAFF}).get_json()
+    client.post(f"{BASE}/{third['appointment_id']}/cancel", json={"reason": "Patient is ill", "actor": STAFF})
+
+    moves = published("scheduling.appointment.rescheduled.v1")
+    [cancel] = published("scheduling.appointment.canceled.v1")
+    [paid] = published("scheduling.appointment.paid.v1")
+    assert [m["appointment"]["rescheduled_from"] for m in moves] == [first, second["appointment_id"]]
+    assert [m["appointment"]["original_appointment_id"] for m in moves] == [first, first]
+    assert cancel["appointment"]["original_appointment_id"] == first
+    assert paid["appointment"]["original_appointment_id"] is None  # the appointment as booked
+
+
 def test_rescheduling_into_time_overlapping_its_own_is_allowed(book, client):
     appointment = book(at(next_monday(), "09:50"), provider_id=ANA).get_json()
 

@@ -18,6 +18,7 @@ from scheduling.entrypoints.consumers import handlers
 from .conftest import ANA, CLINIC, at, next_monday
 
 pytestmark = pytest.mark.integration
+PAID = "scheduling.appointment.paid.v1"
 CONFIRMED = "scheduling.appointment.confirmed.v1"
 EXPIRED = "scheduling.appointment.expired.v1"
 REFUND_DUE = "scheduling.appointment.refund_due.v1"
@@ -69,6 +70,17 @@ def test_a_succeeded_payment_makes_it_paid_and_the_meetings_job_confirms_it_with
     assert event["payment_id"] == str(payment_id)
     assert event["video"] == confirmed["video"]
     assert event["appointment"]["status"] == "paid"
+
+
+def test_a_succeeded_payment_is_announced_at_once_without_waiting_for_the_meeting(hold, pay, read, published):
+    payment_id = pay(hold["appointment_id"], payment_id=uuid.uuid4())
+    pay(hold["appointment_id"], payment_id=payment_id)  # billing reports it again
+
+    [event] = published(PAID)
+    assert event["payment_id"] == str(payment_id) and event["actor"]["kind"] == "system"
+    assert event["appointment"]["status"] == "paid"
+    assert event["appointment"]["version"] == read(hold["appointment_id"])["version"]
+    assert published(CONFIRMED) == []  # no meeting yet
 
 
 def test_the_meetings_job_makes_one_meeting_however_often_it_runs(hold, pay, meetings, published):
@@ -136,6 +148,8 @@ def test_a_payment_after_the_hold_expired_holds_the_slot_again_when_it_is_still_
     pay(hold["appointment_id"])
 
     assert read(hold["appointment_id"])["status"] == "paid"
+    [paid] = published(PAID)
+    assert paid["appointment"]["status"] == "paid"
     meetings()
     assert len(published(CONFIRMED)) == 1 and published(REFUND_DUE) == []
 
@@ -148,7 +162,7 @@ def test_a_payment_after_the_hold_expired_and_the_slot_was_taken_is_due_a_refund
 
     payment_id = pay(hold["appointment_id"])
 
-    assert read(hold["appointment_id"])["status"] == "expired"
+    assert read(hold["appointment_id"])["status"] == "expired" and published(PAID) == []
     [refund] = published(REFUND_DUE)
     assert refund["reason"] == "slot_taken_after_hold_expired"
     assert refund["payment_id"] == str(payment_id)
@@ -214,9 +228,11 @@ def test_a_booking_on_an_enrollment_is_settled_without_payment_and_confirmed(boo
 
     settled = client.post(f"/clinics/{CLINIC}/appointments/{booked['appointment_id']}/settle",
                           json={"actor": {"kind": "system"}})
+    [paid] = published(PAID)  # at once: the enrollment's session is used before any meeting exists
     meetings()
 
     assert settled.status_code == 200 and settled.get_json()["status"] == "paid"
+    assert paid["payment_id"] is None and paid["appointment"]["enrollment_id"] == enrollment
     [confirmed] = published(CONFIRMED)
     assert confirmed["payment_id"] is None and confirmed["appointment"]["enrollment_id"] == enrollment
     assert confirmed["video"] is not None

@@ -143,6 +143,16 @@ def test_rescheduling_links_old_and_new_and_carries_payment_enrollment_and_meeti
     assert after.meeting_due == "update" and after.version == 1
 
 
+def test_every_appointment_of_a_reschedule_chain_names_the_one_the_visit_was_booked_as():
+    booked = paid()
+    _, second = booked.reschedule(uuid.uuid4(), START + timedelta(days=1), NOW)
+    _, third = second.reschedule(uuid.uuid4(), START + timedelta(days=2), NOW)
+
+    assert booked.original_appointment_id is None
+    assert second.original_appointment_id == third.original_appointment_id == booked.appointment_id
+    assert third.change_provider(uuid.uuid4(), NOW).original_appointment_id == booked.appointment_id
+
+
 def test_a_rescheduled_hold_keeps_its_expiry_and_its_pending_meeting_work():
     _, moved = held().reschedule(uuid.uuid4(), START + timedelta(days=1), NOW)
     assert moved.status == "pending_payment" and moved.hold_expires_at == held().hold_expires_at
