@@ -112,12 +112,18 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; PostgreSQL's folds every script (Ștefan, Łucja).
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
         # A read on an autocommit connection (e.g. an access decision) needs no write lock.
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

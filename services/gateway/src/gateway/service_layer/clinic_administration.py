@@ -20,7 +20,7 @@ from gateway.adapters.entitlements import AuditEntry as RoleAuditEntry
 from gateway.adapters.entitlements import Entitlements
 from gateway.domain.audit import AuditAction
 from gateway.domain.audit import AuditEntry as IdentityAuditEntry
-from gateway.domain.identity import AccountRuleBroken, SignUp, check_new_account, email_key
+from gateway.domain.identity import Account, AccountRuleBroken, SignUp, check_new_account, email_key
 from gateway.domain.passwords import password_problems
 from gateway.domain.principal import AccountKind
 from gateway.domain.tokens import LIFETIMES, Purpose, TokenRefused

@@ -38,6 +38,7 @@ class PatientRepository(Protocol):
         or mobile number, ignoring case."""
 
 
+MIN_NUMBER_DIGITS = 4  # fewer would find nearly every number
 _ONE = select(patients).where(patients.c.clinic_id == bindparam("clinic_id"),
                               patients.c.patient_id == bindparam("patient_id"))
 # PostgreSQL locks the row; SQLite's write transactions already run one at a time.
@@ -86,17 +87,26 @@ class SqlPatients:
              after: uuid.UUID | None, limit: int) -> list[Patient]:
         statement = select(patients).where(patients.c.clinic_id == clinic_id)
         if query:
-            pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            statement = statement.where(or_(
-                func.lower(patients.c.name).like(pattern, escape="\\"),
-                patients.c.email_key.like(pattern, escape="\\"),
-                patients.c.mobile.like(pattern, escape="\\")))
+            pattern = f"%{_escaped(query.lower())}%"
+            found = [func.lower(patients.c.name).like(pattern, escape="\\"),
+                     patients.c.email_key.like(pattern, escape="\\"), patients.c.mobile.like(pattern, escape="\\")]
+            # A number as people write it ("0722 999 888", "(0722) 999-888") is found in the stored
+            # E.164 form (+40722999888): by its digits, without the leading zeros of a national number.
+            digits = "".join(c for c in query if c in "0123456789").lstrip("0")
+            if len(digits) >= MIN_NUMBER_DIGITS:
+                found.append(patients.c.mobile.like(f"%{digits}%"))
+            statement = statement.where(or_(*found))
         if account_id is not None:
             statement = statement.where(patients.c.account_id == account_id)
         if after is not None:
             statement = statement.where(patients.c.patient_id > after)
         rows = self._session.execute(statement.order_by(patients.c.patient_id).limit(limit)).mappings()
         return [_patient(row) for row in rows]
+
+
+def _escaped(text: str) -> str:
+    """`text` matched as it is by LIKE (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _lock_key(clinic_id: uuid.UUID, held: str) -> int:

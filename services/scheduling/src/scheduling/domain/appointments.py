@@ -8,11 +8,11 @@ changed appointment (a new version), or raises `TransitionRefused`.
     expired -> paid                       (a payment that arrived after the hold expired, when
                                            the slot is still free: the service layer checks)
     pending_payment | paid | expired -> canceled
-    pending_payment | paid -> rescheduled (the old one; a new appointment carries
+    pending_payment | paid -> rescheduled (before it starts: the old one; a new appointment carries
                                            `rescheduled_from`, the status, payment, enrollment
                                            and video meeting, and names the first appointment
                                            of the chain: `original_appointment_id`)
-    pending_payment | paid -> the same, with another specialist (provider change)
+    pending_payment | paid -> the same, with another specialist (provider change, before it starts)
 
 A hold past `hold_expires_at` is over even before anyone expires it: rescheduling it or changing
 its specialist is refused (HoldExpired, 409 `hold-expired`), so nothing acts on a hold as if it
@@ -176,6 +176,7 @@ class Appointment:
         specialist, status, payment, enrollment and meeting (to be moved)."""
         self._require("reschedule", "pending_payment", "paid")
         self._hold_alive(now)
+        self._not_started(now)
         moved = replace(
             self, appointment_id=new_id, start=start, end=start + (self.end - self.start), rescheduled_from=self.appointment_id,
             rescheduled_to=None, original_appointment_id=self.original_appointment_id or self.appointment_id,
@@ -186,6 +187,7 @@ class Appointment:
     def change_provider(self, provider_id: uuid.UUID, now: datetime) -> Appointment:
         self._require("change the specialist of", "pending_payment", "paid")
         self._hold_alive(now)
+        self._not_started(now)
         if provider_id == self.provider_id:
             raise TransitionRefused("the appointment is already with this specialist")
         return self._next(now, provider_id=provider_id,
@@ -213,6 +215,12 @@ class Appointment:
     def _hold_alive(self, now: datetime) -> None:
         if self.hold_overdue(now):
             raise HoldExpired()
+
+    def _not_started(self, now: datetime) -> None:
+        # A visit that has begun is completed or missed, not moved: moving it would free a paid
+        # session for a second visit and lose what happened to the first.
+        if now >= self.start:
+            raise TransitionRefused("the appointment has started: complete it or mark a no-show")
 
     def _started(self, now: datetime) -> None:
         if now < self.start:

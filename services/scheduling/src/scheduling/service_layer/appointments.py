@@ -35,6 +35,8 @@ Payment outcomes (billing's events):
   (appointment_no_longer_payable: the contract has no more precise reason yet, and adding one
   would break its consumers), and the appointment is left as it is (it may still be paid right).
 - a payment for an appointment since rescheduled applies to its successor.
+- succeeded for an appointment the clinic does not have here: PaymentForUnknownAppointment,
+  so the event is dead-lettered (a refund_due needs the appointment) rather than acknowledged.
 - failed: a pending_payment appointment is `expired` (payment_failed) and its slot freed;
   otherwise nothing changes.
 
@@ -257,12 +259,21 @@ def _expire(uow: UnitOfWork, appointment: Appointment, reason: str, now: datetim
 # -- payment outcomes -------------------------------------------------------------------------
 
 
+class PaymentForUnknownAppointment(LookupError):
+    """Billing's payment names an appointment the clinic does not have here. Raised, not passed
+    over: the event then goes to the dead-letter queue for someone to act on, since no refund can
+    be asked for without the appointment, and acknowledging it would lose the patient's money
+    from sight."""
+
+    def __init__(self, appointment_id: uuid.UUID, payment_id: uuid.UUID) -> None:
+        super().__init__(f"payment {payment_id} is for appointment {appointment_id}, which this clinic does not have")
+
+
 def payment_succeeded(uow: UnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID, payment_id: uuid.UUID,
-                      amount: Money, now: datetime) -> Appointment | None:
+                      amount: Money, now: datetime) -> Appointment:
     appointment = _current(uow, clinic_id, appointment_id)
     if appointment is None:
-        log.warning("payment for an appointment scheduling does not know", extra={"appointment_id": str(appointment_id)})
-        return None
+        raise PaymentForUnknownAppointment(appointment_id, payment_id)
     if appointment.payment_id == payment_id:
         return appointment
     if appointment.status in ("pending_payment", "expired") and amount != appointment.price:

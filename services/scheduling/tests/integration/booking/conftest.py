@@ -88,9 +88,9 @@ def pay(sessions) -> Callable:
     """Deliver billing's outcome of a payment for an appointment; the payment's id."""
 
     def deliver(appointment_id: str, *, succeeded: bool = True, payment_id: uuid.UUID | None = None,
-                amount: dict | None = None) -> uuid.UUID:
+                amount: dict | None = None, clinic_id: uuid.UUID = uuid.UUID(CLINIC)) -> uuid.UUID:
         payment_id = payment_id or uuid.uuid4()
-        fields = {"clinic_id": uuid.UUID(CLINIC), "payment_id": payment_id, "appointment_id": uuid.UUID(appointment_id),
+        fields = {"clinic_id": clinic_id, "payment_id": payment_id, "appointment_id": uuid.UUID(appointment_id),
                   "amount": amount or {"amount_minor": 20000, "currency": "RON"}, "processor": "sandbox",
                   "processor_payment_id": f"sbx_{payment_id.hex[:12]}"}
         event = (billing.PaymentSucceededV1(**fields, succeeded_at=datetime.now(UTC)) if succeeded else

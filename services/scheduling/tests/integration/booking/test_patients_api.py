@@ -91,6 +91,18 @@ def test_patients_are_found_by_part_of_a_name_email_or_number_and_by_account(cli
     assert [p["patient_id"] for p in page["patients"] + rest["patients"]] == [maria_id, ion_id]
 
 
+def test_a_name_is_found_whatever_its_letters_case_and_a_number_as_people_write_it(client, clinic):
+    """On SQLite (the local run) too, whose own lower() folds ASCII only."""
+    stefan = client.post(PATIENTS, json=maria(name="Ștefan Łucjański", email="stefan@example.ro")).get_json()
+
+    def found(query: str) -> list[str]:
+        return [p["patient_id"] for p in client.get(PATIENTS, query_string={"query": query}).get_json()["patients"]]
+
+    assert found("ștefan") == found("ȘTEFAN") == found("łucjański") == [stefan["patient_id"]]
+    assert found("0712 345 678") == found("(0712) 345-678") == found("+40 712 345 678") == [stefan["patient_id"]]
+    assert found("0712 000 000") == []
+
+
 def test_a_search_with_control_characters_is_refused(client, clinic):
     response = client.get(PATIENTS, query_string={"query": "ab\x00cd"})
 

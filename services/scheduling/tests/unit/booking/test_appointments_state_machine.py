@@ -175,6 +175,17 @@ def test_nobody_completes_or_misses_an_appointment_before_it_starts(command):
     assert getattr(paid(), command)(START).status == ("completed" if command == "complete" else "no_show")
 
 
+@pytest.mark.parametrize("command", ["reschedule", "change_provider"])
+def test_a_visit_that_has_started_is_not_moved(command):
+    """It is completed or missed: moving it would free its paid session for a second visit."""
+    move = {"reschedule": lambda a, now: a.reschedule(uuid.uuid4(), START + timedelta(days=7), now),
+            "change_provider": lambda a, now: a.change_provider(uuid.uuid4(), now)}[command]
+
+    with pytest.raises(TransitionRefused, match="has started"):
+        move(paid(), START)
+    assert move(paid(), START - timedelta(minutes=1))
+
+
 def test_the_time_held_includes_the_buffers():
     appointment = held()
     assert appointment.occupied_from == START - timedelta(minutes=5)
