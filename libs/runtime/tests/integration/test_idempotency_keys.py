@@ -93,3 +93,14 @@ def test_a_purge_deletes_at_most_one_batch_of_keys(engine, sessions):
 
     assert [purge_idempotency_keys(engine, RETENTION, limit=2) for _ in range(4)] == [2, 2, 1, 0]
     assert stored_keys(sessions) == set()
+
+
+def test_a_key_sent_again_with_another_query_is_refused_and_with_the_same_one_replays(client):
+    """A document's kind and file name travel in the query: another query is another request."""
+    first = client.post("/bookings?kind=consent", json={"slot": "09:00"}, headers={"Idempotency-Key": "q-1"})
+    same = client.post("/bookings?kind=consent", json={"slot": "09:00"}, headers={"Idempotency-Key": "q-1"})
+    other = client.post("/bookings?kind=information", json={"slot": "09:00"}, headers={"Idempotency-Key": "q-1"})
+
+    assert (first.status_code, same.status_code) == (201, 201)
+    assert same.get_json() == first.get_json() and same.headers["Idempotent-Replayed"] == "true"
+    assert (other.status_code, other.get_json()["type"].rsplit("/", 1)[1]) == (422, "idempotency-key-reused")

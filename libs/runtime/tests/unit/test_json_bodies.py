@@ -58,3 +58,15 @@ def test_json_of_the_wrong_shape_is_422_naming_the_field(client):
     response = post(client, '{"service_id": 7}')
 
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "service_id"
+
+
+@pytest.mark.parametrize("body, field", [('{"service_id": "s-\\u0000"}', "service_id"),
+                                         ('{"service_id": "s-1", "patient": {"name": "A\\u0000"}}', "patient.name"),
+                                         ('{"service_id": "s-1", "notes": ["ok", "\\u0000"]}', "notes.1"),
+                                         ('{"service_id": "s-1", "\\u0000": 1}', "\\0")])
+def test_a_nul_character_anywhere_in_the_body_is_422_naming_where(client, body, field):
+    """PostgreSQL stores no NUL in text: without this, the insert fails as a 500."""
+    response = post(client, body)
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == [field]

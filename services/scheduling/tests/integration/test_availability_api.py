@@ -181,8 +181,8 @@ def test_an_away_range_out_of_order_is_refused(client, specialist):
 
 
 @pytest.mark.parametrize(("path", "body"), [
-    ("away", {"first_day": "2027-03-01", "last_day": "2027-03-01", "note": "a\x00b\x1bc"}),
-    ("overrides", {"day": "2027-04-05", "kind": "closed", "note": "x\x00y"}),
+    ("away", {"first_day": "2027-03-01", "last_day": "2027-03-01", "note": "a\x01b\x1bc"}),
+    ("overrides", {"day": "2027-04-05", "kind": "closed", "note": "x\x08y"}),
     ("overrides", {"day": "2027-04-05", "kind": "extra_hours", "start": "10:00", "end": "12:00", "note": "\x07"}),
 ], ids=["away", "closed day", "extra hours"])
 def test_a_note_with_control_characters_is_refused_and_writes_nothing(client, specialist, published, path, body):
