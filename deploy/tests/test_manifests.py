@@ -416,6 +416,15 @@ def test_example_overlay_references_resolve(rendered):
                     assert ref.get("optional") or ref["key"] in secrets[ref["name"]]["data"], ref
 
 
+def test_the_example_gateway_behind_its_ingress_reads_the_clients_address(rendered):
+    """Left at 0 behind a proxy, every client would be the proxy: one rate limit for all patients,
+    and strangers' wrong passwords throttling everyone's logins."""
+    [gateway] = [c["data"] for c in of_kind(rendered["example"], "ConfigMap")
+                 if c["metadata"]["name"].startswith("gateway-config")]
+    assert gateway["PUBLIC_BASE_URL"].startswith("https://")
+    assert gateway.get("TRUSTED_PROXY_COUNT") == "1"
+
+
 def test_example_and_development_gateway_secrets_are_accepted_by_the_gateway(rendered, compose):
     """A Fernet key that is not one, a signing key too short, or a first operator's password the
     password policy refuses would stop the gateway (or its migration) at start."""
