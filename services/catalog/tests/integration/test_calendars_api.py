@@ -87,6 +87,32 @@ def test_a_calendars_notice_no_shorter_than_its_horizon_is_refused_on_the_notice
     assert stored.counts() == before
 
 
+def test_a_calendar_leaving_nothing_bookable_within_its_services_window_is_refused_and_nothing_written(
+        client, catalog, stored, fields_of):
+    service = catalog.service(booking_horizon_days=2)
+    before = stored.counts()
+
+    response = client.post(catalog.url(f"/services/{service['id']}/calendars"),
+                           json={"name": "Surgery", "kind": "standard", "minimum_notice_minutes": 43200})
+
+    assert (response.status_code, fields_of(response)) == (422, ["minimum_notice_minutes"])
+    assert "2 days" in response.get_json()["errors"][0]["message"]
+    assert stored.counts() == before
+
+
+def test_a_service_window_leaving_nothing_bookable_through_a_calendar_is_refused_and_nothing_written(
+        client, catalog, service, stored, fields_of):
+    calendar = catalog.calendar(service, minimum_notice_minutes=43200)
+    before = stored.counts()
+
+    response = client.put(catalog.url(f"/services/{service['id']}"), headers={"If-Match": '"1"'}, json={
+        **{k: service[k] for k in ("name", "description", "duration_minutes", "price")}, "booking_horizon_days": 2})
+
+    assert (response.status_code, fields_of(response)) == (422, ["booking_horizon_days"])
+    assert calendar["id"] in response.get_json()["errors"][0]["message"]
+    assert stored.counts() == before
+
+
 def test_a_calendar_range_that_ends_before_it_starts_is_refused_and_nothing_is_written(client, catalog, service,
                                                                                       stored, fields_of):
     before = stored.counts()

@@ -361,6 +361,31 @@ def test_taking_another_clinics_slug_is_refused_with_409(client, clinic_body, re
     assert stored.count("outbox") == 2
 
 
+def test_the_currency_is_refused_with_409_while_an_active_entry_has_a_price_in_it(client, clinic_body, catalog,
+                                                                                  stored, problem_of):
+    service = catalog.service()
+    calendar = catalog.calendar(service, price={"amount_minor": 15000, "currency": "RON"})
+    before = stored.counts()
+
+    response = client.put(catalog.url(), json=clinic_body(currency="EUR"), headers={"If-Match": '"1"'})
+
+    assert response.status_code == 409
+    assert problem_of(response)["type"] == PROBLEMS + "currency-in-use"
+    assert problem_of(response)["used_by"] == {"services": [service["id"]], "calendars": [calendar["id"]]}
+    assert client.get(catalog.url()).get_json()["currency"] == "RON"
+    assert stored.counts() == before
+
+
+def test_the_currency_changes_once_no_active_entry_has_a_price(client, clinic_body, catalog):
+    service = catalog.service()
+    catalog.calendar(service)
+    client.post(catalog.url(f"/services/{service['id']}/archive"), headers={"If-Match": '"1"'})
+
+    response = client.put(catalog.url(), json=clinic_body(currency="EUR"), headers={"If-Match": '"1"'})
+
+    assert (response.status_code, response.get_json()["currency"]) == (200, "EUR")
+
+
 # -- unknown clinics --------------------------------------------------------------------------
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from catalog.adapters.document_store import LocalDiskDocumentStore
 from clinic_contracts.events.catalog import ServiceUpsertedV1
+from clinic_runtime.messaging.tables import idempotency_keys
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +58,17 @@ def test_a_raw_upload_takes_the_files_own_content_type(client, catalog, service)
 
     assert response.status_code == 201
     assert (response.get_json()["content_type"], response.get_json()["title"]) == ("text/plain", "bring.txt")
+
+
+def test_a_filename_longer_than_a_title_names_the_document_cut_to_a_titles_length(client, catalog, service):
+    filename = "p" * 240 + ".pdf"
+
+    response = client.post(catalog.url(f"/services/{service['id']}/documents"), data=PDF,
+                           content_type="application/pdf", headers={"If-Match": '"1"'},
+                           query_string={"kind": "preparation", "filename": filename})
+
+    assert response.status_code == 201
+    assert (response.get_json()["title"], response.get_json()["filename"]) == ("p" * 200, filename)
 
 
 def test_the_document_is_downloaded_as_uploaded(client, catalog, service):
@@ -159,6 +175,49 @@ def test_a_replayed_upload_attaches_the_document_once(client, catalog, service, 
     assert replay.get_json() == first.get_json()
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert stored.count("documents") == 1
+
+
+def test_an_upload_undone_after_its_file_was_stored_takes_the_file_back(postgres_url, catalog_environment,
+                                                                        build_app, clinic_body,
+                                                                        document_store_path):
+    """A duplicate committing the Idempotency-Key first undoes this upload's transaction once its
+    file is stored (the key is stored last): the file goes with it."""
+    catalog_environment(postgres_url)
+    client = build_app().test_client()
+    clinic = client.post("/clinics", json=clinic_body()).get_json()
+    service = client.post(f"/clinics/{clinic['id']}/services", json={
+        "name": "Physiotherapy session", "duration_minutes": 50,
+        "price": {"amount_minor": 20000, "currency": "RON"}}).get_json()
+    path = f"/clinics/{clinic['id']}/services/{service['id']}/documents"
+    asked = f"{path}?kind=preparation&filename=prepare.pdf"
+    theirs = {"scope": " " + hashlib.sha256(f"POST {path}".encode()).hexdigest(), "key": "upload-prepare-1",
+              "request_fingerprint": hashlib.sha256(asked.encode() + b"\n" + PDF).hexdigest(),
+              "status_code": 201, "response_body": '{"id": "the first upload"}', "response_headers": "{}",
+              "created_at": datetime.now(UTC)}
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as first, ThreadPoolExecutor(1) as pool:
+        first.execute(sa.insert(idempotency_keys).values(theirs))  # not committed yet
+        answer = pool.submit(client.post, asked, data=PDF, content_type="application/pdf",
+                             headers={"If-Match": '"1"', "Idempotency-Key": "upload-prepare-1"})
+        _until_a_request_waits_on_a_lock(engine)
+        first.commit()
+        response = answer.result(timeout=30)
+    engine.dispose()
+
+    assert (response.status_code, response.get_json()) == (201, {"id": "the first upload"})
+    assert client.get(f"/clinics/{clinic['id']}/services/{service['id']}").get_json()["documents"] == []
+    assert [path for path in document_store_path.rglob("*") if path.is_file()] == []
+
+
+def _until_a_request_waits_on_a_lock(engine: sa.Engine) -> None:
+    deadline = time.monotonic() + 30
+    with engine.connect() as connection:
+        while not connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar_one():
+            assert time.monotonic() < deadline, "the request never reached the key"
+            time.sleep(0.01)
+            connection.rollback()
 
 
 def test_an_archived_document_stays_downloadable_and_listed_as_archived(client, catalog, service):

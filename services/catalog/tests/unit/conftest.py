@@ -9,6 +9,7 @@ and the list of events the use case published. `FakeReferenceData` satisfies
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -24,6 +25,7 @@ from catalog.adapters.entry_repositories import (
     ProviderRepository,
     ServiceRepository,
 )
+from catalog.adapters.locks import Lock
 from catalog.adapters.repository import ClinicRepository
 from catalog.domain.calendars import Calendar, CalendarDetails
 from catalog.domain.clinic import Clinic, ClinicProfile
@@ -46,7 +48,7 @@ class FakeClinicRepository:
         self._clinics: dict[uuid.UUID, Clinic] = {}
         self._concurrent_write: Clinic | None = None
 
-    def get(self, clinic_id: uuid.UUID) -> Clinic | None:
+    def get(self, clinic_id: uuid.UUID, lock: Lock | None = None) -> Clinic | None:
         return self._clinics.get(clinic_id)
 
     def by_slug(self, slug: str) -> Clinic | None:
@@ -84,7 +86,7 @@ class FakeEntries(Generic[E]):
         self._entries: dict[uuid.UUID, E] = {}
         self._concurrent_write: E | None = None
 
-    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID) -> E | None:
+    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID, lock: Lock | None = None) -> E | None:
         entry = self._entries.get(entry_id)
         return entry if entry is not None and entry.clinic_id == clinic_id else None
 
@@ -130,12 +132,17 @@ class FakeEntries(Generic[E]):
         return list(self._entries.values())
 
 
+class FakePricedEntries(FakeEntries[E]):
+    def priced(self, clinic_id: uuid.UUID) -> list[uuid.UUID]:
+        return self._active(clinic_id, lambda d: d.price is not None)
+
+
 class FakeProviders(FakeEntries[Provider]):
     def working_at(self, clinic_id: uuid.UUID, location_id: uuid.UUID) -> list[uuid.UUID]:
         return self._active(clinic_id, lambda d: location_id in d.location_ids)
 
 
-class FakeServices(FakeEntries[Service]):
+class FakeServices(FakePricedEntries[Service]):
     def delivered_by(self, clinic_id: uuid.UUID, provider_id: uuid.UUID) -> list[uuid.UUID]:
         return self._active(clinic_id, lambda d: provider_id in d.provider_ids)
 
@@ -143,12 +150,15 @@ class FakeServices(FakeEntries[Service]):
         return provider_id is None or provider_id in entry.details.provider_ids
 
 
-class FakeCalendars(FakeEntries[Calendar]):
+class FakeCalendars(FakePricedEntries[Calendar]):
+    def of_service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[Calendar]:
+        return [self._entries[i] for i in self._active(clinic_id, lambda d: d.service_id == service_id)]
+
     def _matches(self, entry: Calendar, service_id: uuid.UUID | None = None) -> bool:
         return service_id is None or entry.details.service_id == service_id
 
 
-class FakePlans(FakeEntries[Plan]):
+class FakePlans(FakePricedEntries[Plan]):
     def using_service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[uuid.UUID]:
         return self._active(clinic_id, lambda d: service_id in d.service_ids)
 
@@ -167,11 +177,23 @@ class FakeUnitOfWork:
         self.services = FakeServices()
         self.calendars = FakeCalendars()
         self.plans = FakePlans()
-        self.products: FakeEntries[Product] = FakeEntries()
+        self.products: FakePricedEntries[Product] = FakePricedEntries()
         self.published: list[tuple[Event, uuid.UUID]] = []
+        self._undos: list[Callable[[], None]] = []
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None:
         self.published.append((event, clinic_id))
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        self._undos.append(undo)
+
+    # -- test controls, not part of the port --
+
+    def roll_back(self) -> None:
+        """The transaction the use case ran in does not commit after all."""
+        for undo in self._undos:
+            undo()
+        self._undos.clear()
 
 
 class FakeReferenceData:
@@ -208,6 +230,9 @@ class FakeDocumentStore:
     def get(self, key: str) -> bytes | None:
         return self.files.get(key)
 
+    def remove(self, key: str) -> None:
+        self.files.pop(key, None)
+
 
 # The fakes must keep fitting the ports they stand in for (checked by type checkers).
 _repository: ClinicRepository = FakeClinicRepository()
@@ -215,7 +240,7 @@ _providers: ProviderRepository = FakeProviders()
 _services: ServiceRepository = FakeServices()
 _calendars: CalendarRepository = FakeCalendars()
 _plans: PlanRepository = FakePlans()
-_products: ProductRepository = FakeEntries()
+_products: ProductRepository = FakePricedEntries()
 _uow: UnitOfWork = FakeUnitOfWork()
 _reference: ReferenceData = FakeReferenceData()
 _files: DocumentStore = FakeDocumentStore()

@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from catalog.domain.calendars import MAX_HOUR_WINDOWS, HourWindow, check_calendar
-from catalog.domain.values import BookingWindow
+from catalog.domain.values import PLATFORM_BOOKING_WINDOW, BookingWindow
 
 SERVICE = uuid.uuid4()
 APRIL_1, APRIL_30 = date(2026, 4, 1), date(2026, 4, 30)
 
 
-def problems_of(details, reference):
-    return check_calendar(details, "RON", reference)
+def problems_of(details, reference, services=PLATFORM_BOOKING_WINDOW):
+    return check_calendar(details, "RON", reference, services)
 
 
 def fields(problems) -> list[str]:
@@ -82,6 +82,31 @@ def test_a_calendars_own_notice_and_horizon_are_checked_like_a_services(calendar
                               reference)) == ["minimum_notice_minutes"]
     assert problems_of(calendar_details(SERVICE, minimum_notice_minutes=1439, booking_horizon_days=1),
                        reference) == []
+
+
+@pytest.mark.parametrize(("own", "services", "refused"), [
+    ({"minimum_notice_minutes": 43200}, BookingWindow(60, 2), "minimum_notice_minutes"),
+    ({"minimum_notice_minutes": 2880}, BookingWindow(60, 2), "minimum_notice_minutes"),
+    ({"booking_horizon_days": 1}, BookingWindow(1440, 180), "booking_horizon_days"),
+    ({"booking_horizon_days": 2}, BookingWindow(4000, 180), "booking_horizon_days"),
+])
+def test_a_calendars_own_notice_or_horizon_leaving_nothing_bookable_with_its_services_is_refused_on_it(
+        calendar_details, reference, own, services, refused):
+    problems = problems_of(calendar_details(SERVICE, **own), reference, services)
+
+    assert fields(problems) == [refused]
+    assert "the service's" in problems[0].message
+
+
+@pytest.mark.parametrize(("own", "services"), [
+    ({"minimum_notice_minutes": 2879}, BookingWindow(60, 2)),
+    ({"booking_horizon_days": 2}, BookingWindow(1440, 180)),
+    ({"minimum_notice_minutes": 0, "booking_horizon_days": 365}, BookingWindow(43200, 2)),
+    ({}, BookingWindow(43200, 31)),
+])
+def test_a_calendar_whose_window_with_its_services_leaves_something_bookable_is_accepted(
+        calendar_details, reference, own, services):
+    assert problems_of(calendar_details(SERVICE, **own), reference, services) == []
 
 
 def test_a_calendar_without_its_own_notice_and_horizon_is_booked_within_its_services(calendar_details):

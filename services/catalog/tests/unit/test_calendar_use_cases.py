@@ -30,6 +30,19 @@ def calendar(uow, service, calendar_details, reference, now):
     return added
 
 
+def test_a_calendar_is_vetted_with_its_services_booking_window(uow, clinic, service_details, calendar_details,
+                                                                reference, now):
+    short = add_service(uow, clinic.id, service_details(booking_horizon_days=2), reference, now)
+    uow.published.clear()
+
+    with pytest.raises(Invalid) as refused:
+        add_calendar(uow, clinic.id, calendar_details(short.id, minimum_notice_minutes=43200), reference, now)
+
+    assert [p.field for p in refused.value.problems] == ["minimum_notice_minutes"]
+    assert uow.calendars.all() == []
+    assert uow.published == []
+
+
 def test_adding_a_calendar_publishes_its_snapshot_and_leaves_the_service_as_it_was(uow, service, calendar_details,
                                                                                    reference, ron, now):
     details = calendar_details(service.id, name="Spring promotion", kind="promotion", price=ron(15000),

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from catalog.domain.clinic import Clinic
-from catalog.domain.values import RefundPolicy
+from catalog.domain.values import Money, RefundPolicy
+from catalog.service_layer.calendars import add_calendar
 from catalog.service_layer.clinics import (
     ClinicChange,
     InvalidClinic,
@@ -18,6 +19,9 @@ from catalog.service_layer.clinics import (
     change_clinic,
     register_clinic,
 )
+from catalog.service_layer.errors import InUse
+from catalog.service_layer.products import add_product
+from catalog.service_layer.services import add_service, archive_service
 from clinic_contracts.events import catalog as events
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 
@@ -164,6 +168,37 @@ def test_an_invalid_change_reports_every_problem_and_changes_nothing(uow, regist
     assert [p.field for p in refused.value.problems] == ["name", "timezone", "locale"]
     assert uow.clinics.get(registered.id) == registered
     assert uow.published == []
+
+
+# -- the clinic's currency --------------------------------------------------------------------
+
+
+def test_the_currency_stays_while_an_active_entry_has_a_price_in_it(uow, registered, profile, reference,
+                                                                     service_details, calendar_details,
+                                                                     product_details, now, later):
+    service = add_service(uow, registered.id, service_details(), reference, now)
+    calendar = add_calendar(uow, registered.id, calendar_details(service.id, price=Money(15000, "RON")), reference,
+                            now)
+    product = add_product(uow, registered.id, product_details(), reference, now)
+    uow.published.clear()
+
+    with pytest.raises(InUse) as refused:
+        change_clinic(uow, registered.id, ClinicChange(replace(profile, currency="EUR"), 1), reference, later)
+
+    assert refused.value.users == {"services": [service.id], "calendars": [calendar.id], "products": [product.id]}
+    assert uow.clinics.get(registered.id) == registered
+    assert uow.published == []
+
+
+def test_the_currency_changes_once_no_active_entry_has_a_price(uow, registered, profile, reference,
+                                                               service_details, calendar_details, now, later):
+    service = add_service(uow, registered.id, service_details(), reference, now)
+    add_calendar(uow, registered.id, calendar_details(service.id), reference, now)
+    archive_service(uow, registered.id, service.id, 1, now)
+
+    changed = change_clinic(uow, registered.id, ClinicChange(replace(profile, currency="EUR"), 1), reference, later)
+
+    assert changed.profile.currency == "EUR"
 
 
 def test_an_archived_clinic_cannot_be_changed(uow, profile, reference, now, later):

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from catalog.domain.documents import Upload, check_upload, document_from
+from catalog.domain.documents import MAX_TITLE_LENGTH, Upload, check_upload, document_from
 
 MAX = 1024
 PDF = b"%PDF-1.7\n% a consent form\n"
@@ -98,6 +98,15 @@ def test_what_is_kept_of_an_upload(now):
 
 def test_without_a_title_a_document_is_called_by_its_filename(now):
     assert document_from(upload(title=" "), uuid.uuid4(), now).title == "consent.pdf"
+
+
+def test_a_filename_longer_than_a_title_names_the_document_cut_to_a_titles_length(now):
+    filename = "n" * 251 + ".pdf"
+
+    kept = document_from(upload(title="", filename=filename), uuid.uuid4(), now)
+
+    assert (kept.title, kept.filename) == ("n" * MAX_TITLE_LENGTH, filename)
+    assert check_upload(upload(title="", filename=filename), MAX) == []
 
 
 def test_a_documents_file_is_kept_under_its_clinic(now):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -68,6 +69,25 @@ def test_an_upload_based_on_a_stale_service_version_is_refused_before_storing_an
         attach_document(uow, files, service.clinic_id, service.id, upload(), 1, MAX, later)
 
     assert len(files.files) == 1
+
+
+def test_an_upload_that_loses_the_race_to_another_writer_stores_no_file(uow, files, service, later):
+    theirs = service.change(replace(service.details, name="Massage"), later)
+    uow.services.someone_else_saves_first(theirs)
+
+    with pytest.raises(StaleVersion) as refused:
+        attach_document(uow, files, service.clinic_id, service.id, upload(), 1, MAX, later)
+
+    assert refused.value.current == 2
+    assert files.files == {}
+
+
+def test_an_upload_whose_transaction_does_not_commit_takes_its_file_back(uow, files, service, later):
+    attach_document(uow, files, service.clinic_id, service.id, upload(), 1, MAX, later)
+
+    uow.roll_back()
+
+    assert files.files == {}
 
 
 def test_an_archived_service_gets_no_documents(uow, files, service, later):
@@ -140,3 +160,6 @@ class FakeEmptyStore:
 
     def get(self, key: str) -> bytes | None:
         return None
+
+    def remove(self, key: str) -> None:
+        raise AssertionError("nothing is stored here")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from catalog.domain.calendars import Calendar
 from catalog.domain.errors import RuleBroken
 from catalog.domain.services import (
     MAX_REQUIRED_FORMS,
@@ -21,8 +22,8 @@ from catalog.domain.services import (
 from catalog.domain.values import BookingWindow, RefundPolicy
 
 
-def problems_of(details, reference, providers=None):
-    return check_service(details, "RON", reference, providers or {})
+def problems_of(details, reference, providers=None, calendars=()):
+    return check_service(details, "RON", reference, providers or {}, calendars)
 
 
 def fields(problems) -> list[str]:
@@ -158,6 +159,42 @@ def test_a_services_own_notice_or_horizon_overrides_the_platforms(service_detail
     assert service_details(minimum_notice_minutes=0).booking_window() == BookingWindow(0, 180)
     assert service_details(minimum_notice_minutes=1440, booking_horizon_days=30).booking_window() == BookingWindow(
         1440, 30)
+
+
+def calendar(calendar_details, **own) -> Calendar:
+    return Calendar(uuid.uuid4(), uuid.uuid4(), calendar_details(uuid.uuid4(), **own), 1,
+                    datetime(2026, 3, 14, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("service", "own", "refused"), [
+    ({"booking_horizon_days": 2}, {"minimum_notice_minutes": 43200}, "booking_horizon_days"),
+    ({"minimum_notice_minutes": 30, "booking_horizon_days": 2}, {"minimum_notice_minutes": 2880},
+     "booking_horizon_days"),
+    ({"minimum_notice_minutes": 1440}, {"booking_horizon_days": 1}, "minimum_notice_minutes"),
+])
+def test_a_booking_window_leaving_nothing_bookable_through_one_of_its_calendars_is_refused_naming_it(
+        service_details, calendar_details, reference, service, own, refused):
+    held = calendar(calendar_details, **own)
+
+    problems = problems_of(service_details(**service), reference, calendars=[calendar(calendar_details), held])
+
+    assert fields(problems) == [refused]
+    assert str(held.id) in problems[0].message
+
+
+def test_calendars_with_their_own_window_or_none_leave_the_service_its_own(service_details, calendar_details,
+                                                                         reference):
+    calendars = [calendar(calendar_details), calendar(calendar_details, minimum_notice_minutes=0,
+                                                      booking_horizon_days=1)]
+
+    assert problems_of(service_details(minimum_notice_minutes=43200, booking_horizon_days=31), reference,
+                       calendars=calendars) == []
+
+
+def test_a_calendars_own_notice_shorter_than_the_services_horizon_leaves_something_bookable(
+        service_details, calendar_details, reference):
+    assert problems_of(service_details(booking_horizon_days=2), reference,
+                       calendars=[calendar(calendar_details, minimum_notice_minutes=2879)]) == []
 
 
 # -- attached documents -----------------------------------------------------------------------

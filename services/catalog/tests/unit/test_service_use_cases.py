@@ -8,6 +8,7 @@ import pytest
 
 from catalog.adapters.entries import Listing
 from catalog.domain.values import RefundPolicy
+from catalog.service_layer.calendars import add_calendar, archive_calendar
 from catalog.service_layer.errors import InUse
 from catalog.service_layer.plans import add_plan
 from catalog.service_layer.providers import add_provider, archive_provider
@@ -92,6 +93,26 @@ def test_changing_a_service_publishes_its_new_snapshot(uow, service, service_det
     assert [(type(e), e.duration_minutes, e.version, e.provider_ids) for e, _ in uow.published] == [
         (ServiceUpsertedV1, 30, 2, [])]
     assert changed.details.provider_ids == ()
+
+
+def test_a_service_keeps_something_bookable_through_each_of_its_active_calendars(uow, service, service_details,
+                                                                                 calendar_details, reference, now,
+                                                                                 later):
+    held = add_calendar(uow, service.clinic_id, calendar_details(service.id, minimum_notice_minutes=4320),
+                        reference, now)
+    archived = add_calendar(uow, service.clinic_id, calendar_details(service.id, minimum_notice_minutes=2880),
+                            reference, now)
+    archive_calendar(uow, service.clinic_id, service.id, archived.id, 1, now)
+    uow.published.clear()
+
+    with pytest.raises(Invalid) as refused:
+        change_service(uow, service.clinic_id, service.id, service_details(booking_horizon_days=3), 1, reference,
+                       later)
+    changed = change_service(uow, service.clinic_id, service.id, service_details(booking_horizon_days=4), 1,
+                             reference, later)
+
+    assert [(p.field, str(held.id) in p.message) for p in refused.value.problems] == [("booking_horizon_days", True)]
+    assert changed.details.booking_horizon_days == 4
 
 
 def test_archiving_publishes_the_archived_snapshot(uow, service, later):

@@ -1,8 +1,8 @@
 """Where the files of attached documents are kept: an interface, and local disk as the default.
 
 Keys are `<clinic id>/<document id>`, so every file lives under its clinic. A file is written
-before the request's transaction commits; if that transaction then fails, the file stays behind
-unreferenced, which costs disk and nothing else (no row points at it, no one can download it).
+after its row, before the request's transaction commits; if that transaction then fails, the file
+is removed again (catalog.service_layer.documents.attach_document).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ class DocumentStore(Protocol):
     def put(self, key: str, content: bytes) -> None: ...
     def get(self, key: str) -> bytes | None:
         """The file stored under `key`; None when there is none."""
+
+    def remove(self, key: str) -> None:
+        """No file under `key` any more (none there is no error)."""
 
 
 class LocalDiskDocumentStore:
@@ -46,6 +49,9 @@ class LocalDiskDocumentStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+
+    def remove(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         # Keys are made by catalog from UUIDs; anything else must never become a path.

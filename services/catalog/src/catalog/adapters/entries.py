@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog.adapters.locks import Lock, locked
 from catalog.domain.entries import CatalogEntry
 
 E = TypeVar("E", bound=CatalogEntry)
@@ -34,8 +35,9 @@ class Listing:
 
 
 class Entries(Protocol[E]):
-    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID) -> E | None:
-        """The entry if it exists *in this clinic*; another clinic's id finds nothing."""
+    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID, lock: Lock | None = None) -> E | None:
+        """The entry if it exists *in this clinic*; another clinic's id finds nothing. With `lock`,
+        its row is held so until the transaction ends (catalog.adapters.locks)."""
 
     def add(self, entry: E) -> None: ...
 
@@ -46,7 +48,9 @@ class Entries(Protocol[E]):
         """Up to `listing.limit + 1` entries (one more tells the caller another page follows)."""
 
     def states(self, clinic_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bool]:
-        """Which of `ids` exist in this clinic, each mapped to whether it is archived."""
+        """Which of `ids` exist in this clinic, each mapped to whether it is archived. Read to vet
+        references to them, so their rows are held "share" (catalog.adapters.locks): none of them is
+        archived before the referring change commits, nor while an archive of one counts its users."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,8 @@ class SqlEntries(ABC, Generic[E]):
 
     # -- the port --
 
-    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID) -> E | None:
-        found = self._load(clinic_id, self._where(clinic_id, self.table.c.id == entry_id))
+    def get(self, clinic_id: uuid.UUID, entry_id: uuid.UUID, lock: Lock | None = None) -> E | None:
+        found = self._load(clinic_id, locked(self._where(clinic_id, self.table.c.id == entry_id), lock))
         return found[0] if found else None
 
     def add(self, entry: E) -> None:
@@ -111,8 +115,8 @@ class SqlEntries(ABC, Generic[E]):
         if not wanted:
             return {}
         rows = self._session.execute(
-            select(self.table.c.id, self.table.c.archived)
-            .where(self.table.c.clinic_id == clinic_id, self.table.c.id.in_(wanted))
+            locked(select(self.table.c.id, self.table.c.archived)
+                   .where(self.table.c.clinic_id == clinic_id, self.table.c.id.in_(wanted)), "share")
         )
         return {row.id: row.archived for row in rows}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, select
 
@@ -21,13 +21,21 @@ from catalog.adapters.orm import (
     services,
 )
 from catalog.domain.calendars import Calendar, CalendarDetails, HourWindow
+from catalog.domain.entries import CatalogEntry
 from catalog.domain.plans import BundledProduct, Plan, PlanDetails
 from catalog.domain.products import Product, ProductDetails
 from catalog.domain.providers import Provider, ProviderDetails
 from catalog.domain.services import Document, Reminders, RequiredForm, Service, ServiceDetails
 from catalog.domain.values import Money, Period, RefundPolicy
 
+E = TypeVar("E", bound=CatalogEntry)
+
 # -- ports ------------------------------------------------------------------------------------
+
+
+class PricedEntries(Entries[E], Protocol):
+    def priced(self, clinic_id: uuid.UUID) -> list[uuid.UUID]:
+        """Active entries with a price of their own (in the clinic's currency)."""
 
 
 class ProviderRepository(Entries[Provider], Protocol):
@@ -35,7 +43,7 @@ class ProviderRepository(Entries[Provider], Protocol):
         """Active providers who work at the location."""
 
 
-class ServiceRepository(Entries[Service], Protocol):
+class ServiceRepository(PricedEntries[Service], Protocol):
     def page(self, clinic_id: uuid.UUID, listing: Listing, provider_id: uuid.UUID | None = None) -> list[Service]:
         """As `Entries.page`; with `provider_id`, only services that specialist delivers."""
 
@@ -43,12 +51,15 @@ class ServiceRepository(Entries[Service], Protocol):
         """Active services the provider is assigned to."""
 
 
-class CalendarRepository(Entries[Calendar], Protocol):
+class CalendarRepository(PricedEntries[Calendar], Protocol):
     def page(self, clinic_id: uuid.UUID, listing: Listing, service_id: uuid.UUID | None = None) -> list[Calendar]:
         """As `Entries.page`; with `service_id`, only that service's calendars."""
 
+    def of_service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[Calendar]:
+        """The service's active calendars."""
 
-class PlanRepository(Entries[Plan], Protocol):
+
+class PlanRepository(PricedEntries[Plan], Protocol):
     def page(self, clinic_id: uuid.UUID, listing: Listing, service_id: uuid.UUID | None = None,
              product_id: uuid.UUID | None = None) -> list[Plan]:
         """As `Entries.page`; only plans whose sessions serve `service_id`, or that bundle `product_id`."""
@@ -60,7 +71,7 @@ class PlanRepository(Entries[Plan], Protocol):
         """Active plans that include the product."""
 
 
-ProductRepository = Entries[Product]
+ProductRepository = PricedEntries[Product]
 
 
 # -- SQL adapters -----------------------------------------------------------------------------
@@ -100,6 +111,17 @@ def _active_owners(link_table, owner: str, entry_table, clinic_id: uuid.UUID, co
     )
 
 
+class SqlPricedEntries(SqlEntries[E]):
+    """Entries of a table with a price (`price_amount_minor` NULL where the entry has none of its own)."""
+
+    def priced(self, clinic_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(self._session.scalars(
+            select(self.table.c.id)
+            .where(self.table.c.clinic_id == clinic_id, self.table.c.archived.is_(False),
+                   self.table.c.price_amount_minor.is_not(None))
+            .order_by(self.table.c.id)))
+
+
 class SqlProviders(SqlEntries[Provider]):
     table = providers
     links = {"locations": Link(provider_locations, "provider_id", "position", lambda provider: [
@@ -127,7 +149,7 @@ def _document_rows(service: Service) -> list[dict[str, Any]]:
             for d in service.documents]
 
 
-class SqlServices(SqlEntries[Service]):
+class SqlServices(SqlPricedEntries[Service]):
     table = services
     links = {
         "providers": Link(service_providers, "service_id", "position", lambda service: [
@@ -184,11 +206,15 @@ class SqlServices(SqlEntries[Service]):
         return Service(row.id, row.clinic_id, details, row.version, row.updated_at, row.archived, held)
 
 
-class SqlCalendars(SqlEntries[Calendar]):
+class SqlCalendars(SqlPricedEntries[Calendar]):
     table = calendars
 
     def page(self, clinic_id: uuid.UUID, listing: Listing, service_id: uuid.UUID | None = None) -> list[Calendar]:
         return super().page(clinic_id, listing, *([] if service_id is None else [calendars.c.service_id == service_id]))
+
+    def of_service(self, clinic_id: uuid.UUID, service_id: uuid.UUID) -> list[Calendar]:
+        return self._load(clinic_id, self._where(clinic_id, calendars.c.service_id == service_id,
+                                                 calendars.c.archived.is_(False)).order_by(calendars.c.id))
 
     def _columns(self, calendar: Calendar) -> dict[str, Any]:
         d = calendar.details
@@ -210,7 +236,7 @@ class SqlCalendars(SqlEntries[Calendar]):
         return Calendar(row.id, row.clinic_id, details, row.version, row.updated_at, row.archived)
 
 
-class SqlPlans(SqlEntries[Plan]):
+class SqlPlans(SqlPricedEntries[Plan]):
     table = plans
     links = {
         "services": Link(plan_services, "plan_id", "position", lambda plan: [
@@ -265,7 +291,7 @@ class SqlPlans(SqlEntries[Plan]):
         return Plan(row.id, row.clinic_id, details, row.version, row.updated_at, row.archived)
 
 
-class SqlProducts(SqlEntries[Product]):
+class SqlProducts(SqlPricedEntries[Product]):
     table = products
 
     def _columns(self, product: Product) -> dict[str, Any]:

@@ -8,13 +8,15 @@ from typing import Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog.adapters.locks import Lock, locked
 from catalog.adapters.orm import clinics, locations
 from catalog.domain.clinic import Clinic, ClinicProfile, Location, LocationDetails
 from catalog.domain.values import RefundPolicy
 
 
 class ClinicRepository(Protocol):
-    def get(self, clinic_id: uuid.UUID) -> Clinic | None: ...
+    def get(self, clinic_id: uuid.UUID, lock: Lock | None = None) -> Clinic | None:
+        """With `lock`, its row is held so until the transaction ends (catalog.adapters.locks)."""
     def by_slug(self, slug: str) -> Clinic | None: ...
     def add(self, clinic: Clinic) -> None: ...
     def save(self, clinic: Clinic, expected_version: int) -> bool:
@@ -25,8 +27,8 @@ class SqlClinicRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, clinic_id: uuid.UUID) -> Clinic | None:
-        row = self._session.execute(select(clinics).where(clinics.c.id == clinic_id)).one_or_none()
+    def get(self, clinic_id: uuid.UUID, lock: Lock | None = None) -> Clinic | None:
+        row = self._session.execute(locked(select(clinics).where(clinics.c.id == clinic_id), lock)).one_or_none()
         return self._to_clinic(row) if row else None
 
     def by_slug(self, slug: str) -> Clinic | None:

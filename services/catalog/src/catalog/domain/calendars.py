@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,7 +56,10 @@ class Calendar(CatalogEntry[CalendarDetails]):
     noun = "calendar"
 
 
-def check_calendar(details: CalendarDetails, clinic_currency: str, reference: ReferenceData) -> list[RuleBroken]:
+def check_calendar(details: CalendarDetails, clinic_currency: str, reference: ReferenceData,
+                   services: BookingWindow) -> list[RuleBroken]:
+    """Every rule `details` breaks; `services` is its service's booking window (the platform's
+    default where the service has none of its own), which the calendar's own values override."""
     problems = check_name(details.name)
     if details.kind not in CALENDAR_KINDS:
         problems.append(RuleBroken("kind", f"must be one of {', '.join(CALENDAR_KINDS)}"))
@@ -76,7 +80,40 @@ def check_calendar(details: CalendarDetails, clinic_currency: str, reference: Re
             problems.append(RuleBroken("bookable_until", "a promotion needs the day it ends"))
     if details.kind == "custom_hours" and not details.hours:
         problems.append(RuleBroken("hours", "a calendar with custom hours needs at least one window"))
-    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days))
+    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days)
+                    or _check_window_within(details, services))
+    return problems
+
+
+def _check_window_within(details: CalendarDetails, services: BookingWindow) -> list[RuleBroken]:
+    """The calendar's own notice or horizon against the rest of its window, its service's. Reached
+    with at most one of its own (both are checked together above) and a service's window that
+    leaves something bookable on its own, so the calendar's value is the one at fault."""
+    window = details.booking_window(services)
+    if not window.is_empty():
+        return []
+    if details.minimum_notice_minutes is not None:
+        return [RuleBroken("minimum_notice_minutes", "must be shorter than the booking horizon, the service's "
+                                                     f"{window.booking_horizon_days} days (booking_horizon_days)")]
+    return [RuleBroken("booking_horizon_days", "must be longer than the minimum notice, the service's "
+                                               f"{window.minimum_notice_minutes} minutes (minimum_notice_minutes)")]
+
+
+def check_calendar_windows(services: BookingWindow, calendars: Iterable[Calendar]) -> list[RuleBroken]:
+    """A service's booking window, valid on its own, against its calendars: each that overrides
+    part of it must still leave something bookable. Reported on the service's value the calendar
+    takes, naming the calendar."""
+    problems = []
+    for calendar in calendars:
+        window = calendar.details.booking_window(services)
+        if not window.is_empty():
+            continue
+        if calendar.details.minimum_notice_minutes is None:
+            problems.append(RuleBroken("minimum_notice_minutes", "must be shorter than the booking horizon of its "
+                                       f"calendar {calendar.id}, {window.booking_horizon_days} days"))
+        else:
+            problems.append(RuleBroken("booking_horizon_days", "must be longer than the minimum notice of its "
+                                       f"calendar {calendar.id}, {window.minimum_notice_minutes} minutes"))
     return problems
 
 

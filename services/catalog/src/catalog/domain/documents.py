@@ -81,10 +81,11 @@ def _is_text(content: bytes) -> bool:
 
 
 def document_from(upload: Upload, document_id: uuid.UUID, now: datetime) -> Document:
-    """What is kept about an accepted upload; the title defaults to the file's name."""
+    """What is kept about an accepted upload; the title defaults to the file's name, cut to a
+    title's length (a file's name may be longer)."""
     filename = filename_of(upload.filename)
     return Document(
-        id=document_id, kind=upload.kind, title=upload.title.strip() or filename, filename=filename,
-        content_type=media_type(upload.content_type), size_bytes=len(upload.content),
+        id=document_id, kind=upload.kind, title=upload.title.strip() or filename[:MAX_TITLE_LENGTH],
+        filename=filename, content_type=media_type(upload.content_type), size_bytes=len(upload.content),
         sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_at=now,
     )

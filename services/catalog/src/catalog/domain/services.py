@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from catalog.domain.calendars import Calendar, check_calendar_windows
 from catalog.domain.clinic import ClinicProfile
 from catalog.domain.entries import CatalogEntry
 from catalog.domain.errors import RuleBroken
@@ -132,9 +133,9 @@ class Service(CatalogEntry[ServiceDetails]):
 
 
 def check_service(details: ServiceDetails, clinic_currency: str, currencies: Currencies,
-                  providers: Mapping[uuid.UUID, bool]) -> list[RuleBroken]:
+                  providers: Mapping[uuid.UUID, bool], calendars: Iterable[Calendar] = ()) -> list[RuleBroken]:
     """Every rule `details` breaks. `providers` maps the clinic's provider ids among those named
-    to whether they are archived."""
+    to whether they are archived; `calendars` are the service's active ones (a new service has none)."""
     problems = check_name(details.name)
     if not 1 <= details.duration_minutes <= MAX_DURATION_MINUTES:
         problems.append(RuleBroken("duration_minutes", f"must be from 1 to {MAX_DURATION_MINUTES} minutes"))
@@ -149,7 +150,8 @@ def check_service(details: ServiceDetails, clinic_currency: str, currencies: Cur
         problems.extend(check_cancellation_window(details.cancellation_window_hours, "cancellation_window_hours"))
     if details.refund_policy is not None:
         problems.extend(check_refund_policy(details.refund_policy, "refund_policy"))
-    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days))
+    problems.extend(check_booking_window(details.minimum_notice_minutes, details.booking_horizon_days)
+                    or check_calendar_windows(details.booking_window(), calendars))
     return problems
 
 

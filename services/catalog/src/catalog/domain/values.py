@@ -65,6 +65,10 @@ class BookingWindow:
         return BookingWindow(self.minimum_notice_minutes if notice_minutes is None else notice_minutes,
                              self.booking_horizon_days if horizon_days is None else horizon_days)
 
+    def is_empty(self) -> bool:
+        """Every start would be too soon or too far ahead: nothing could be booked."""
+        return self.minimum_notice_minutes >= self.booking_horizon_days * 24 * 60
+
 
 # Scheduling's default for a service without its own (the contract, catalog.service.upserted.v1).
 PLATFORM_BOOKING_WINDOW = BookingWindow(DEFAULT_MINIMUM_NOTICE_MINUTES, DEFAULT_BOOKING_HORIZON_DAYS)
@@ -114,8 +118,7 @@ def check_booking_window(notice_minutes: int | None, horizon_days: int | None) -
     if horizon_days is not None and not 1 <= horizon_days <= LONGEST_BOOKING_HORIZON_DAYS:
         problems.append(RuleBroken("booking_horizon_days", f"must be from 1 to {LONGEST_BOOKING_HORIZON_DAYS} days"))
     if (not problems and notice_minutes is not None and horizon_days is not None
-            and notice_minutes >= horizon_days * 24 * 60):
-        # Every start would be too soon or too far ahead: nothing could be booked.
+            and BookingWindow(notice_minutes, horizon_days).is_empty()):
         problems.append(RuleBroken("minimum_notice_minutes", "must be shorter than the booking horizon "
                                                              "(booking_horizon_days)"))
     return problems

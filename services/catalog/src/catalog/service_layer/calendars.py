@@ -83,11 +83,13 @@ def _of(service_id: uuid.UUID):
 
 def _vetting(uow: UnitOfWork, clinic_id: uuid.UUID, details: CalendarDetails, reference: ReferenceData) -> entries.Vet:
     def vet(clinic: Clinic) -> CalendarDetails:
-        service = entries.held_entry(uow, SERVICES, clinic_id, details.service_id)
+        # Held "share": the service is neither archived nor given another booking window before
+        # this calendar, vetted against it, commits.
+        service = entries.held_entry(uow, SERVICES, clinic_id, details.service_id, lock="share")
         if service.archived:
             raise Invalid([RuleBroken("service", "the service is archived: its calendars cannot change")])
         zoned = details if details.timezone is not None else replace(details, timezone=clinic.profile.timezone)
-        entries.valid(check_calendar(zoned, clinic.profile.currency, reference))
+        entries.valid(check_calendar(zoned, clinic.profile.currency, reference, service.details.booking_window()))
         return zoned
 
     return vet

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from catalog.adapters.locks import Lock
 from catalog.domain.clinic import Clinic, ClinicProfile, ClinicRuleBroken, LocationDetails
 from catalog.domain.errors import RuleBroken
 from catalog.domain.rules import ReferenceData, check_location, check_profile
@@ -37,9 +38,10 @@ class ClinicChange:
     expected_version: int
 
 
-def clinic(uow: UnitOfWork, clinic_id: uuid.UUID) -> Clinic:
-    """The clinic, or UnknownClinic: where every use case on a clinic's catalog starts."""
-    found = uow.clinics.get(clinic_id)
+def clinic(uow: UnitOfWork, clinic_id: uuid.UUID, lock: Lock | None = None) -> Clinic:
+    """The clinic, or UnknownClinic: where every use case on a clinic's catalog starts. A change
+    vetted against its profile (its currency, its locations) holds it "share" until it commits."""
+    found = uow.clinics.get(clinic_id, lock)
     if found is None:
         raise UnknownClinic(clinic_id)
     return found
@@ -57,11 +59,14 @@ def register_clinic(uow: UnitOfWork, profile: ClinicProfile, reference: Referenc
 
 def change_clinic(uow: UnitOfWork, clinic_id: uuid.UUID, change: ClinicChange, reference: ReferenceData,
                   now: datetime) -> Clinic:
+    """The currency changes only while no active entry has a price (InUse otherwise)."""
     _validate(change.profile, reference)
     held = _at_version(uow, clinic_id, change.expected_version)
     other = uow.clinics.by_slug(change.profile.slug)
     if other is not None and other.id != held.id:
         raise SlugTaken(change.profile.slug)
+    if change.profile.currency != held.profile.currency:
+        _refuse_while_priced(uow, clinic_id)
     try:
         changed = held.change_profile(change.profile, now)
     except ClinicRuleBroken as broken:
@@ -103,7 +108,9 @@ def archive_location(uow: UnitOfWork, clinic_id: uuid.UUID, location_id: uuid.UU
 
 def _at_version(uow: UnitOfWork, clinic_id: uuid.UUID, expected_version: int,
                 location_id: uuid.UUID | None = None) -> Clinic:
-    held = clinic(uow, clinic_id)
+    """The clinic about to be changed, held "update": what it is checked against (its priced
+    entries, the specialists at a location) gains no entry vetted against the old profile meanwhile."""
+    held = clinic(uow, clinic_id, lock="update")
     if location_id is not None and held.location(location_id) is None:
         raise NotFound("location")
     if held.version != expected_version:
@@ -120,6 +127,16 @@ def _store(uow: UnitOfWork, held: Clinic, changed: Clinic) -> Clinic:
         raise StaleVersion(current.version if current else held.version)
     uow.publish(_snapshot(changed), clinic_id=changed.id)
     return changed
+
+
+def _refuse_while_priced(uow: UnitOfWork, clinic_id: uuid.UUID) -> None:
+    # One currency per clinic, and prices are never converted: a price left in the old one would
+    # be shown beside the new one, and its entry could not even be saved again unchanged.
+    priced = {"services": uow.services.priced(clinic_id), "calendars": uow.calendars.priced(clinic_id),
+              "plans": uow.plans.priced(clinic_id), "products": uow.products.priced(clinic_id)}
+    in_use = {noun: ids for noun, ids in priced.items() if ids}
+    if in_use:
+        raise InUse("currency", in_use)
 
 
 def _ruled(change):

@@ -20,8 +20,9 @@ from clinic_runtime.refusals import Invalid, NotFound, StaleVersion
 
 def attach_document(uow: UnitOfWork, files: DocumentStore, clinic_id: uuid.UUID, service_id: uuid.UUID,
                     upload: Upload, expected_version: int, max_bytes: int, now: datetime) -> tuple[Service, Document]:
-    """The changed service and the attached document. The file is stored only once every rule
-    holds, so a refused upload leaves nothing behind."""
+    """The changed service and the attached document. The file is stored last, once the row is
+    written (a refused or stale upload stops before), and removed again if the request's
+    transaction does not commit after all: no file is left that no row points to."""
     held = _service_at(uow, clinic_id, service_id, expected_version)
     entries.valid(check_upload(upload, max_bytes))
     document = document_from(upload, uuid7(), now)
@@ -29,8 +30,11 @@ def attach_document(uow: UnitOfWork, files: DocumentStore, clinic_id: uuid.UUID,
         changed = held.attach(document, now)
     except RuleBroken as broken:
         raise Invalid([broken]) from None
-    files.put(document.storage_key(clinic_id), upload.content)
-    return entries.store(uow, SERVICES, held, changed, SERVICES.upserted), document
+    stored = entries.store(uow, SERVICES, held, changed, SERVICES.upserted)
+    key = document.storage_key(clinic_id)
+    files.put(key, upload.content)
+    uow.on_rollback(lambda: files.remove(key))
+    return stored, document
 
 
 def archive_document(uow: UnitOfWork, clinic_id: uuid.UUID, service_id: uuid.UUID, document_id: uuid.UUID,

@@ -8,6 +8,8 @@ and their order are the same for all, so every kind answers the same way:
 - a change names the version it was based on: another one is StaleVersion, even when a
   concurrent writer got in between our read and our write;
 - invalid details are Invalid, listing every broken rule; nothing is stored or published then;
+- what a change was vetted against (the clinic's profile, the entries it refers to) holds until it
+  commits, and an entry being archived gains no new users meanwhile (catalog.adapters.locks);
 - a change that changes nothing keeps the version and publishes nothing;
 - every stored change publishes the full snapshot, in the same transaction.
 """
@@ -21,6 +23,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from catalog.adapters.entries import Entries, Listing
+from catalog.adapters.locks import Lock
 from catalog.domain.clinic import Clinic
 from catalog.domain.entries import CatalogEntry
 from catalog.domain.errors import RuleBroken
@@ -62,7 +65,7 @@ Users = Callable[[], dict[str, list[uuid.UUID]]]
 
 
 def add(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, vet: Vet, now: datetime) -> E:
-    details = vet(clinic(uow, clinic_id))
+    details = vet(clinic(uow, clinic_id, lock="share"))
     entry = kind.entry.create(uuid7(), clinic_id, details, now)
     kind.repository(uow).add(entry)
     uow.publish(kind.upserted(entry), clinic_id=clinic_id)
@@ -72,7 +75,7 @@ def add(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, vet: Vet, now: dat
 def change(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, entry_id: uuid.UUID, expected_version: int,
            vet: Vet, now: datetime, *, within: Callable[[E], bool] | None = None) -> E:
     """`within` narrows where the entry is found (a calendar under its own service)."""
-    held_clinic = clinic(uow, clinic_id)
+    held_clinic = clinic(uow, clinic_id, lock="share")
     held = _at_version(uow, kind, clinic_id, entry_id, expected_version, within)
     details = vet(held_clinic)
     try:
@@ -87,6 +90,8 @@ def archive(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, entry_id: uuid
     """Refused (InUse) while active entries still refer to it, so they never point at an
     archived one; archiving an archived entry changes nothing."""
     clinic(uow, clinic_id)
+    # Held before its users are counted: a change starting to refer to it waits for this archive
+    # (and then finds it archived), or this archive waits for that change (and then counts it).
     held = _at_version(uow, kind, clinic_id, entry_id, expected_version, within)
     if held.archived:
         return held
@@ -108,8 +113,8 @@ def page(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, listing: Listing,
 
 
 def held_entry(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, entry_id: uuid.UUID,
-               within: Callable[[E], bool] | None = None) -> E:
-    held = kind.repository(uow).get(clinic_id, entry_id)
+               within: Callable[[E], bool] | None = None, lock: Lock | None = None) -> E:
+    held = kind.repository(uow).get(clinic_id, entry_id, lock)
     if held is None or (within is not None and not within(held)):
         raise NotFound(kind.entry.noun)
     return held
@@ -122,7 +127,8 @@ def valid(problems: list[RuleBroken]) -> None:
 
 def _at_version(uow: UnitOfWork, kind: Kind[E], clinic_id: uuid.UUID, entry_id: uuid.UUID, expected_version: int,
                 within: Callable[[E], bool] | None) -> E:
-    held = held_entry(uow, kind, clinic_id, entry_id, within)
+    """The entry about to be changed or archived, held "update" until the transaction ends."""
+    held = held_entry(uow, kind, clinic_id, entry_id, within, lock="update")
     if held.version != expected_version:
         raise StaleVersion(held.version)
     return held

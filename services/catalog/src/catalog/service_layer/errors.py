@@ -6,7 +6,8 @@ import uuid
 
 
 class InUse(Exception):
-    """`what` cannot be archived while active entries still refer to it."""
+    """`what` cannot be archived (nor, for the clinic's currency, changed) while active entries
+    still refer to it."""
 
     def __init__(self, what: str, users: dict[str, list[uuid.UUID]]) -> None:
         described = "; ".join(f"{noun}: {', '.join(map(str, ids))}" for noun, ids in users.items())

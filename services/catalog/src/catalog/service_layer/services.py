@@ -52,8 +52,10 @@ def add_service(uow: UnitOfWork, clinic_id: uuid.UUID, details: ServiceDetails, 
 
 def change_service(uow: UnitOfWork, clinic_id: uuid.UUID, service_id: uuid.UUID, details: ServiceDetails,
                    expected_version: int, reference: ReferenceData, now: datetime) -> Service:
+    """Refused (Invalid) when its new booking window would leave nothing bookable through one of
+    its active calendars."""
     return entries.change(uow, SERVICES, clinic_id, service_id, expected_version,
-                          _vetting(uow, clinic_id, details, reference), now)
+                          _vetting(uow, clinic_id, details, reference, service_id), now)
 
 
 def archive_service(uow: UnitOfWork, clinic_id: uuid.UUID, service_id: uuid.UUID, expected_version: int,
@@ -80,10 +82,14 @@ def list_services(uow: UnitOfWork, clinic_id: uuid.UUID, listing: Listing,
     return entries.page(uow, SERVICES, clinic_id, listing, provider_id=provider_id)
 
 
-def _vetting(uow: UnitOfWork, clinic_id: uuid.UUID, details: ServiceDetails, reference: ReferenceData) -> entries.Vet:
+def _vetting(uow: UnitOfWork, clinic_id: uuid.UUID, details: ServiceDetails, reference: ReferenceData,
+             service_id: uuid.UUID | None = None) -> entries.Vet:
+    """`service_id`: the service being changed (a new one has no calendars yet)."""
+
     def vet(clinic: Clinic) -> ServiceDetails:
         providers = uow.providers.states(clinic_id, details.provider_ids)
-        entries.valid(check_service(details, clinic.profile.currency, reference, providers))
+        calendars = [] if service_id is None else uow.calendars.of_service(clinic_id, service_id)
+        entries.valid(check_service(details, clinic.profile.currency, reference, providers, calendars))
         return details
 
     return vet

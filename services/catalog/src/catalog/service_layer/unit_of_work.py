@@ -6,9 +6,11 @@ The entrypoint owns the transaction (a web request, a consumed event), so use ca
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy.event import listen
+from sqlalchemy.orm import Session, SessionTransaction
 
 from catalog.adapters.entry_repositories import (
     CalendarRepository,
@@ -37,6 +39,10 @@ class UnitOfWork(Protocol):
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None: ...
 
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Call `undo` if this unit of work's transaction ends without committing (rolled back,
+        or its commit failed): how a use case takes back what it did outside the database."""
+
 
 class SqlUnitOfWork:
     def __init__(self, session: Session) -> None:
@@ -50,3 +56,20 @@ class SqlUnitOfWork:
 
     def publish(self, event: Event, *, clinic_id: uuid.UUID) -> None:
         emit(self._session, event, clinic_id=clinic_id)
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        transaction = self._session.get_transaction()
+        committed = False
+
+        def after_commit(session: Session) -> None:
+            nonlocal committed
+            # Still the transaction being committed here; a savepoint's release is no commit.
+            committed = committed or session.get_transaction() is transaction
+
+        def after_transaction_end(session: Session, ended: SessionTransaction) -> None:
+            if ended is transaction and not committed:
+                undo()
+
+        # Both stay with the session (one request's, one message's); later transactions pass them by.
+        listen(self._session, "after_commit", after_commit)
+        listen(self._session, "after_transaction_end", after_transaction_end)
