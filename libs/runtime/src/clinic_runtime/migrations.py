@@ -4,14 +4,20 @@ each history."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData, text
 
 from clinic_runtime.db import make_engine
 from clinic_runtime.messaging.tables import messaging_metadata
+
+
+# The advisory lock key migrations take (any fixed number; each service has its own database).
+MIGRATION_LOCK = 0x636C696E6963  # "clinic"
+MIGRATION_LOCK_RETRY_SECONDS = 0.5
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -38,11 +44,27 @@ def run_env(service_metadata: MetaData) -> None:
         return
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            _hold_migration_lock(connection)
         # render_as_batch lets ALTERs work on SQLite too.
         context.configure(connection=connection, target_metadata=target, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def _hold_migration_lock(connection: Connection) -> None:
+    """One migration at a time per database (a Job's replacement pod while the old one still runs,
+    a run by hand): the second waits, then finds the history at its head. The lock is the
+    session's, so it outlives the commits in between. It is tried rather than waited for: a
+    transaction left waiting would itself hold up the first migration's CREATE INDEX CONCURRENTLY,
+    which waits for every open transaction, a deadlock. (SQLite's writers are one at a time.)"""
+    while True:
+        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK}).scalar_one()
+        connection.commit()
+        if held:
+            return
+        time.sleep(MIGRATION_LOCK_RETRY_SECONDS)
 
 
 def create_messaging_tables_v1() -> None:

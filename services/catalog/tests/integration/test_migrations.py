@@ -3,6 +3,10 @@ again, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -99,3 +103,48 @@ def test_services_and_calendars_held_before_the_booking_window_revision_have_no_
             for table in ("services", "calendars")]
     engine.dispose()
     assert held == [(None, None), (None, None)]
+
+
+def test_two_migrations_started_together_both_succeed(create_database):
+    """A Job's replacement pod while the old one still runs, or a run by hand: the second waits
+    for the first, then finds the history at its head. Both are held at their start (on the
+    version table, which this test locks) and let go at once. (Processes: Alembic's context is
+    global to a process.)"""
+    url = create_database("pg")
+    migrate = ("from catalog.entrypoints.migrate import MIGRATIONS\n"
+               "from clinic_runtime.migrations import upgrade\n"
+               f"upgrade(MIGRATIONS, {url!r})\n")
+    engine = sa.create_engine(url)
+    with engine.connect() as holding:
+        holding.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        holding.commit()
+        holding.execute(sa.text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+        holder = holding.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        runs = [subprocess.Popen([sys.executable, "-c", migrate], stderr=subprocess.PIPE) for _ in range(2)]
+        assert eventually(lambda: both_started(engine, holder)), "both migrations should have started"
+        time.sleep(1.0)  # each reaches where it waits
+        holding.commit()
+    failures = [run.stderr.read().decode() for run in runs if run.wait(timeout=120) != 0]
+    engine.dispose()
+
+    assert failures == []
+    assert differences(url) == []
+
+
+def both_started(engine: sa.Engine, holder: int) -> bool:
+    """Both migrations are connected and one already waits on the version table (the other waits
+    there too, or tries for the migration lock, outside any transaction between its tries)."""
+    with engine.connect() as connection:
+        waits = connection.execute(sa.text(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid NOT IN (pg_backend_pid(), :holder)"), {"holder": holder}).scalars().all()
+    return len(waits) == 2 and "Lock" in waits
+
+
+def eventually(condition, within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
