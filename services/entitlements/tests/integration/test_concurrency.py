@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
 from clinic_runtime.db import utcnow
 from clinic_runtime.refusals import Conflict
+from entitlements.domain.plans import Money, Period, PlanKind, Terms
+from entitlements.domain.usage import LimitReached
+from entitlements.service_layer import plans, subscriptions
+from entitlements.service_layer.commercial_unit_of_work import SqlCommercialUnitOfWork
 from entitlements.service_layer.roles import (
     RoleInUse,
     RoleNotAssignable,
@@ -19,6 +24,8 @@ from entitlements.service_layer.roles import (
     revoke_role,
 )
 from entitlements.service_layer.unit_of_work import SqlUnitOfWork
+from entitlements.service_layer.usage import admit_staff_role, usage_of
+from entitlements.service_layer.usage_unit_of_work import SqlUsageUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +147,47 @@ def test_a_grant_racing_an_archive_that_committed_first_is_refused(sessions, cli
 
     assert isinstance(second, RoleNotAssignable)
     assert stored.count("role_assignments") == 0
+
+
+def staff_grant(session, clinic_id, principal_id, key):
+    """A grant as the web app makes it: admitted against the staff limit in its own transaction."""
+    return grant_role(SqlUnitOfWork(session), clinic_id, principal_id, key, None, utcnow(),
+                      staff_limit=partial(admit_staff_role, SqlUsageUnitOfWork(session)))
+
+
+def test_a_staff_members_second_role_keeps_their_seat_from_a_newcomer_while_their_first_is_revoked(
+        sessions, clinic_id):
+    member, newcomer = uuid.uuid4(), uuid.uuid4()
+    with sessions() as session, session.begin():
+        plans.publish_plan(SqlCommercialUnitOfWork(session), "solo", PlanKind.BASE, "Solo",
+                           Terms(frozenset(), {"staff_users": 2}, Money(4900, "EUR"), Period.MONTH), (), None,
+                           utcnow())
+        subscriptions.subscribe(SqlCommercialUnitOfWork(session), clinic_id, "solo", None, utcnow())
+        staff_grant(session, clinic_id, uuid.uuid4(), "clinic_admin")
+        staff_grant(session, clinic_id, member, "receptionist")
+    outcome: list[object] = []
+
+    def newcomer_joins() -> None:
+        with sessions() as session, session.begin():
+            try:
+                outcome.append(staff_grant(session, clinic_id, newcomer, "receptionist"))
+            except LimitReached as refused:
+                outcome.append(refused)
+
+    with sessions() as session:
+        session.begin()
+        staff_grant(session, clinic_id, member, "specialist")  # staff already: no seat more
+        with sessions() as other, other.begin():
+            revoke_role(SqlUnitOfWork(other), clinic_id, member, "receptionist", None, utcnow())
+        racer = threading.Thread(target=newcomer_joins)
+        racer.start()
+        racer.join(BLOCKED)
+        assert racer.is_alive(), "the newcomer's grant should wait for the member's to commit"
+        session.commit()
+    racer.join(10)
+
+    assert isinstance(outcome[0], LimitReached)
+    with sessions() as session:
+        staff = next(m for m in usage_of(SqlUsageUnitOfWork(session), clinic_id, utcnow()).meters
+                     if m.limit == "staff_users")
+    assert (staff.used, staff.allowed) == (2, 2)

@@ -85,6 +85,14 @@ def test_a_plan_breaking_the_rules_is_refused_field_by_field(client, stored, pro
     assert stored.count("plan_versions") == 0 and stored.count("outbox") == 0
 
 
+def test_a_price_beyond_what_money_columns_hold_is_refused_naming_it(client, stored, problem_of):
+    response = client.post("/plans", json=pro(price={"amount_minor": 2**63, "currency": "RON"}))
+
+    assert response.status_code == 422
+    assert [e["field"] for e in problem_of(response)["errors"]] == ["price.amount_minor"]
+    assert stored.count("plan_versions") == 0 and stored.count("outbox") == 0
+
+
 def test_a_second_plan_with_the_same_key_is_a_conflict(client, problem_of):
     client.post("/plans", json=pro())
 

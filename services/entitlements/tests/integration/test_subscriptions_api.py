@@ -104,9 +104,45 @@ def test_after_a_price_rise_the_clinic_keeps_490_and_1000_patients_until_an_oper
     migrated = client.post(f"/clinics/{clinic_id}/subscription/items/{item_id}/migrate", json={},
                            headers={"If-Match": '"1"'})
     assert migrated.status_code == 200 and migrated.headers["ETag"] == '"2"'
-    assert migrated.get_json()["items"][0]["plan_version"] == 2
-    assert client.get(f"/clinics/{clinic_id}/bill?period={period}").get_json()["total"] == ron(590)
     assert client.get(f"/clinics/{clinic_id}/entitlements").get_json()["limits"]["patients"] == 2000
+    # This month was billed at 490 already: the new price is charged from the next.
+    assert client.get(f"/clinics/{clinic_id}/bill?period={period}").get_json()["total"] == ron(490)
+    assert client.get(f"/clinics/{clinic_id}/bill?period={period.following()}").get_json()["total"] == ron(590)
+
+
+def test_a_migrated_item_ends_and_the_answer_locates_the_item_that_took_over(client, clinic_id, on_pro, stored):
+    dearer = {k: v for k, v in PRO.items() if k not in ("key", "kind")} | {"price": ron(590)}
+    assert client.put("/plans/pro", json=dearer, headers={"If-Match": '"1"'}).status_code == 200
+    item_id = on_pro["items"][0]["id"]
+
+    migrated = client.post(f"/clinics/{clinic_id}/subscription/items/{item_id}/migrate", json={"plan_version": 2},
+                           headers={"If-Match": '"1"'})
+
+    ended, successor = migrated.get_json()["items"]
+    assert (ended["id"], ended["plan_version"], ended["price"], ended["ends_at"]) == (
+        item_id, 1, ron(490), successor["started_at"])
+    assert (successor["plan_version"], successor["price"], successor["replaces"], successor["ends_at"]) == (
+        2, ron(590), item_id, None)
+    assert migrated.headers["Location"] == f"/clinics/{clinic_id}/subscription/items/{successor['id']}"
+    assert client.get(f"/clinics/{clinic_id}/subscription").get_json()["items"] == [ended, successor]
+    [change] = [r for r in stored.outbox() if json.loads(r["body"])["data"].get("change") == "item_migrated"]
+    assert schema_violations(change) == []
+    assert json.loads(change["body"])["data"]["item_id"] == successor["id"]
+    again = client.post(f"/clinics/{clinic_id}/subscription/items/{item_id}/migrate", json={},
+                        headers={"If-Match": '"2"'})
+    assert again.status_code == 422 and "item-ended" in again.get_json()["detail"]
+
+
+def test_a_quantity_beyond_the_most_an_item_holds_is_refused_naming_it(client, clinic_id, on_pro, stored,
+                                                                        problem_of):
+    before = written(stored)
+
+    refused = client.post(f"/clinics/{clinic_id}/subscription/items",
+                          json={"plan_key": "video-minutes-1000", "quantity": 2**31})
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in problem_of(refused)["errors"]] == ["quantity"]
+    assert written(stored) == before
 
 
 def test_a_sales_override_takes_the_clinic_to_5000_patients_with_its_reason(client, clinic_id, on_pro, stored):

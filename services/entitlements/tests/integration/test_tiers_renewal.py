@@ -200,6 +200,46 @@ def test_a_renewal_long_overdue_grants_only_the_current_period(sessions, clinic_
                                          ("active", 4, 4, datetime(2029, 1, 15, 10, 0, tzinfo=UTC))]
 
 
+def test_a_monthly_tier_joined_on_the_31st_renews_on_each_months_last_day_not_on_the_28th(sessions, clinic_id):
+    joined = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    terms = TierTerms("Monthly", "patient", PlanPeriod(1, PeriodUnit.MONTH), None, (Inclusion(CONSULTATION, 1),))
+    in_transaction(sessions, tiers.create_tier, clinic_id, "monthly", terms, None, joined)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "monthly", None, joined)
+    periods = []
+    for _ in range(3):
+        with transaction(sessions) as session:
+            membership = SqlCareUnitOfWork(session).memberships.get(clinic_id, PATIENT)
+        periods.append((membership.period_start.date().isoformat(), membership.period_end.date().isoformat()))
+        assert renew_tier_periods(sessions, membership.period_end) == 1
+
+    assert periods == [("2026-01-31", "2026-02-28"), ("2026-02-28", "2026-03-31"), ("2026-03-31", "2026-04-30")]
+    assert [e[3].date().isoformat() for e in held(sessions, clinic_id)] == [
+        "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]
+
+
+@pytest.mark.parametrize("basic_period", [PlanPeriod(1, PeriodUnit.MONTH), YEARLY])
+def test_coming_back_within_a_month_end_period_keeps_its_run(sessions, clinic_id, basic_period):
+    joined = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    monthly = PlanPeriod(1, PeriodUnit.MONTH)
+    for key in ("monthly", "basic"):
+        terms = TierTerms(key.title(), "patient", monthly if key == "monthly" else basic_period, None,
+                          (Inclusion(CONSULTATION, 1),))
+        in_transaction(sessions, tiers.create_tier, clinic_id, key, terms, None, joined)
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "monthly", None, joined)
+    renew_tier_periods(sessions, datetime(2026, 2, 28, 9, 0, tzinfo=UTC))  # now Feb 28 - Mar 31
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "basic", None,
+                   datetime(2026, 3, 2, tzinfo=UTC))
+    in_transaction(sessions, tiers.set_patient_tier, clinic_id, PATIENT, "monthly", None,
+                   datetime(2026, 3, 3, tzinfo=UTC))
+
+    renew_tier_periods(sessions, datetime(2026, 3, 31, 9, 0, tzinfo=UTC))
+
+    with transaction(sessions) as session:
+        membership = SqlCareUnitOfWork(session).memberships.get(clinic_id, PATIENT)
+    assert (membership.period_start.date().isoformat(), membership.period_end.date().isoformat()) == (
+        "2026-03-31", "2026-04-30")
+
+
 def test_a_pro_rated_inclusion_grants_the_share_of_the_period_left(sessions, clinic_id):
     on_tier(sessions, clinic_id, Inclusion(CONSULTATION, 4), key="basic")
     terms = TierTerms("Premium", "patient", YEARLY, None,

@@ -234,6 +234,51 @@ def test_a_clinic_role_counts_as_staff_unless_a_patient_may_hold_it(client, clin
     assert meters(client, clinic_id)["staff_users"] == (1, 2)
 
 
+def content_viewer(client, clinic_id, *holders):
+    """A role a patient may hold (it takes no staff seat), held by `holders`."""
+    created = client.post(f"/clinics/{clinic_id}/roles", json={
+        "key": "content-viewer", "name": "Content viewer", "grants": [{"permission": "library.access",
+                                                                      "scope": "any"}]})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    for holder in holders:
+        assert grant(client, clinic_id, holder, "content-viewer").status_code == 200
+
+
+def turn_into_front_desk(client, clinic_id):
+    return client.put(f"/clinics/{clinic_id}/roles/content-viewer", headers={"If-Match": '"1"'}, json={
+        "name": "Front desk", "grants": [{"permission": p, "scope": "any"} for p in (
+            "patients.read", "patients.manage", "appointments.read", "appointments.manage", "payments.refund")]})
+
+
+def test_a_role_changed_into_a_staff_role_beyond_the_staff_limit_is_refused_and_nothing_is_written(
+        client, clinic_id, on_solo, problem_of, stored):
+    assert grant(client, clinic_id, uuid.uuid4(), "clinic_admin").status_code == 200
+    assert grant(client, clinic_id, uuid.uuid4(), "receptionist").status_code == 200
+    content_viewer(client, clinic_id, uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    assert meters(client, clinic_id)["staff_users"] == (2, 2)
+    before = stored.counts()
+
+    refused = turn_into_front_desk(client, clinic_id)
+
+    body = problem_of(refused)
+    assert refused.status_code == 409
+    assert (body["type"], body["limit"], body["allowed"], body["used"]) == (
+        PROBLEMS + "limit-reached", "staff_users", 2, 2)
+    assert stored.counts() == before
+    assert meters(client, clinic_id)["staff_users"] == (2, 2)
+
+
+def test_a_role_changed_into_a_staff_role_counts_only_its_holders_new_to_the_staff(client, clinic_id, on_solo):
+    member, reader = uuid.uuid4(), uuid.uuid4()
+    assert grant(client, clinic_id, member, "receptionist").status_code == 200
+    content_viewer(client, clinic_id, member, reader)
+
+    changed = turn_into_front_desk(client, clinic_id)
+
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    assert meters(client, clinic_id)["staff_users"] == (2, 2)
+
+
 def test_simultaneous_grants_to_new_staff_never_go_beyond_the_limit(app, client, clinic_id, on_solo, stored):
     racers = 8
     start = threading.Barrier(racers)

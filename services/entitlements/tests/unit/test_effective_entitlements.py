@@ -36,7 +36,8 @@ offsets = st.integers(min_value=0, max_value=10**7)
 def item(grants: Entitlements, quantity: int = 1, started_at: datetime = START,
          ends_at: datetime | None = None) -> SubscriptionItem:
     terms = Terms(grants.features, grants.limits, Money(100, "RON"), Period.MONTH)
-    return SubscriptionItem(uuid.uuid4(), "plan", 1, PlanKind.ADD_ON, "Plan", terms, quantity, started_at, ends_at)
+    return SubscriptionItem(uuid.uuid4(), "plan", 1, PlanKind.ADD_ON, "Plan", terms, quantity, started_at, ends_at,
+                            charged_from=started_at)
 
 
 def override(grants: Entitlements, expires_at: datetime | None = None, granted_at: datetime = START) -> Override:

@@ -48,6 +48,25 @@ def test_a_year_after_the_29th_of_february_is_the_28th():
     assert PlanPeriod(1, PeriodUnit.YEAR).after(datetime(2028, 2, 29, tzinfo=UTC)) == datetime(2029, 2, 28, tzinfo=UTC)
 
 
+def test_a_run_of_months_from_the_31st_ends_on_each_months_last_day_without_drifting():
+    anchor, monthly = datetime(2026, 1, 31, 9, 0, tzinfo=UTC), PlanPeriod(1, PeriodUnit.MONTH)
+    ends = [monthly.end_after(anchor, anchor)]
+    for _ in range(3):
+        ends.append(monthly.end_after(anchor, ends[-1]))
+
+    assert [e.date().isoformat() for e in ends] == ["2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31"]
+
+
+@pytest.mark.parametrize(("period", "instant", "expected"), [
+    (PlanPeriod(1, PeriodUnit.YEAR), datetime(2029, 3, 1, tzinfo=UTC), datetime(2030, 1, 31, 9, 0, tzinfo=UTC)),
+    (PlanPeriod(2, PeriodUnit.MONTH), datetime(2026, 3, 31, 9, 0, tzinfo=UTC), datetime(2026, 5, 31, 9, 0, tzinfo=UTC)),
+    (PlanPeriod(2, PeriodUnit.WEEK), datetime(2026, 2, 14, 9, 0, tzinfo=UTC), datetime(2026, 2, 28, 9, 0, tzinfo=UTC)),
+    (PlanPeriod(1, PeriodUnit.DAY), datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, 9, 0, tzinfo=UTC)),
+])
+def test_the_end_after_an_instant_is_the_first_of_the_run_later_than_it(period, instant, expected):
+    assert period.end_after(NOW, instant) == expected
+
+
 def test_a_package_bought_directly_has_its_sessions_until_its_validity_ends():
     enrollment = enroll(plan(validity=PlanPeriod(6, PeriodUnit.MONTH)), PATIENT, uuid.uuid4(), NOW, None)
 

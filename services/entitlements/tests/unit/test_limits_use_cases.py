@@ -65,6 +65,7 @@ class FakeMeters:
         self.entities: dict[tuple[uuid.UUID, str, uuid.UUID], tuple[int, bool]] = {}
         self.patients: set[uuid.UUID] = set()
         self.staff: set[uuid.UUID] = set()
+        self.holders: dict[str, set[uuid.UUID]] = {}  # role key -> who holds it
         self.tier_roles: set[str] = set()
         self.videos: dict[uuid.UUID, tuple[str, int]] = {}
         self.draws: list[tuple[uuid.UUID, uuid.UUID, str, int]] = []
@@ -86,6 +87,9 @@ class FakeMeters:
 
     def is_staff(self, clinic_id: uuid.UUID, principal_id: uuid.UUID) -> bool:
         return principal_id in self.staff
+
+    def holders_joining_staff(self, clinic_id: uuid.UUID, role_key: str) -> int:
+        return len(self.holders.get(role_key, set()) - self.staff)
 
     def video_minutes(self, clinic_id: uuid.UUID, period: BillingPeriod) -> int:
         return sum(minutes for p, minutes in self.videos.values() if p == str(period))
@@ -238,7 +242,8 @@ def test_a_staff_role_for_someone_new_to_the_staff_is_refused_at_the_limit_with_
     assert meters_uow.subscriptions.locked == [CLINIC]
 
 
-def test_another_role_for_a_staff_member_and_a_patients_role_add_no_staff_user(meters_uow, on_starter):
+def test_another_role_for_a_staff_member_and_a_patients_role_add_no_staff_user_as_seen_under_the_lock(
+        meters_uow, on_starter):
     member = uuid.uuid4()
     meters_uow.meters.staff |= {member, uuid.uuid4(), uuid.uuid4()}
     meters_uow.meters.tier_roles.add("premium-patient")
@@ -247,7 +252,29 @@ def test_another_role_for_a_staff_member_and_a_patients_role_add_no_staff_user(m
     usage.admit_staff_role(meters_uow, CLINIC, uuid.uuid4(), PATIENT_ROLE, NOW)
     usage.admit_staff_role(meters_uow, CLINIC, uuid.uuid4(), "premium-patient", NOW)
 
-    assert meters_uow.subscriptions.locked == []
+    # Locked before anything was read: a revoke of the member's other role cannot slip in between.
+    assert meters_uow.subscriptions.locked == [CLINIC] * 3
+
+
+def test_a_role_turned_staff_is_refused_when_its_holders_new_to_the_staff_do_not_fit(meters_uow, on_starter):
+    member, reader, viewer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    meters_uow.meters.staff |= {member, uuid.uuid4()}
+    meters_uow.meters.holders["content-viewer"] = {member, reader, viewer}
+
+    with pytest.raises(LimitReached) as refused:
+        usage.admit_role_holders(meters_uow, CLINIC, "content-viewer", NOW)
+
+    assert (refused.value.usage, refused.value.count) == (Usage("staff_users", 2, 3), 2)
+    assert meters_uow.subscriptions.locked == [CLINIC]
+
+
+def test_a_role_turned_staff_is_admitted_when_its_holders_new_to_the_staff_fit(meters_uow, on_starter):
+    member = uuid.uuid4()
+    meters_uow.meters.staff |= {member, uuid.uuid4()}
+    meters_uow.meters.holders["content-viewer"] = {member, uuid.uuid4()}
+
+    usage.admit_role_holders(meters_uow, CLINIC, "content-viewer", NOW)
+    usage.admit_role_holders(meters_uow, CLINIC, "held-by-no-one", NOW)
 
 
 def test_a_grant_refused_by_the_staff_limit_stores_audits_and_publishes_nothing(uow, meters_uow, on_starter):

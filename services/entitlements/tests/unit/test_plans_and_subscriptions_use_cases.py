@@ -267,6 +267,21 @@ def test_a_change_to_a_stale_subscription_is_refused(uow, on_pro):
     assert stale.value.current == 2
 
 
+def test_a_migration_publishes_the_ended_item_and_names_the_one_that_took_over(uow, on_pro):
+    plans.revise_plan(uow, "pro", "Pro", replace(PRO, price=Money(59000, "RON")), (), 1, None, NOW)
+    uow.published.clear()
+    later = NOW + timedelta(days=40)
+
+    subscription, new_item_id = subscriptions.migrate_item(uow, CLINIC, on_pro.items[0].id, None, 1, SALES, later)
+
+    [(event, _)] = uow.published
+    assert (event.change, event.item_id, event.version) == ("item_migrated", new_item_id, 2)
+    assert [(i.item_id, i.plan_version, i.started_at, i.ends_at) for i in event.items] == [
+        (on_pro.items[0].id, 1, NOW, later), (new_item_id, 2, later, None)]
+    assert subscription.item(new_item_id).replaces == on_pro.items[0].id
+    assert uow.subscriptions.get(CLINIC) == subscription
+
+
 def test_migrating_to_a_version_the_plan_does_not_have_is_refused(uow, on_pro):
     with pytest.raises(subscriptions.PlanNotSold):
         subscriptions.migrate_item(uow, CLINIC, on_pro.items[0].id, 7, 1, SALES, NOW)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from entitlements.domain.plans import (
+    PRICE_MAX_MINOR,
     Money,
     PackValidity,
     Period,
@@ -81,6 +82,14 @@ def test_a_price_is_a_non_negative_amount_in_an_iso_currency():
     terms = Terms(frozenset({"Not A Key"}), {}, Money(-1, "lei"), Period.MONTH)
 
     assert fields(check_terms(PlanKind.BASE, terms)) == ["features", "price.amount_minor", "price.currency"]
+
+
+@pytest.mark.parametrize("amount_minor", [PRICE_MAX_MINOR + 1, 2**63])
+def test_a_price_beyond_ten_billion_is_refused(amount_minor):
+    terms = Terms(frozenset(), {}, Money(amount_minor, "EUR"), Period.MONTH)
+
+    assert fields(check_terms(PlanKind.BASE, terms)) == ["price.amount_minor"]
+    assert check_terms(PlanKind.BASE, Terms(frozenset(), {}, Money(PRICE_MAX_MINOR, "EUR"), Period.MONTH)) == []
 
 
 def test_a_plan_without_a_list_price_is_allowed_it_is_priced_on_quote():

@@ -18,6 +18,7 @@ from clinic_runtime.refusals import Conflict, Invalid, NotFound, StaleVersion
 from entitlements.domain.assignments import Assignment
 from entitlements.domain.audit import AuditAction
 from entitlements.domain.roles import RoleArchived, define
+from entitlements.domain.usage import LimitReached, Usage
 from entitlements.service_layer.roles import (
     BuiltInRole,
     RoleChange,
@@ -170,6 +171,42 @@ def test_a_role_a_tier_maps_to_may_not_grant_what_a_patient_may_not_hold(uow, cl
     safe = change_role(uow, clinic_id, "reader", RoleChange("Reader", [*reader, ("telerehab.access", "any")], 1),
                        admin_id, later)
     assert safe.version == 2
+
+
+def test_the_staff_limit_is_asked_only_when_a_change_makes_a_role_a_patient_could_hold_a_staff_role(
+        uow, front_desk, clinic_id, admin_id, now, later):
+    reader = [("library.access", "any")]
+    create_role(uow, clinic_id, "reader", "Reader", reader, admin_id, now)
+    asked: list[str] = []
+
+    def staff_limit(clinic, key, at):
+        asked.append(key)
+
+    change_role(uow, clinic_id, "reader", RoleChange("Reader", [*reader, ("telerehab.access", "any")], 1),
+                admin_id, later, staff_limit=staff_limit)
+    change_role(uow, clinic_id, "front-desk", RoleChange("Front desk", [*GRANTS, ("patients.read", "any")], 1),
+                admin_id, later, staff_limit=staff_limit)
+    change_role(uow, clinic_id, "reader", RoleChange("Reader", [*reader, ("patients.manage", "any")], 2),
+                admin_id, later, staff_limit=staff_limit)
+
+    assert asked == ["reader"]
+
+
+def test_a_change_refused_by_the_staff_limit_stores_audits_and_publishes_nothing(uow, clinic_id, admin_id, now,
+                                                                                  later):
+    create_role(uow, clinic_id, "reader", "Reader", [("library.access", "any")], admin_id, now)
+    uow.published.clear()
+    uow.audit.recorded.clear()
+
+    def staff_limit(clinic, key, at):
+        raise LimitReached(Usage("staff_users", 2, 2), None, 3)
+
+    with pytest.raises(LimitReached):
+        change_role(uow, clinic_id, "reader", RoleChange("Front desk", [("patients.manage", "any")], 1),
+                    admin_id, later, staff_limit=staff_limit)
+
+    assert uow.roles.get(clinic_id, "reader").version == 1
+    assert nothing_recorded(uow)
 
 
 def test_an_invalid_change_is_refused_before_anything_is_read(uow, front_desk, clinic_id, admin_id, later):

@@ -10,7 +10,7 @@ import pytest
 
 from entitlements.domain.effective import effective_at
 from entitlements.domain.plans import Money, PackValidity, Period, Plan, PlanKind, Terms
-from entitlements.domain.subscriptions import BillingPeriod, Subscription, SubscriptionRefused
+from entitlements.domain.subscriptions import QUANTITY_MAX, BillingPeriod, Subscription, SubscriptionRefused
 
 CLINIC = uuid.UUID("0193a5e0-0000-7000-8000-00000000c11a")
 SIGNED_UP = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -106,24 +106,88 @@ def test_after_pro_rises_to_590_with_2000_patients_the_existing_clinic_keeps_490
     assert effective_at(newcomer.items, (), rise).limit("patients") == 2000
 
 
-def test_an_operator_migrating_the_item_moves_it_onto_the_new_terms(on_pro):
+def test_an_operator_migrating_the_item_ends_it_and_a_new_item_takes_over_on_the_new_terms(on_pro):
     dearer = PRO.revise("Pro", Terms(PRO.current.terms.features, {**PRO.current.terms.limits, "patients": 2000},
                                      ron(590), Period.MONTH), (), datetime(2026, 7, 1, tzinfo=UTC))
+    migrated_at = datetime(2026, 7, 10, tzinfo=UTC)
 
-    migrated = on_pro.migrate(uuid.UUID(int=1), dearer.current)
+    migrated = on_pro.migrate(uuid.UUID(int=1), dearer.current, uuid.UUID(int=5), migrated_at)
 
-    item = migrated.item(uuid.UUID(int=1))
-    assert (item.plan_version, item.terms.price, item.started_at) == (2, ron(590), SIGNED_UP)
+    ended, successor = migrated.item(uuid.UUID(int=1)), migrated.item(uuid.UUID(int=5))
+    assert (ended.plan_version, ended.terms.price, ended.started_at, ended.ends_at) == (
+        1, ron(490), SIGNED_UP, migrated_at)
+    assert (successor.plan_version, successor.terms.price, successor.started_at, successor.replaces,
+            successor.quantity) == (2, ron(590), migrated_at, uuid.UUID(int=1), 1)
+    assert effective_at(migrated.items, (), migrated_at - timedelta(seconds=1)).limit("patients") == 1000
+    assert effective_at(migrated.items, (), migrated_at).limit("patients") == 2000
     assert migrated.version == on_pro.version + 1
 
 
-def test_an_item_is_migrated_only_forwards_and_only_within_its_plan(on_pro):
-    with pytest.raises(SubscriptionRefused) as backwards:
-        on_pro.migrate(uuid.UUID(int=1), PRO.current)
-    with pytest.raises(SubscriptionRefused) as sideways:
-        on_pro.migrate(uuid.UUID(int=1), FREE.current)
+def test_a_migration_leaves_past_bills_as_they_were_and_charges_the_new_price_from_the_next_month(on_pro):
+    dearer = PRO.revise("Pro", Terms(PRO.current.terms.features, PRO.current.terms.limits, ron(590), Period.MONTH),
+                        (), datetime(2026, 7, 1, tzinfo=UTC))
+    billed = {m: on_pro.bill(BillingPeriod(2026, m)).total for m in range(1, 8)}
 
-    assert (backwards.value.code, sideways.value.code) == ("not-newer", "other-plan")
+    migrated = on_pro.migrate(uuid.UUID(int=1), dearer.current, uuid.UUID(int=5), datetime(2026, 7, 10, tzinfo=UTC))
+
+    assert {m: migrated.bill(BillingPeriod(2026, m)).total for m in range(1, 8)} == billed  # July: once, at 490
+    assert [line.item_id for line in migrated.bill(BillingPeriod(2026, 7)).lines] == [uuid.UUID(int=1)]
+    assert migrated.bill(BillingPeriod(2026, 8)).total == ron(590)
+
+
+def test_moving_a_monthly_item_onto_yearly_terms_charges_the_year_from_the_end_of_the_month_paid_for(on_pro):
+    yearly = PRO.revise("Pro", Terms(PRO.current.terms.features, PRO.current.terms.limits, ron(4900), Period.YEAR),
+                        (), datetime(2026, 6, 1, tzinfo=UTC))
+
+    migrated = on_pro.migrate(uuid.UUID(int=1), yearly.current, uuid.UUID(int=5), datetime(2026, 6, 10, tzinfo=UTC))
+
+    totals = [migrated.bill(BillingPeriod(2026, m)).total for m in range(1, 13)]
+    assert totals == [ron(490)] * 6 + [ron(4900)] + [None] * 5
+    assert migrated.bill(BillingPeriod(2027, 6)).total is None
+    assert migrated.bill(BillingPeriod(2027, 7)).total == ron(4900)
+
+
+def test_moving_a_yearly_item_onto_newer_terms_charges_them_from_its_next_anniversary():
+    annual = plan("annual", PlanKind.BASE, Terms(frozenset(), {}, ron(4900), Period.YEAR))
+    dearer = annual.revise("Annual", Terms(frozenset(), {}, ron(5900), Period.YEAR), (), SIGNED_UP)
+    held = Subscription.start(CLINIC, annual.current, uuid.UUID(int=1), SIGNED_UP)
+
+    migrated = held.migrate(uuid.UUID(int=1), dearer.current, uuid.UUID(int=5), datetime(2026, 6, 10, tzinfo=UTC))
+
+    assert migrated.item(uuid.UUID(int=5)).charged_from == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+    assert [migrated.bill(BillingPeriod(2026, m)).total for m in (1, 6, 7)] == [ron(4900), None, None]
+    assert migrated.bill(BillingPeriod(2027, 1)).total == ron(5900)
+
+
+def test_a_pack_moved_onto_newer_terms_is_not_bought_again_and_takes_its_new_validity_from_the_migration(on_pro):
+    lasting = plan("video-500", PlanKind.USAGE_PACK, Terms(frozenset(), {"video_minutes": 500}, ron(80),
+                                                           Period.ONE_TIME, PackValidity.UNTIL_CONSUMED))
+    this_month_only = lasting.revise("Video 500", Terms(frozenset(), {"video_minutes": 500}, ron(80), Period.ONE_TIME,
+                                                        PackValidity.BILLING_PERIOD), (), SIGNED_UP)
+    bought = on_pro.add(lasting.current, uuid.UUID(int=2), 1, datetime(2026, 3, 2, tzinfo=UTC))
+
+    migrated = bought.migrate(uuid.UUID(int=2), this_month_only.current, uuid.UUID(int=5),
+                              datetime(2026, 4, 20, tzinfo=UTC))
+
+    assert migrated.item(uuid.UUID(int=5)).ends_at == datetime(2026, 5, 1, tzinfo=UTC)
+    assert effective_at(migrated.items, (), datetime(2026, 4, 30, tzinfo=UTC)).limit("video_minutes") == 500
+    assert effective_at(migrated.items, (), datetime(2026, 5, 1, tzinfo=UTC)).limit("video_minutes") == 0
+    assert [migrated.bill(BillingPeriod(2026, m)).total for m in (3, 4)] == [ron(570), ron(490)]
+
+
+def test_an_item_is_migrated_only_forwards_only_within_its_plan_and_only_while_it_lasts(on_pro):
+    dearer = PRO.revise("Pro", Terms(PRO.current.terms.features, PRO.current.terms.limits, ron(590), Period.MONTH),
+                        (), SIGNED_UP)
+    later = SIGNED_UP + timedelta(days=30)
+    with pytest.raises(SubscriptionRefused) as backwards:
+        on_pro.migrate(uuid.UUID(int=1), PRO.current, uuid.UUID(int=5), later)
+    with pytest.raises(SubscriptionRefused) as sideways:
+        on_pro.migrate(uuid.UUID(int=1), FREE.current, uuid.UUID(int=5), later)
+    migrated = on_pro.migrate(uuid.UUID(int=1), dearer.current, uuid.UUID(int=5), later)
+    with pytest.raises(SubscriptionRefused) as again:
+        migrated.migrate(uuid.UUID(int=1), dearer.current, uuid.UUID(int=6), later + timedelta(days=1))
+
+    assert (backwards.value.code, sideways.value.code, again.value.code) == ("not-newer", "other-plan", "item-ended")
 
 
 # -- stacking rules ---------------------------------------------------------------------------
@@ -208,11 +272,12 @@ def test_a_quantity_multiplies_an_items_price_and_limits(on_pro):
     assert subscription.bill(BillingPeriod(2026, 1)).lines[1].amount == Money(2000, "RON")
 
 
-def test_a_quantity_below_one_is_refused(on_pro):
+@pytest.mark.parametrize("quantity", [0, QUANTITY_MAX + 1, 2**31])
+def test_a_quantity_below_one_or_beyond_the_most_an_item_holds_is_refused(on_pro, quantity):
     with pytest.raises(SubscriptionRefused) as refused:
-        on_pro.add(TELEREHAB_PACK.current, uuid.UUID(int=2), 0, SIGNED_UP)
+        on_pro.add(STORAGE_10.current, uuid.UUID(int=2), quantity, SIGNED_UP)
 
-    assert refused.value.field == "quantity"
+    assert (refused.value.code, refused.value.field) == ("invalid-quantity", "quantity")
 
 
 # -- cancelling -------------------------------------------------------------------------------
@@ -250,6 +315,18 @@ def test_a_yearly_item_is_charged_in_the_month_of_its_anniversary_only(on_pro):
 
     assert [subscription.bill(BillingPeriod(2026, m)).total for m in (2, 3)] == [ron(1690), ron(490)]
     assert subscription.bill(BillingPeriod(2027, 2)).total == ron(1690)
+
+
+def test_a_yearly_item_cancelled_before_its_anniversary_is_not_charged_for_a_year_it_never_began():
+    annual = plan("annual", PlanKind.BASE, Terms(frozenset(), {}, ron(4900), Period.YEAR))
+    held = Subscription.start(CLINIC, annual.current, uuid.UUID(int=1), datetime(2025, 1, 15, tzinfo=UTC))
+
+    cancelled = held.cancel(uuid.UUID(int=1), datetime(2026, 1, 10, tzinfo=UTC))
+
+    assert cancelled.bill(BillingPeriod(2025, 1)).total == ron(4900)
+    assert cancelled.bill(BillingPeriod(2026, 1)).total is None
+    assert held.cancel(uuid.UUID(int=1), datetime(2026, 1, 20, tzinfo=UTC)).bill(BillingPeriod(2026, 1)).total == \
+        ron(4900)
 
 
 def test_billing_periods_are_calendar_months_in_utc():

@@ -17,7 +17,7 @@ from entitlements.domain.permissions import Grant, Scope
 from entitlements.domain.plans import Money
 from entitlements.domain.roles import BUILT_IN_ROLES, RoleBundle, RoleDefinition, patient_safe_role
 from entitlements.domain.service_plans import AccessGrant, PeriodUnit, PlanPeriod, ServicePlan, ServicePlanKind
-from entitlements.domain.tiers import Inclusion, OnUpgrade, TierTerms, check_tier
+from entitlements.domain.tiers import Inclusion, Membership, OnUpgrade, TierTerms, check_tier
 from entitlements.service_layer.care import open_access
 
 CLINIC = uuid.UUID("0193a5e0-0000-7000-8000-00000000c11a")
@@ -79,6 +79,43 @@ def test_a_patient_safe_role_grants_only_what_a_patient_may_hold(key, grants, sa
     bundle = None if key in BUILT_IN_ROLES else RoleBundle.create(
         uuid.uuid4(), key, RoleDefinition(key, grants), START)
     assert patient_safe_role(key, bundle) is safe
+
+
+def membership(start: datetime, end: datetime, anchor: datetime) -> Membership:
+    return Membership(CLINIC, uuid.uuid4(), "monthly", start, end, anchor, start, None, 1)
+
+
+def test_a_monthly_tier_joined_on_the_31st_renews_on_each_months_last_day_not_on_the_28th():
+    joined = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    monthly = PlanPeriod(1, PeriodUnit.MONTH)
+    current = membership(joined, monthly.after(joined), joined)
+    periods = []
+    for _ in range(3):
+        current = current.renewed(monthly, current.period_end)
+        periods.append((current.period_start.date().isoformat(), current.period_end.date().isoformat()))
+
+    assert periods == [("2026-02-28", "2026-03-31"), ("2026-03-31", "2026-04-30"), ("2026-04-30", "2026-05-31")]
+    assert current.version == 4
+
+
+def test_a_renewal_skips_the_periods_missed_entirely():
+    joined = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    monthly = PlanPeriod(1, PeriodUnit.MONTH)
+
+    renewed = membership(joined, monthly.after(joined), joined).renewed(monthly, datetime(2026, 6, 2, tzinfo=UTC))
+
+    assert (renewed.period_start, renewed.period_end) == (datetime(2026, 5, 31, 9, 0, tzinfo=UTC),
+                                                          datetime(2026, 6, 30, 9, 0, tzinfo=UTC))
+
+
+def test_after_the_tiers_period_changes_the_run_counts_afresh_from_the_current_periods_end():
+    joined = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    current = membership(joined, datetime(2026, 2, 28, 9, 0, tzinfo=UTC), joined)
+
+    renewed = current.renewed(YEARLY, current.period_end)
+
+    assert (renewed.period_start, renewed.period_end, renewed.period_anchor) == (
+        current.period_end, datetime(2027, 2, 28, 9, 0, tzinfo=UTC), current.period_end)
 
 
 def test_joining_mid_period_grants_the_inclusion_in_full_by_default():

@@ -4,6 +4,7 @@ and how minutes beyond a period's allowance are drawn from packs that last until
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,7 +37,7 @@ def item(kind: PlanKind, limits: dict, *, key: str = "pro", name: str = "Pro", s
          ends_at: datetime | None = None) -> SubscriptionItem:
     period = Period.ONE_TIME if kind is PlanKind.USAGE_PACK else Period.MONTH
     return SubscriptionItem(uuid.uuid4(), key, 1, kind, name, Terms(frozenset(), limits, RON, period, validity),
-                            quantity, started_at, ends_at, cancelled_at)
+                            quantity, started_at, ends_at, cancelled_at, charged_from=started_at)
 
 
 def subscription(*items: SubscriptionItem) -> Subscription:
@@ -148,6 +149,15 @@ def test_an_until_consumed_pack_carries_what_remains_of_it_into_later_periods():
     assert in_march == Usage("video_minutes", 700, 500 + 200 + 100)
     assert in_april == Usage("video_minutes", 0, 500 + 100)
     assert [p.remaining for p in pack_balances(held, {lasting.id: 200}, APRIL)] == [100]
+
+
+def test_a_pack_moved_onto_newer_terms_keeps_what_was_drawn_from_it():
+    moved_at = MARCH + timedelta(days=10)
+    lasting = pack(300, ends_at=moved_at)
+    successor = replace(pack(500, started_at=moved_at), replaces=lasting.id)
+    held = subscription(item(PlanKind.BASE, {"video_minutes": 0}), lasting, successor)
+
+    assert [(p.item_id, p.remaining) for p in pack_balances(held, {lasting.id: 200}, APRIL)] == [(successor.id, 300)]
 
 
 def test_a_consumed_pack_adds_nothing_more_and_a_cancelled_one_adds_nothing():

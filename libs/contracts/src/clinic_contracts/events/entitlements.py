@@ -142,7 +142,9 @@ class SubscriptionItemSnapshot(BaseModel):
     terms: PlanTermsSnapshot
     quantity: int
     started_at: AwareDatetime
-    ends_at: AwareDatetime | None = Field(description="When a billing-period usage pack lapses.")
+    ends_at: AwareDatetime | None = Field(
+        description="When the item stops: a billing-period usage pack lapsing, or an item an operator migrated to "
+                    "another plan version (a new item takes over from then, and `item_migrated` names it).")
     cancelled_at: AwareDatetime | None
 
 
@@ -154,7 +156,7 @@ class SubscriptionChangedV1(Event):
 
     clinic_id: uuid.UUID
     change: Literal["started", "item_added", "item_cancelled", "item_migrated"]
-    item_id: uuid.UUID = Field(description="The item the change concerns.")
+    item_id: uuid.UUID = Field(description="The item the change concerns (for `item_migrated`, the new item).")
     version: int = Field(description="Increases by one with every change; consumers keep the highest.")
     items: list[SubscriptionItemSnapshot]
     changed_at: AwareDatetime

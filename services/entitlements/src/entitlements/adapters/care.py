@@ -251,8 +251,8 @@ class SqlMemberships:
 
     def put(self, membership: Membership, replacing: Membership | None) -> bool:
         columns = dict(tier_key=membership.tier_key, period_start=membership.period_start,
-                       period_end=membership.period_end, since=membership.since,
-                       changed_by=membership.changed_by, version=membership.version)
+                       period_end=membership.period_end, period_anchor=membership.period_anchor,
+                       since=membership.since, changed_by=membership.changed_by, version=membership.version)
         if replacing is None:
             statement = _dialect(self._session).insert(tier_memberships).values(
                 clinic_id=membership.clinic_id, patient_id=membership.patient_id, **columns,

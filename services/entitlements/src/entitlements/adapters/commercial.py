@@ -260,12 +260,14 @@ def _version(row, kind: PlanKind) -> PlanVersion:
 def _item_columns(item: SubscriptionItem) -> dict[str, Any]:
     return dict(plan_key=item.plan_key, plan_version=item.plan_version, kind=str(item.kind), name=item.name,
                 **terms_columns(item.terms), quantity=item.quantity, started_at=item.started_at,
-                ends_at=item.ends_at, cancelled_at=item.cancelled_at)
+                ends_at=item.ends_at, cancelled_at=item.cancelled_at, replaces=item.replaces,
+                charged_from=item.charged_from)
 
 
 def _item(row) -> SubscriptionItem:
     return SubscriptionItem(row.id, row.plan_key, row.plan_version, PlanKind(row.kind), row.name, _terms(row),
-                            row.quantity, row.started_at, row.ends_at, row.cancelled_at)
+                            row.quantity, row.started_at, row.ends_at, row.cancelled_at, row.replaces,
+                            charged_from=row.charged_from)
 
 
 def _pause(row) -> Pause:

@@ -122,6 +122,8 @@ subscription_items = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("ends_at", UtcDateTime, nullable=True),
     Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("replaces", Uuid, nullable=True),
+    Column("charged_from", UtcDateTime, nullable=False),
 )
 
 entitlement_overrides = Table(
@@ -217,6 +219,7 @@ tier_memberships = Table(
     Column("tier_key", String(63), nullable=False),
     Column("period_start", UtcDateTime, nullable=False),
     Column("period_end", UtcDateTime, nullable=False),
+    Column("period_anchor", UtcDateTime, nullable=False),
     Column("since", UtcDateTime, nullable=False),
     Column("changed_by", Uuid, nullable=True),
     Column("version", Integer, nullable=False),

@@ -41,6 +41,10 @@ class UsageMeters(Protocol):
 
     def is_staff(self, clinic_id: uuid.UUID, principal_id: uuid.UUID) -> bool: ...
 
+    def holders_joining_staff(self, clinic_id: uuid.UUID, role_key: str) -> int:
+        """How many of those holding the role hold no other staff role: the staff users it would
+        add were it a staff role."""
+
     def video_minutes(self, clinic_id: uuid.UUID, period: BillingPeriod) -> int: ...
 
     def drawn(self, clinic_id: uuid.UUID) -> dict[uuid.UUID, int]:
@@ -91,6 +95,16 @@ class SqlUsageMeters:
                                        role_assignments.c.principal_id == principal_id,
                                        role_assignments.c.role_key.not_in(self._patient_roles(clinic_id)))
         ).scalar_one() > 0
+
+    def holders_joining_staff(self, clinic_id: uuid.UUID, role_key: str) -> int:
+        other_staff_roles = select(role_assignments.c.principal_id).where(
+            role_assignments.c.clinic_id == clinic_id,
+            role_assignments.c.role_key.not_in({role_key, *self._patient_roles(clinic_id)}))
+        return self._session.execute(
+            select(func.count()).where(role_assignments.c.clinic_id == clinic_id,
+                                       role_assignments.c.role_key == role_key,
+                                       role_assignments.c.principal_id.not_in(other_staff_roles))
+        ).scalar_one()
 
     def video_minutes(self, clinic_id: uuid.UUID, period: BillingPeriod) -> int:
         return self._session.execute(

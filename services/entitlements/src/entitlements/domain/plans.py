@@ -20,6 +20,10 @@ KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,61}[a-z0-9]")
 FEATURE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 CURRENCY = re.compile(r"[A-Z]{3}")
 NAME_MAX = 100
+# Ten billion in major units: beyond any plan's price, and small enough that a price times the
+# largest quantity an item may have (subscriptions.QUANTITY_MAX) still fits the BIGINT that
+# holds money (2**63 - 1).
+PRICE_MAX_MINOR = 10**12
 
 # What a limit can cap. A limit absent from every item of a subscription is 0: nothing granted.
 LIMITS = ("patients", "specialists", "staff_users", "locations", "storage_gb", "video_minutes")
@@ -118,8 +122,8 @@ def check_terms(kind: PlanKind, terms: Terms) -> list[PlanRuleBroken]:
         elif value is not UNLIMITED and (not isinstance(value, int) or value < 0):
             problems.append(PlanRuleBroken(f"limits.{name}", "use a whole number from 0, or null for unlimited"))
     if terms.price is not None:
-        if terms.price.amount_minor < 0:
-            problems.append(PlanRuleBroken("price.amount_minor", "must not be negative"))
+        if not 0 <= terms.price.amount_minor <= PRICE_MAX_MINOR:
+            problems.append(PlanRuleBroken("price.amount_minor", f"use a whole number from 0 to {PRICE_MAX_MINOR}"))
         if not CURRENCY.fullmatch(terms.price.currency):
             problems.append(PlanRuleBroken("price.currency", "use an ISO 4217 code such as RON or EUR"))
     if kind is PlanKind.USAGE_PACK:

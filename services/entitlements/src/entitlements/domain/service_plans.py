@@ -53,6 +53,23 @@ class PlanPeriod:
         day = min(instant.day, calendar.monthrange(year, month + 1)[1])
         return instant.replace(year=year, month=month + 1, day=day)
 
+    def end_after(self, anchor: datetime, instant: datetime) -> datetime:
+        """The first end of a run of these periods from `anchor` that is later than `instant`.
+        Each end is counted from `anchor`, not from the end before it, so a run of months from
+        31 January ends on 28 February, 31 March, 30 April: it does not drift to the 28th."""
+        if self.unit is PeriodUnit.DAY or self.unit is PeriodUnit.WEEK:
+            step = timedelta(days=self.count) if self.unit is PeriodUnit.DAY else timedelta(weeks=self.count)
+            whole = (instant - anchor) // step
+        else:
+            months = (instant.year - anchor.year) * 12 + instant.month - anchor.month
+            whole = months // (self.count * (12 if self.unit is PeriodUnit.YEAR else 1))
+        # The end `whole` periods on falls in `instant`'s month (or day) at the latest: it is the
+        # answer or the one before it, so at most one more step is taken.
+        periods = max(1, whole)
+        while PlanPeriod(self.count * periods, self.unit).after(anchor) <= instant:
+            periods += 1
+        return PlanPeriod(self.count * periods, self.unit).after(anchor)
+
     def as_document(self) -> dict[str, object]:
         return {"count": self.count, "unit": str(self.unit)}
 

@@ -2,19 +2,29 @@
 
 Each item keeps a frozen copy of the terms of the plan version it was taken at (its price, limits
 and features), so a later edit of the plan changes nothing for the clinic (grandfathering) until
-an operator migrates the item to a newer version. Items are cancelled one by one; a cancelled
-item stays in the history (bills of past periods still show it). Billing periods are calendar
-months in UTC; recurring items are charged in full for every period they are active in (no
-proration), a usage pack once, in the period it was bought.
+an operator migrates the item to a newer version. A migration never rewrites an item: the item
+ends then and a new one on the newer terms takes over from it, so what the clinic held, and was
+billed, before stays as it was. Items are cancelled one by one; a cancelled or migrated item stays
+in the history (bills of past periods still show it).
+
+Billing periods are calendar months in UTC, and nothing is prorated. A monthly item is charged in
+full for every period it is held in; a yearly one for each year it begins, in the month the year
+begins; a usage pack once, in the period it was bought. An item that took over from another by a
+migration is charged from where what the other was charged for ends (the rest of its month, or of
+its year), so no time is charged twice, and a pack carried onto newer terms is not bought again.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from entitlements.domain.plans import Money, PackValidity, Period, PlanKind, PlanVersion, Terms
+
+# Far beyond any real order; fits the INTEGER column that holds it, and times the highest price
+# (plans.PRICE_MAX_MINOR) the BIGINT that holds money.
+QUANTITY_MAX = 1_000_000
 
 
 class SubscriptionRefused(Exception):
@@ -64,8 +74,12 @@ class SubscriptionItem:
     terms: Terms  # the frozen snapshot
     quantity: int
     started_at: datetime
-    ends_at: datetime | None  # a billing-period pack lapses at the end of its month
+    ends_at: datetime | None  # a billing-period pack lapses at the end of its month; a migrated item ends then
     cancelled_at: datetime | None = None
+    replaces: uuid.UUID | None = None  # the item this one took over from when an operator migrated it
+    # When its charges begin: its start, or for an item that took over from another, where what
+    # that one was charged for ends.
+    charged_from: datetime = field(kw_only=True)
 
     @property
     def until(self) -> datetime | None:
@@ -82,13 +96,33 @@ class SubscriptionItem:
         if price is None:
             return None
         if self.terms.period is Period.ONE_TIME:
-            charged = BillingPeriod.containing(self.started_at) == period
+            # Paid for once, when bought: a pack a migration carried onto newer terms is not bought again.
+            charged = self.replaces is None and BillingPeriod.containing(self.started_at) == period
+        elif self.terms.period is Period.MONTH:
+            # In full, for every month it is held in from its first charge.
+            charged = self.charged_from < period.end and (
+                self.until is None or self.until > max(period.start, self.charged_from))
         else:
-            charged = self.started_at < period.end and (self.until is None or self.until > period.start)
-            if charged and self.terms.period is Period.YEAR:
-                # A yearly item is charged in the month of each anniversary of its start.
-                charged = self.started_at.astimezone(UTC).month == period.month
+            # Each year is charged in the month it begins, and only if the item is still held then:
+            # one cancelled before an anniversary is not charged for a year it never began.
+            begins = self.charged_from.astimezone(UTC)
+            years = period.year - begins.year
+            charged = (years >= 0 and begins.month == period.month
+                       and (self.until is None or _years_after(begins, years) < self.until))
         return price.times(self.quantity) if charged else None
+
+    def paid_through(self, stop: datetime) -> datetime:
+        """Where what a recurring item was charged for ends when it stops at `stop`: the end of
+        its last charged month or year (nothing is prorated, so nothing charged is given back)."""
+        if stop <= self.charged_from:
+            return self.charged_from
+        if self.terms.period is Period.MONTH:
+            month = BillingPeriod.containing(stop)
+            return stop if stop == month.start else month.end
+        years = 1
+        while _years_after(self.charged_from, years) < stop:
+            years += 1
+        return _years_after(self.charged_from, years)
 
 
 @dataclass(frozen=True)
@@ -107,6 +141,14 @@ class Subscription:
     def item(self, item_id: uuid.UUID) -> SubscriptionItem | None:
         return next((i for i in self.items if i.id == item_id), None)
 
+    def lineage(self, item: SubscriptionItem) -> list[uuid.UUID]:
+        """The item's id, then those of the items it took over from by migrations, newest first."""
+        ids = [item.id]
+        while item.replaces is not None and (replaced := self.item(item.replaces)) is not None:
+            ids.append(replaced.id)
+            item = replaced
+        return ids
+
     def active_items(self, instant: datetime) -> tuple[SubscriptionItem, ...]:
         return tuple(i for i in self.items if i.active_at(instant))
 
@@ -116,8 +158,8 @@ class Subscription:
         return prices[0].currency if prices else None
 
     def add(self, plan: PlanVersion, item_id: uuid.UUID, quantity: int, now: datetime) -> Subscription:
-        if quantity < 1:
-            raise SubscriptionRefused("invalid-quantity", "quantity", "use a whole number from 1")
+        if not 1 <= quantity <= QUANTITY_MAX:
+            raise SubscriptionRefused("invalid-quantity", "quantity", f"use a whole number from 1 to {QUANTITY_MAX}")
         # Not ended, rather than started: a concurrent change may have added an item a moment
         # "after" this request's clock, and it is held all the same.
         active = tuple(i for i in self.items if i.until is None or now < i.until)
@@ -147,11 +189,17 @@ class Subscription:
             return self
         return self._with(replace(held, cancelled_at=now))
 
-    def migrate(self, item_id: uuid.UUID, plan: PlanVersion) -> Subscription:
-        """The item moved onto a newer version of its plan, with that version's terms (an operator's choice)."""
+    def migrate(self, item_id: uuid.UUID, plan: PlanVersion, new_item_id: uuid.UUID, now: datetime) -> Subscription:
+        """The item moved onto a newer version of its plan (an operator's choice): it ends at `now`
+        and a new item, `new_item_id`, on that version's terms and of the same quantity, takes over
+        from it. The new item counts from `now` (its validity too: a billing-period pack lapses at
+        the end of this month) and is charged from where what the old one was charged for ends."""
         held = self._held(item_id)
         if held.cancelled_at is not None:
             raise SubscriptionRefused("item-cancelled", "item_id", "a cancelled item is not migrated")
+        if held.until is not None and held.until <= now:
+            raise SubscriptionRefused("item-ended", "item_id", "the item has ended (lapsed, or migrated already: "
+                                      "migrate the item that took over from it)")
         if plan.plan_key != held.plan_key:
             raise SubscriptionRefused("other-plan", "plan_key", f"the item is on {held.plan_key}, not {plan.plan_key}")
         if plan.version <= held.plan_version:
@@ -161,7 +209,8 @@ class Subscription:
         if self.currency is not None and plan.terms.price is not None and plan.terms.price.currency != self.currency:
             raise SubscriptionRefused("currency-mismatch", "plan_version", "the new version is priced in "
                                       f"{plan.terms.price.currency}, the subscription in {self.currency}")
-        return self._with(replace(held, plan_version=plan.version, name=plan.name, terms=plan.terms))
+        ended = self._with(replace(held, ends_at=now))
+        return replace(ended, items=(*ended.items, _item(plan, new_item_id, held.quantity, now, replaced=held)))
 
     def bill(self, period: BillingPeriod) -> Bill:
         lines = []
@@ -212,9 +261,22 @@ def _check_price(plan: PlanVersion) -> None:
                                   f"{plan.plan_key} has no list price; publish a priced version first")
 
 
-def _item(plan: PlanVersion, item_id: uuid.UUID, quantity: int, now: datetime) -> SubscriptionItem:
+def _item(plan: PlanVersion, item_id: uuid.UUID, quantity: int, now: datetime,
+          replaced: SubscriptionItem | None = None) -> SubscriptionItem:
     ends_at = None
     if plan.terms.pack_validity is PackValidity.BILLING_PERIOD:
         ends_at = BillingPeriod.containing(now).end
+    charged_from = now
+    if replaced is not None and plan.terms.period is not Period.ONE_TIME:
+        charged_from = replaced.paid_through(now)
     return SubscriptionItem(item_id, plan.plan_key, plan.version, plan.kind, plan.name, plan.terms, quantity,
-                            now, ends_at)
+                            now, ends_at, replaces=None if replaced is None else replaced.id,
+                            charged_from=charged_from)
+
+
+def _years_after(instant: datetime, years: int) -> datetime:
+    """`instant` that many years on: a year after 29 February is 28 February."""
+    try:
+        return instant.replace(year=instant.year + years)
+    except ValueError:
+        return instant.replace(year=instant.year + years, day=28)

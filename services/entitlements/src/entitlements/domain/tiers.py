@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from entitlements.domain.plans import Money
@@ -129,6 +129,20 @@ class Membership:
     tier_key: str
     period_start: datetime
     period_end: datetime
+    period_anchor: datetime  # where the run of periods the current one belongs to counts from
     since: datetime  # when the patient was put on this tier
     changed_by: uuid.UUID | None
     version: int
+
+    def renewed(self, period: PlanPeriod, now: datetime) -> Membership:
+        """The membership rolled over into its period running at `now`, skipping any period missed
+        entirely. Periods are counted from the anchor, so a monthly tier joined on the 31st renews
+        on the last day of shorter months and on the 31st again after them. When the tier's period
+        changed since the current one began, the run counts afresh from the current period's end."""
+        anchor = self.period_anchor
+        if period.end_after(anchor, self.period_start) != self.period_end:
+            anchor = self.period_end
+        start, end = self.period_end, period.end_after(anchor, self.period_end)
+        while end <= now:
+            start, end = end, period.end_after(anchor, end)
+        return replace(self, period_start=start, period_end=end, period_anchor=anchor, version=self.version + 1)

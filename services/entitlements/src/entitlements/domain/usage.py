@@ -104,9 +104,10 @@ def period_allowance(subscription: Subscription, overrides: Iterable[Override], 
 
 
 def pack_balances(subscription: Subscription, drawn: dict[uuid.UUID, int], at: datetime) -> list[PackBalance]:
-    """The until-consumed video-minute packs active at `at`, oldest first."""
+    """The until-consumed video-minute packs active at `at`, oldest first. A pack a migration
+    carried onto newer terms keeps what was drawn from it before: a migration refills nothing."""
     packs = [i for i in subscription.items if drawn_down(i) and i.active_at(at)]
-    return [PackBalance(i.id, i.started_at, _granted(i), drawn.get(i.id, 0))
+    return [PackBalance(i.id, i.started_at, _granted(i), sum(drawn.get(p, 0) for p in subscription.lineage(i)))
             for i in sorted(packs, key=lambda i: (i.started_at, i.id))]
 
 

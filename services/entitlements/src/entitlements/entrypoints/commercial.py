@@ -185,9 +185,11 @@ def migrate_item(clinic_id: uuid.UUID, item_id: uuid.UUID):
     actor = acting_account()
     body = json_body(MigrationBody)
     with _refusals_as_problems():
-        subscription = subscriptions.migrate_item(SqlCommercialUnitOfWork(db()), clinic_id, item_id,
-                                                  body.plan_version, expected, actor, utcnow())
-    return _subscription_representation(subscription), 200, {"ETag": etag(subscription.version)}
+        subscription, new_item_id = subscriptions.migrate_item(SqlCommercialUnitOfWork(db()), clinic_id, item_id,
+                                                               body.plan_version, expected, actor, utcnow())
+    # The migrated item ended; the one that took over from it has an id of its own.
+    return _subscription_representation(subscription), 200, {
+        "Location": f"/clinics/{clinic_id}/subscription/items/{new_item_id}", "ETag": etag(subscription.version)}
 
 
 # -- sales overrides ----------------------------------------------------------------------------
@@ -366,7 +368,8 @@ def _item_representation(item: SubscriptionItem) -> dict[str, Any]:
             "name": item.name, **_terms_representation(item.terms), "quantity": item.quantity,
             "started_at": item.started_at.isoformat(),
             "ends_at": item.ends_at.isoformat() if item.ends_at else None,
-            "cancelled_at": item.cancelled_at.isoformat() if item.cancelled_at else None}
+            "cancelled_at": item.cancelled_at.isoformat() if item.cancelled_at else None,
+            "replaces": str(item.replaces) if item.replaces else None, "charged_from": item.charged_from.isoformat()}
 
 
 def _subscription_representation(subscription: Subscription) -> dict[str, Any]:

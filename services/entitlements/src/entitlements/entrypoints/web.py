@@ -43,7 +43,7 @@ from entitlements.entrypoints.usage import limit_reached, usage
 from entitlements.service_layer import decisions
 from entitlements.service_layer import roles as use_cases
 from entitlements.service_layer.unit_of_work import SqlUnitOfWork
-from entitlements.service_layer.usage import admit_staff_role
+from entitlements.service_layer.usage import admit_role_holders, admit_staff_role
 from entitlements.service_layer.usage_unit_of_work import SqlUsageUnitOfWork
 from entitlements.settings import Settings
 
@@ -141,7 +141,8 @@ def change_role(clinic_id: uuid.UUID, key: str):
     body = json_body(RoleChangeBody)
     change = use_cases.RoleChange(body.name, body.requested_grants(), expected)
     with _refusals_as_problems(key):
-        bundle = use_cases.change_role(SqlUnitOfWork(db()), clinic_id, key, change, actor, utcnow())
+        bundle = use_cases.change_role(SqlUnitOfWork(db()), clinic_id, key, change, actor, utcnow(),
+                                       staff_limit=partial(admit_role_holders, SqlUsageUnitOfWork(db())))
     return _representation(bundle), 200, {"ETag": etag(bundle.version)}
 
 

@@ -66,6 +66,9 @@ class RoleInUse(Exception):
 
 # Refuses (raises) a grant of `role_key` to the principal that would exceed the staff limit.
 StaffLimit = Callable[[uuid.UUID, uuid.UUID, str, datetime], None]
+# Refuses (raises) a change making `role_key` a staff role when its holders not on the staff yet
+# would exceed the staff limit.
+HoldersStaffLimit = Callable[[uuid.UUID, str, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,10 @@ def create_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, name: str, gran
 
 
 def change_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, change: RoleChange, actor: uuid.UUID | None,
-                now: datetime) -> RoleBundle:
+                now: datetime, staff_limit: HoldersStaffLimit | None = None) -> RoleBundle:
+    """Change the role's name and grants. With `staff_limit`, a change that makes a role a patient
+    could hold a staff role is refused (`LimitReached`) when those holding it who are not on the
+    staff yet would not fit under the clinic's staff limit."""
     problems = check_definition(change.name, change.grants)
     if problems:
         raise Invalid(problems)
@@ -105,6 +111,9 @@ def change_role(uow: UnitOfWork, clinic_id: uuid.UUID, key: str, change: RoleCha
         tier_keys = uow.roles.tier_keys(clinic_id, key)
         if tier_keys:
             raise RoleHeldByPatients(tier_keys)
+        if staff_limit is not None and patient_safe(bundle.definition.grants):
+            # Holding it took no staff seat until now; from this change on, it does.
+            staff_limit(clinic_id, key, now)
     _save(uow, changed, bundle)
     _record(uow, clinic_id, actor, now, AuditAction.ROLE_CHANGED, role_subject(key),
             role_state(bundle), role_state(changed))

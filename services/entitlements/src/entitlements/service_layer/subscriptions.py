@@ -76,8 +76,10 @@ def cancel_item(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, item_id: uuid.U
 
 
 def migrate_item(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, item_id: uuid.UUID, plan_version: int | None,
-                 expected_version: int, actor: uuid.UUID | None, now: datetime) -> Subscription:
-    """Move an item onto a newer version of its plan (the newest when `plan_version` is None)."""
+                 expected_version: int, actor: uuid.UUID | None, now: datetime) -> tuple[Subscription, uuid.UUID]:
+    """Move an item onto a newer version of its plan (the newest when `plan_version` is None): it
+    ends now and a new item takes over from it; the subscription and the new item's id. The
+    event names the new item."""
     held = _held(uow, clinic_id, expected_version)
     item = held.item(item_id)
     if item is None:
@@ -86,10 +88,11 @@ def migrate_item(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, item_id: uuid.
     target = plan.current if plan_version is None else plan.version(plan_version)
     if target is None:
         raise PlanNotSold(f"{plan.key} has no version {plan_version}")
-    changed = held.migrate(item_id, target)
+    new_item_id = uuid7()
+    changed = held.migrate(item_id, target, new_item_id, now)
     _save(uow, changed, held)
-    _changed(uow, changed, held, "item_migrated", item_id, actor, now)
-    return changed
+    _changed(uow, changed, held, "item_migrated", new_item_id, actor, now)
+    return changed, new_item_id
 
 
 def grant_override(uow: CommercialUnitOfWork, clinic_id: uuid.UUID, features: Iterable[str],

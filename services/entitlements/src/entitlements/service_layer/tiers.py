@@ -166,13 +166,19 @@ def set_patient_tier(uow: CareUnitOfWork, clinic_id: uuid.UUID, patient_id: uuid
         raise TierArchived(tier_key)
     previous_tier = None if current is None else uow.tiers.get(clinic_id, current.tier_key)
     open_period = _open_period(uow, clinic_id, patient_id, tier_key, now)
+    alike = current is not None and previous_tier is not None and previous_tier.terms.period == tier.terms.period
     if open_period is not None:
         start, end = open_period
-    elif current is not None and previous_tier is not None and previous_tier.terms.period == tier.terms.period:
-        start, end = current.period_start, current.period_end
+        # Back within a period: when the tier being left kept this very period (alike), the run is
+        # the one it kept; otherwise it is counted from the resumed period's start (a renewal
+        # counts afresh from its end when that end is off the run).
+        anchor = current.period_anchor if alike and (current.period_start, current.period_end) == open_period \
+            else start
+    elif alike:
+        start, end, anchor = current.period_start, current.period_end, current.period_anchor
     else:
-        start, end = now, tier.terms.period.after(now)
-    membership = Membership(clinic_id, patient_id, tier_key, start, end, now, actor,
+        start, end, anchor = now, tier.terms.period.after(now), now
+    membership = Membership(clinic_id, patient_id, tier_key, start, end, anchor, now, actor,
                             1 if current is None else current.version + 1)
     if not uow.memberships.put(membership, current):
         raise ConcurrentTierChange(str(patient_id))
@@ -292,10 +298,7 @@ def renew(uow: CareUnitOfWork, membership: Membership, now: datetime) -> bool:
     tier = uow.tiers.get(membership.clinic_id, membership.tier_key)
     if tier is None:
         return False
-    start, end = membership.period_end, tier.terms.period.after(membership.period_end)
-    while end <= now:
-        start, end = end, tier.terms.period.after(end)
-    renewed = replace(membership, period_start=start, period_end=end, version=membership.version + 1)
+    renewed = membership.renewed(tier.terms.period, now)
     if not uow.memberships.put(renewed, membership):
         return False
     ending = [e for e in _tier_enrollments(uow, membership) if e.starts_at == membership.period_start]

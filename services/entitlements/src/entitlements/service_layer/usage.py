@@ -6,8 +6,9 @@ adds a specialist or a location, before scheduling registers a patient) is a che
 reservation: the thing is counted when its event arrives, so creates racing one another, or
 made before the previous one's event arrived, can overshoot the limit by that many; the meter is
 right again as soon as the events are in, and the next admission sees it. Staff users are
-counted from entitlements' own role assignments, so that admission is part of the grant's
-transaction, with the clinic's subscription row locked: concurrent grants cannot overshoot.
+counted from entitlements' own role assignments, so that admission is part of the transaction
+that makes someone staff (a grant, or a change making a role a staff role), with the clinic's
+subscription row locked before anything is counted: concurrent changes cannot overshoot.
 """
 
 from __future__ import annotations
@@ -61,30 +62,36 @@ def usage_of(uow: UsageUnitOfWork, clinic_id: uuid.UUID, at: datetime) -> Clinic
     return ClinicUsage(at, BillingPeriod.containing(at), base_plan(subscription, at), meters)
 
 
-def admit(uow: UsageUnitOfWork, clinic_id: uuid.UUID, limit: str, count: int, at: datetime, *,
-          lock: bool = False) -> Admission:
-    """Whether `count` more of `limit` fit; LimitReached when they do not. With `lock`, the
-    clinic's subscription row is held until the transaction ends, so admissions that are
-    followed by a write in the same transaction are taken one at a time."""
+def admit(uow: UsageUnitOfWork, clinic_id: uuid.UUID, limit: str, count: int, at: datetime) -> Admission:
+    """Whether `count` more of `limit` fit; LimitReached when they do not. A check another
+    service asks before it creates something: nothing is written, nothing locked."""
     if limit not in METERED:
         raise NotFound(f"metered limit {limit!r}")
     if not 1 <= count <= ADMISSION_MAX:
         raise Invalid([FieldError("count", f"use a whole number from 1 to {ADMISSION_MAX}")])
-    subscription = uow.subscriptions.get(clinic_id, lock=lock)
-    usage = _usage(uow, clinic_id, limit, subscription, _overrides(uow, clinic_id, at), at)
-    plan = base_plan(subscription, at)
-    if not usage.admits(count):
-        raise LimitReached(usage, plan, count)
-    return Admission(usage, plan)
+    return _admit(uow, clinic_id, limit, count, uow.subscriptions.get(clinic_id), at)
 
 
 def admit_staff_role(uow: UsageUnitOfWork, clinic_id: uuid.UUID, principal_id: uuid.UUID, role_key: str,
                      at: datetime) -> None:
     """Before a role is granted: refuse it when it would make one staff user too many. A
     patient's role, or one more role for someone already on the staff, adds no staff user."""
+    # Locked first: whether the principal is staff already may change until then (a revoke of
+    # their other staff role committing), and a grant that skipped the lock on what it read
+    # would let a racing grant take the seat it keeps.
+    subscription = uow.subscriptions.get(clinic_id, lock=True)
     if not uow.meters.is_staff_role(clinic_id, role_key) or uow.meters.is_staff(clinic_id, principal_id):
         return
-    admit(uow, clinic_id, "staff_users", 1, at, lock=True)
+    _admit(uow, clinic_id, "staff_users", 1, subscription, at)
+
+
+def admit_role_holders(uow: UsageUnitOfWork, clinic_id: uuid.UUID, role_key: str, at: datetime) -> None:
+    """Before a change makes a role a staff role: refuse it when those holding it who are not on
+    the staff yet would not fit under the staff limit."""
+    subscription = uow.subscriptions.get(clinic_id, lock=True)
+    joining = uow.meters.holders_joining_staff(clinic_id, role_key)
+    if joining:
+        _admit(uow, clinic_id, "staff_users", joining, subscription, at)
 
 
 def keep_specialist(uow: UsageUnitOfWork, clinic_id: uuid.UUID, provider_id: uuid.UUID, version: int,
@@ -115,6 +122,16 @@ def count_video_consultation(uow: UsageUnitOfWork, clinic_id: uuid.UUID, appoint
     packs = pack_balances(subscription, uow.meters.drawn(clinic_id), end)
     for item_id, taken in draws(minutes, used_before, period_allowance(subscription, overrides, end), packs):
         uow.meters.record_draw(clinic_id, item_id, appointment_id, period, taken)
+
+
+def _admit(uow: UsageUnitOfWork, clinic_id: uuid.UUID, limit: str, count: int, subscription: Subscription | None,
+           at: datetime) -> Admission:
+    """`admit` against `subscription`, as read (and, by the callers that write next, locked)."""
+    usage = _usage(uow, clinic_id, limit, subscription, _overrides(uow, clinic_id, at), at)
+    plan = base_plan(subscription, at)
+    if not usage.admits(count):
+        raise LimitReached(usage, plan, count)
+    return Admission(usage, plan)
 
 
 def _overrides(uow: UsageUnitOfWork, clinic_id: uuid.UUID, at: datetime) -> list[Override]:

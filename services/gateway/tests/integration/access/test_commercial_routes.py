@@ -239,8 +239,9 @@ def test_after_a_price_rise_the_clinic_keeps_its_terms_until_the_operator_migrat
                                     headers={**platform.operator.headers, "If-Match": read.headers["ETag"]})
 
     assert migrated.status_code == 200, migrated.get_data(as_text=True)
-    assert [(i["plan_version"], i["price"]) for i in migrated.get_json()["items"] if i["plan_key"] == key] == [
-        (2, ron(590))]
+    # The version 1 item ends now, as billed so far; a new item on version 2 takes over.
+    assert [(i["plan_version"], i["price"], i["ends_at"] is None) for i in migrated.get_json()["items"]
+            if i["plan_key"] == key] == [(1, ron(490), False), (2, ron(590), True)]
 
 
 def test_a_sales_override_to_5000_patients_records_the_operator_and_the_reason(platform, subscribed):
