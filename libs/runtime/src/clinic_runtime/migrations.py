@@ -9,11 +9,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, text
 
 from clinic_runtime.db import make_engine
 from clinic_runtime.messaging.tables import messaging_metadata
-
 
 # The advisory lock key migrations take (any fixed number; each service has its own database).
 MIGRATION_LOCK = 0x636C696E6963  # "clinic"
@@ -29,6 +30,27 @@ def alembic_config(migrations_dir: Path, database_url: str) -> Config:
 
 def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+class ExpectedSchema:
+    """The schema a service's code was written for: the head of its migration history. A database
+    at that head serves the code, and so does one at a revision the code does not know (a newer
+    release migrated it first, during a rolling deploy); one never migrated, or at an older
+    revision (its migration has not run, or failed), does not."""
+
+    def __init__(self, migrations_dir: Path) -> None:
+        script = ScriptDirectory.from_config(alembic_config(migrations_dir, ""))
+        self.head = script.get_current_head()
+        self._older = {revision.revision for revision in script.walk_revisions()} - {self.head}
+
+    def served_by(self, connection: Connection) -> tuple[bool, str]:
+        """Whether the database on `connection` serves this code, and why not."""
+        current = set(MigrationContext.configure(connection).get_current_heads())
+        if not current:
+            return False, "not migrated"
+        if current & self._older:
+            return False, f"migrated to {', '.join(sorted(current))}; this code needs {self.head}"
+        return True, "migrated"
 
 
 def run_env(service_metadata: MetaData) -> None:

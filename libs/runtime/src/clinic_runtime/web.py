@@ -19,7 +19,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aio_pika
@@ -45,6 +46,7 @@ from clinic_runtime import context
 from clinic_runtime.db import delete_past_retention, make_engine, make_session_factory, statement_cancelled, utcnow
 from clinic_runtime.logging import configure_logging
 from clinic_runtime.messaging.tables import idempotency_keys
+from clinic_runtime.migrations import ExpectedSchema
 from clinic_runtime.problems import PROBLEM_JSON, FieldError, Problem, validation_problem
 from clinic_runtime.settings import ServiceSettings
 from clinic_runtime.tracing import configure_tracing
@@ -118,10 +120,11 @@ def create_web_app(
     engine: Engine | None,
     blueprints: list[Blueprint],
     *,
+    migrations: Path | None = None,
     readiness: Readiness | None = None,
 ) -> Flask:
-    """Build a service's web app. `readiness` replaces the default (database required, broker
-    informational)."""
+    """Build a service's web app. Readiness requires the database, migrated to the head of
+    `migrations` (or past it) when given, and reports the broker; `readiness` replaces that."""
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     # No static files: these are JSON APIs, and an unused /static route would be one more to guard.
@@ -134,8 +137,9 @@ def create_web_app(
             # it would cost every statement a span and reach nobody.
             SQLAlchemyInstrumentor().instrument(engine=engine)
         app.extensions["sessions"] = make_session_factory(engine)
+    schema = ExpectedSchema(migrations) if migrations is not None else None
     checks = readiness or Readiness(
-        {"database": lambda: database_ready(engine)} if engine is not None else {},
+        {"database": partial(database_ready, engine, schema)} if engine is not None else {},
         {"broker": BrokerCheck(settings.amqp_url)},
     )
     FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
@@ -448,11 +452,13 @@ def _operations_blueprint(readiness: Readiness) -> Blueprint:
     return ops
 
 
-def database_ready(engine: Engine) -> tuple[bool, str]:
+def database_ready(engine: Engine, schema: ExpectedSchema | None = None) -> tuple[bool, str]:
+    """Whether the database answers, and, given the `schema` the code expects, has it: a process
+    must not take requests (or events) on a database its migration has not reached yet."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return True, "reachable"
+            return (True, "reachable") if schema is None else schema.served_by(connection)
     except Exception as error:
         return False, type(error).__name__
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
@@ -28,6 +29,7 @@ from clinic_runtime.messaging.publisher import ConfirmingPublisher
 from clinic_runtime.messaging.relay import OutboxRelay
 from clinic_runtime.messaging.topology import Topology, connect
 from clinic_runtime.messaging.wakeup import relay_wakeup
+from clinic_runtime.migrations import ExpectedSchema
 from clinic_runtime.settings import ServiceSettings
 from clinic_runtime.tracing import configure_tracing
 from clinic_runtime.web import database_ready, purge_idempotency_keys, readiness_report
@@ -53,10 +55,15 @@ def build_worker(
     *,
     handlers: EventHandlers | None = None,
     timers: list[Timer] | None = None,
+    migrations: Path | None = None,
 ) -> AsgiFastStream:
+    """The service's worker. It is ready with the broker and the database, migrated to the head of
+    `migrations` (or past it) when given, so a rollout does not go on while the schema is behind
+    the code."""
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     sessions = make_session_factory(engine)
+    schema = ExpectedSchema(migrations) if migrations is not None else None
     topology = Topology(settings.broker_namespace)
     broker = RabbitBroker(
         settings.amqp_url,
@@ -137,7 +144,7 @@ def build_worker(
 
     @get(include_in_schema=False)
     async def readyz(scope) -> AsgiResponse:
-        database = await asyncio.to_thread(database_ready, engine)
+        database = await asyncio.to_thread(database_ready, engine, schema)
         broker_ok = await broker.ping(timeout=2.0) and publisher.connected
         body, status = readiness_report(
             {"database": database, "broker": (broker_ok, "connected" if broker_ok else "disconnected")}, {}

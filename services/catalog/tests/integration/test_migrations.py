@@ -148,3 +148,32 @@ def eventually(condition, within: float = 30.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_catalog_is_ready_only_on_a_database_migrated_to_its_head_or_past_it(empty_database_url, monkeypatch):
+    """A migration that has not run (or failed) keeps new pods out of rotation; a newer release
+    that migrated first, during a rolling deploy, does not take the old pods out."""
+    from catalog.entrypoints.web import create_app
+
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    client = create_app().test_client()
+    config = alembic_config(MIGRATIONS, empty_database_url)
+
+    def ready() -> tuple[int, str]:
+        answer = client.get("/readyz")
+        return answer.status_code, answer.get_json()["checks"]["database"]["detail"]
+
+    unmigrated = ready()
+    command.upgrade(config, "0001")
+    behind = ready()
+    command.upgrade(config, "head")
+    current = ready()
+    engine = sa.create_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = 'a_newer_release'"))
+    engine.dispose()
+    newer = ready()
+
+    assert unmigrated == (503, "not migrated")
+    assert behind[0] == 503 and behind[1].startswith("migrated to 0001; this code needs")
+    assert current == newer == (200, "migrated")

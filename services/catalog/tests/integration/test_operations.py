@@ -25,12 +25,12 @@ def test_healthz_answers_ok_even_when_the_database_is_down(client_without_databa
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
 
 
-def test_readyz_requires_the_database_and_only_reports_the_broker(client):
+def test_readyz_requires_the_database_migrated_and_only_reports_the_broker(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200
     checks = response.get_json()["checks"]
-    assert checks["database"] == {"ok": True, "detail": "reachable", "required": True}
+    assert checks["database"] == {"ok": True, "detail": "migrated", "required": True}
     # The test's broker is a closed port: the web process stays in rotation, marked degraded.
     assert (checks["broker"]["ok"], checks["broker"]["required"]) == (False, False)
     assert response.get_json()["status"] == "degraded"

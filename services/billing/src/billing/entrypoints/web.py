@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from billing.entrypoints.migrate import MIGRATIONS
 from billing.settings import Settings
 from clinic_runtime.serve import serve_web
 from clinic_runtime.web import create_web_app, web_engine
@@ -11,7 +12,7 @@ from clinic_runtime.web import create_web_app, web_engine
 
 def create_app() -> Flask:
     settings = Settings()
-    return create_web_app(settings, web_engine(settings), [])
+    return create_web_app(settings, web_engine(settings), [], migrations=MIGRATIONS)
 
 
 def main() -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
+from billing.entrypoints.migrate import MIGRATIONS
 from billing.settings import Settings
 from clinic_runtime.db import make_engine
 from clinic_runtime.worker import build_worker, run_worker
 
 
 def create_worker(settings: Settings) -> AsgiFastStream:
-    return build_worker(settings, make_engine(settings.resolved_database_url()))
+    return build_worker(settings, make_engine(settings.resolved_database_url()), migrations=MIGRATIONS)
 
 
 def main() -> None:

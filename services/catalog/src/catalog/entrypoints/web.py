@@ -11,6 +11,7 @@ from catalog.domain.clinic import SLUG, Clinic, ClinicProfile
 from catalog.domain.values import DEFAULT_CANCELLATION_WINDOW_HOURS
 from catalog.entrypoints import calendars, documents, locations, offer, plans, products, providers, services
 from catalog.entrypoints.http import RefundPolicyBody, answer_refusals, reference, refund_policy
+from catalog.entrypoints.migrate import MIGRATIONS
 from catalog.service_layer import clinics as use_cases
 from catalog.service_layer.unit_of_work import SqlUnitOfWork
 from catalog.settings import Settings
@@ -112,7 +113,7 @@ def create_app() -> Flask:
     app = create_web_app(settings, web_engine(settings), [
         clinics, locations.blueprint, providers.blueprint, services.blueprint, documents.blueprint,
         calendars.blueprint, plans.blueprint, products.blueprint, offer.blueprint,
-    ])
+    ], migrations=MIGRATIONS)
     app.config["document_store"] = documents.store_from(settings)
     answer_refusals(app)
     return app

@@ -39,6 +39,7 @@ from entitlements.domain.usage import LimitReached
 from entitlements.entrypoints.actors import acting_account as _actor
 from entitlements.entrypoints.care import patient_care
 from entitlements.entrypoints.commercial import commercial
+from entitlements.entrypoints.migrate import MIGRATIONS
 from entitlements.entrypoints.usage import limit_reached, usage
 from entitlements.service_layer import decisions
 from entitlements.service_layer import roles as use_cases
@@ -284,7 +285,7 @@ class ServerTiming:
 def create_app() -> Flask:
     settings = Settings()
     engine = web_engine(settings)
-    app = create_web_app(settings, engine, [access, commercial, usage, patient_care])
+    app = create_web_app(settings, engine, [access, commercial, usage, patient_care], migrations=MIGRATIONS)
     answer_refusals(app)
     app.extensions["role_holdings"] = SqlRoleHoldings(engine)
     app.extensions["care_access"] = SqlCareAccess(engine)

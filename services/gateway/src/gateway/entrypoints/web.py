@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from clinic_runtime.migrations import ExpectedSchema
 from clinic_runtime.serve import serve_web
 from clinic_runtime.web import Readiness, create_web_app, database_ready, web_engine
 from gateway.adapters.services import readiness_checks
@@ -22,6 +23,7 @@ from gateway.entrypoints.catalog_public import catalog_public
 from gateway.entrypoints.clinics import clinics
 from gateway.entrypoints.commercial_admin import commercial_admin
 from gateway.entrypoints.commercial_platform import commercial_platform
+from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.entrypoints.patient_care import patient_care
 from gateway.entrypoints.platform import platform
 from gateway.entrypoints.scheduling_admin import scheduling_admin
@@ -33,7 +35,8 @@ def create_app() -> Flask:
     engine = web_engine(settings)
     # Without its database the gateway can authenticate nobody: that takes it out of rotation.
     # A service that is down only degrades it; the routes of the others keep working.
-    services = Readiness({"database": lambda: database_ready(engine)},
+    schema = ExpectedSchema(MIGRATIONS)
+    services = Readiness({"database": lambda: database_ready(engine, schema)},
                          readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
     app = create_web_app(settings, engine, [auth, admin, platform, clinics, catalog_admin, catalog_public,
                                             commercial_platform, commercial_admin, care_admin, patient_care, bookings,

@@ -19,6 +19,7 @@ from gateway.adapters.accounts import SqlLoginFailures
 from gateway.adapters.rate_limits import SqlRateLimiter
 from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.consumers import handlers
+from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.service_layer.accounts import drop_expired_sign_ups
 from gateway.service_layer.passwords import mail_due_links
 from gateway.service_layer.unit_of_work import SqlUnitOfWork
@@ -34,7 +35,7 @@ def create_worker(settings: Settings) -> AsgiFastStream:
     purge = Timer("throttle-purge", THROTTLE_PURGE_SECONDS, lambda: purge_throttles(engine, settings))
     mail = Timer("link-mail", LINK_MAIL_SECONDS, link_mailer(engine, settings))
     sign_ups = Timer("sign-up-purge", SIGN_UP_PURGE_SECONDS, sign_up_purger(engine, settings))
-    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail, sign_ups])
+    return build_worker(settings, engine, handlers=handlers, timers=[purge, mail, sign_ups], migrations=MIGRATIONS)
 
 
 def purge_throttles(engine: Engine, settings: Settings) -> None:

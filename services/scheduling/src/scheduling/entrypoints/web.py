@@ -15,6 +15,7 @@ from clinic_runtime.web import create_web_app, db, web_engine
 from scheduling.adapters.clinic_directory import SqlClinicDirectory
 from scheduling.adapters.offerings import SqlCalendarDirectory, SqlProviderDirectory, SqlServiceDirectory
 from scheduling.entrypoints import appointments, availability
+from scheduling.entrypoints.migrate import MIGRATIONS
 from scheduling.entrypoints.refusals import answer_refusals
 from scheduling.settings import Settings
 
@@ -72,7 +73,7 @@ def _plain(value: Any) -> Any:
 def create_app() -> Flask:
     settings = Settings()
     app = create_web_app(settings, web_engine(settings),
-                         [read_models, availability.blueprint, appointments.blueprint])
+                         [read_models, availability.blueprint, appointments.blueprint], migrations=MIGRATIONS)
     answer_refusals(app)
     return app
 

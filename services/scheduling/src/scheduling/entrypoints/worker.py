@@ -15,6 +15,7 @@ from clinic_runtime.db import make_engine, make_session_factory, transaction, ut
 from clinic_runtime.worker import Timer, build_worker, run_worker
 from scheduling.adapters.video import VideoMeetings, video_meetings_from
 from scheduling.entrypoints.consumers import handlers
+from scheduling.entrypoints.migrate import MIGRATIONS
 from scheduling.service_layer.appointments import expire_overdue_holds
 from scheduling.service_layer.meetings import run_meeting_work
 from scheduling.service_layer.unit_of_work import SqlUnitOfWork
@@ -26,7 +27,8 @@ MEETINGS_SECONDS = 2.0
 
 def create_worker(settings: Settings, video: VideoMeetings | None = None) -> AsgiFastStream:
     engine = make_engine(settings.resolved_database_url())
-    return build_worker(settings, engine, handlers=handlers, timers=timers(engine, video or video_meetings_from(settings)))
+    return build_worker(settings, engine, handlers=handlers, timers=timers(engine, video or video_meetings_from(settings)),
+                        migrations=MIGRATIONS)
 
 
 def timers(engine: Engine, video: VideoMeetings) -> list[Timer]:
