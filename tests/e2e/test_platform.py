@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from clinic_runtime.devstack import SERVICES
+from clinic_runtime.devstack import SERVICES, Ports
 
 from .conftest import eventually
 
@@ -78,3 +78,21 @@ def test_the_local_run_explains_how_to_get_rabbitmq_when_it_cannot_reach_it(tmp_
         assert way in result.stderr
     assert not (tmp_path / "var").exists(), "it must stop before migrating anything"
     assert time.monotonic() - started < 15
+
+
+def test_the_local_run_refuses_ports_another_run_holds_before_writing_anything(tmp_path, amqp_url):
+    """A run left behind would otherwise answer in this one's place, and its logs be overwritten."""
+    port = Ports.defaults().worker["notifications"]
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind(("127.0.0.1", port))
+            held.listen()
+        except OSError:
+            pass  # something listens there already: refused all the same
+        result = subprocess.run([sys.executable, "-m", "clinic_runtime.devstack"], cwd=tmp_path,
+                                env={**os.environ, "AMQP_URL": amqp_url}, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "are in use on this machine" in result.stderr and str(port) in result.stderr
+    assert not (tmp_path / "var").exists(), "it must stop before writing anything"

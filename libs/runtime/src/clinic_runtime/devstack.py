@@ -280,6 +280,20 @@ class Ports:
         return cls(dict(zip(SERVICES, ports)), dict(zip(SERVICES, ports[len(SERVICES):])))
 
 
+def ports_in_use(ports: list[int]) -> list[int]:
+    """Those of `ports` something listens on (or holds) now, on any address of this machine."""
+    taken = []
+    for port in ports:
+        with socket.socket() as probe:
+            # As the servers bind: a port a run just left (TIME_WAIT) is free for them.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("", port))
+            except OSError:
+                taken.append(port)
+    return taken
+
+
 def free_ports(count: int) -> list[int]:
     """`count` distinct ports nothing listens on now (all bound at once, so none repeats)."""
     sockets = []
@@ -377,12 +391,20 @@ def main(argv: list[str] | None = None) -> int:
         print(_NO_BROKER.format(url=_redact(amqp_url), problem=problem), file=sys.stderr)
         return 2
 
+    ports = Ports.defaults()
+    # Also before anything is written: a run left behind (or another program) on these ports
+    # would answer in this run's place, and its logs would be overwritten.
+    taken = ports_in_use([*ports.web.values(), *ports.worker.values()])
+    if taken:
+        print(f"Ports {', '.join(map(str, taken))} are in use on this machine: another run of the platform "
+              f"(stop it, or find it with `ss -ltnp`), or another program.", file=sys.stderr)
+        return 2
+
     from clinic_runtime.settings import LOCAL_STATE_DIR
 
     state_dir = LOCAL_STATE_DIR.resolve()
     operator = local_operator(state_dir, env)
     smtp_port = int(env.setdefault("SMTP_PORT", "1025"))
-    ports = Ports.defaults()
     specs = platform_specs(env, ports, state_dir)
     try:
         mail_sink = start_mail_sink(state_dir / "mail", smtp_port)
@@ -395,10 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     def request_stop(signum, _frame):
         raise _StopRequested()
 
-    # Both explicitly: a shell that starts the run in the background leaves SIGINT ignored, and
-    # Python then never raises KeyboardInterrupt.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    # Explicitly: a shell that starts the run in the background leaves SIGINT ignored, and Python
+    # then never raises KeyboardInterrupt. SIGHUP too (its terminal closed): the services run in
+    # sessions of their own, so nothing else would stop them.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(stop_signal, request_stop)
     exit_code = 0
     try:
         _say("migrating the databases and starting every service ...")
@@ -418,8 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         _say("stopping ...")
     finally:
         # A second Ctrl-C must not abandon processes half-stopped; stop_all is bounded anyway.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(stop_signal, signal.SIG_IGN)
         supervisor.stop_all()
         mail_sink.stop()
     _say("stopped.")
