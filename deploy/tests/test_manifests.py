@@ -736,3 +736,10 @@ def test_the_catalog_image_gives_the_documents_mount_point_to_its_user(compose):
     path = compose["services"]["catalog-web"]["environment"]["DOCUMENT_STORE_PATH"]
     dockerfile = (REPO / "services" / "catalog" / "Dockerfile").read_text()
     assert re.search(rf"mkdir -p {re.escape(path)} && chown {HARDENED_UID}:{HARDENED_UID} {re.escape(path)}", dockerfile)
+
+
+def test_compose_lets_every_process_drain_before_it_is_killed(compose):
+    """gunicorn drains for 20 s and the worker for 15 s; Docker's default would kill them at 10."""
+    for name, service in compose_app_services(compose).items():
+        grace = service.get("stop_grace_period", "10s")
+        assert int(grace.rstrip("s")) > 20, name
