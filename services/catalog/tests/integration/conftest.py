@@ -8,6 +8,7 @@ never talks to it except for the informational readiness check.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -262,3 +263,21 @@ def fields_of() -> Callable[[Any], list[str]]:
         return [error["field"] for error in response.get_json()["errors"]]
 
     return fields
+
+
+@pytest.fixture
+def until_a_request_waits_on_a_lock() -> Callable[[sa.Engine], None]:
+    """Wait (at most 30 s) until some session of the database waits on a lock: a request the test
+    started has reached the row or key the test holds."""
+
+    def wait(engine: sa.Engine) -> None:
+        deadline = time.monotonic() + 30
+        with engine.connect() as connection:
+            while not connection.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'")).scalar_one():
+                assert time.monotonic() < deadline, "the request never reached the lock"
+                time.sleep(0.01)
+                connection.rollback()
+
+    return wait

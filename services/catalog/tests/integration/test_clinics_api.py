@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -206,7 +205,7 @@ def test_a_replay_repeats_the_location_and_etag_of_the_first_response(client, cl
 
 
 def test_a_duplicate_that_commits_the_key_first_is_the_answer_and_this_request_writes_nothing(
-    postgres_url, catalog_environment, build_app, clinic_body
+    postgres_url, catalog_environment, build_app, clinic_body, until_a_request_waits_on_a_lock
 ):
     """The key is stored last, in the request's own transaction: when another request with the
     same key commits it first, this one's writes are undone and the stored answer is replayed."""
@@ -222,7 +221,7 @@ def test_a_duplicate_that_commits_the_key_first_is_the_answer_and_this_request_w
         first.execute(sa.insert(idempotency_keys).values(theirs))  # not committed yet
         answer = pool.submit(client.post, "/clinics", data=body, content_type="application/json",
                              headers={"Idempotency-Key": "register-dental-1"})
-        _until_a_request_waits_on_a_lock(engine)
+        until_a_request_waits_on_a_lock(engine)
         first.commit()
         response = answer.result(timeout=30)
 
@@ -233,17 +232,6 @@ def test_a_duplicate_that_commits_the_key_first_is_the_answer_and_this_request_w
         assert [connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
                 for table in ("clinics", "outbox", "idempotency_keys")] == [0, 0, 1]
     engine.dispose()
-
-
-def _until_a_request_waits_on_a_lock(engine: sa.Engine) -> None:
-    deadline = time.monotonic() + 30
-    with engine.connect() as connection:
-        while not connection.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )).scalar_one():
-            assert time.monotonic() < deadline, "the request never reached the key"
-            time.sleep(0.01)
-            connection.rollback()
 
 
 def test_reusing_an_idempotency_key_for_a_different_body_is_refused_with_422(client, clinic_body, stored,

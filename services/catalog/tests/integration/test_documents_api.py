@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -177,9 +176,9 @@ def test_a_replayed_upload_attaches_the_document_once(client, catalog, service, 
     assert stored.count("documents") == 1
 
 
-def test_an_upload_undone_after_its_file_was_stored_takes_the_file_back(postgres_url, catalog_environment,
-                                                                        build_app, clinic_body,
-                                                                        document_store_path):
+def test_an_upload_undone_after_its_file_was_stored_takes_the_file_back(
+        postgres_url, catalog_environment, build_app, clinic_body, document_store_path,
+        until_a_request_waits_on_a_lock):
     """A duplicate committing the Idempotency-Key first undoes this upload's transaction once its
     file is stored (the key is stored last): the file goes with it."""
     catalog_environment(postgres_url)
@@ -199,7 +198,7 @@ def test_an_upload_undone_after_its_file_was_stored_takes_the_file_back(postgres
         first.execute(sa.insert(idempotency_keys).values(theirs))  # not committed yet
         answer = pool.submit(client.post, asked, data=PDF, content_type="application/pdf",
                              headers={"If-Match": '"1"', "Idempotency-Key": "upload-prepare-1"})
-        _until_a_request_waits_on_a_lock(engine)
+        until_a_request_waits_on_a_lock(engine)
         first.commit()
         response = answer.result(timeout=30)
     engine.dispose()
@@ -207,17 +206,6 @@ def test_an_upload_undone_after_its_file_was_stored_takes_the_file_back(postgres
     assert (response.status_code, response.get_json()) == (201, {"id": "the first upload"})
     assert client.get(f"/clinics/{clinic['id']}/services/{service['id']}").get_json()["documents"] == []
     assert [path for path in document_store_path.rglob("*") if path.is_file()] == []
-
-
-def _until_a_request_waits_on_a_lock(engine: sa.Engine) -> None:
-    deadline = time.monotonic() + 30
-    with engine.connect() as connection:
-        while not connection.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )).scalar_one():
-            assert time.monotonic() < deadline, "the request never reached the key"
-            time.sleep(0.01)
-            connection.rollback()
 
 
 def test_an_archived_document_stays_downloadable_and_listed_as_archived(client, catalog, service):

@@ -1,6 +1,6 @@
 """What staff, specialists and patients do with an appointment after booking it: cancel,
-reschedule, change the specialist, complete, no-show; versions, the audit trail and the list.
-PostgreSQL and SQLite."""
+reschedule, change the specialist, complete, no-show; versions, Idempotency-Key, the audit trail
+and the list. PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -117,6 +117,36 @@ def test_a_command_with_the_current_etag_applies(confirmed, client):
                            headers={"If-Match": etag})
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("command, body", [
+    ("cancel", {"reason": "the patient called", "actor": STAFF}),
+    ("provider", {"provider_id": DAN, "actor": STAFF}),
+])
+def test_a_command_sent_again_with_its_key_gets_the_first_answer(confirmed, client, command, body):
+    """As the gateway sends it once more when its answer was lost: not a 409 or 412 for its own change."""
+    path = f"{BASE}/{confirmed['appointment_id']}/{command}"
+    etag = client.get(f"{BASE}/{confirmed['appointment_id']}").headers["ETag"]
+    headers = {"Idempotency-Key": f"{command}-1", "If-Match": etag}
+
+    first = client.post(path, json=body, headers=headers)
+    again = client.post(path, json=body, headers=headers)
+
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert (again.status_code, again.get_json()) == (200, first.get_json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_settling_sent_again_with_its_key_gets_the_first_answer(book, client):
+    held = book(at(next_monday(), "09:00"), provider_id=ANA, enrollment_id="0190f3d0-0000-7000-8000-000000000001")
+    path = f"{BASE}/{held.get_json()['appointment_id']}/settle"
+    body = {"actor": {"kind": "system"}}
+
+    first = client.post(path, json=body, headers={"Idempotency-Key": "settle-1"})
+    again = client.post(path, json=body, headers={"Idempotency-Key": "settle-1"})
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.get_json() == first.get_json()
 
 
 # -- reschedule -------------------------------------------------------------------------------
