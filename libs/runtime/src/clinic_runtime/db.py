@@ -8,7 +8,7 @@ what makes SQLite's path of row-claiming queries correct without `FOR UPDATE SKI
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +28,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 
@@ -135,6 +135,27 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: everything done with the session commits together or not at all."""
     with sessions() as session, session.begin():
         yield session
+
+
+def on_rollback(session: Session, undo: Callable[[], None]) -> None:
+    """Call `undo` if the session's current transaction ends without committing (rolled back, or
+    its commit failed): how a unit of work takes back what it did outside the database (a file
+    stored, say). A savepoint released on the way is no commit: the transaction may still roll back."""
+    transaction = session.get_transaction()
+    committed = False
+
+    def after_commit(ended: Session) -> None:
+        nonlocal committed
+        # A savepoint's release is reported as a commit too, while the savepoint is still current.
+        committed = committed or ended.get_nested_transaction() is None
+
+    def after_transaction_end(_session: Session, ended: SessionTransaction) -> None:
+        if ended is transaction and not committed:
+            undo()
+
+    # Both stay with the session (one request's, one message's); later transactions pass them by.
+    event.listen(session, "after_commit", after_commit)
+    event.listen(session, "after_transaction_end", after_transaction_end)
 
 
 def utcnow() -> datetime:

@@ -121,10 +121,10 @@ def create_web_app(
     blueprints: list[Blueprint],
     *,
     migrations: Path | None = None,
-    readiness: Readiness | None = None,
+    informational: dict[str, ReadinessCheck] | None = None,
 ) -> Flask:
     """Build a service's web app. Readiness requires the database, migrated to the head of
-    `migrations` (or past it) when given, and reports the broker; `readiness` replaces that."""
+    `migrations` (or past it) when given, and reports `informational` (by default the broker)."""
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     # No static files: these are JSON APIs, and an unused /static route would be one more to guard.
@@ -138,9 +138,9 @@ def create_web_app(
             SQLAlchemyInstrumentor().instrument(engine=engine)
         app.extensions["sessions"] = make_session_factory(engine)
     schema = ExpectedSchema(migrations) if migrations is not None else None
-    checks = readiness or Readiness(
+    checks = Readiness(
         {"database": partial(database_ready, engine, schema)} if engine is not None else {},
-        {"broker": BrokerCheck(settings.amqp_url)},
+        {"broker": BrokerCheck(settings.amqp_url)} if informational is None else informational,
     )
     FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
     _install_request_context(app, settings.service_name)
@@ -204,18 +204,22 @@ def json_body(model: type[Model]) -> Model:
     try:
         # NaN and Infinity are not JSON (RFC 8259), though Python's parser takes them; nor is a
         # number too large for a float (1e400), which it reads as infinity.
-        raw = json.loads(request.get_data(), parse_constant=_not_json, parse_float=_finite)
+        data = request.get_data()
+        raw = json.loads(data, parse_constant=_not_json, parse_float=_finite)
     except ValueError:
         raise Problem(400, "malformed-json", "The body is not valid JSON.") from None
     except RecursionError:
         # Python's parser recurses once per level: arrays nested thousands deep exhaust it.
         raise Problem(400, "malformed-json", "The body is nested too deeply.",
                       "No request needs JSON nested more than a few levels.") from None
-    # PostgreSQL stores no NUL in text: refused here for every service, naming where it was.
-    refused = [FieldError(".".join(path) or "body", "must not contain the NUL character")
-               for path in _nul_paths(raw, ())]
-    if refused:
-        raise validation_problem(refused)
+    # PostgreSQL stores no NUL in text: refused here for every service, naming where it was. In
+    # UTF-8 JSON one can only be written as \u0000; the body is walked only when that is in it
+    # (or when it is in another encoding, whose bytes hold NULs).
+    if b"\\u0000" in data or b"\x00" in data:
+        refused = [FieldError(".".join(path) or "body", "must not contain the NUL character")
+                   for path in _nul_paths(raw, ())]
+        if refused:
+            raise validation_problem(refused)
     try:
         return model.model_validate(raw)
     except ValidationError as error:
@@ -457,8 +461,10 @@ def database_ready(engine: Engine, schema: ExpectedSchema | None = None) -> tupl
     must not take requests (or events) on a database its migration has not reached yet."""
     try:
         with engine.connect() as connection:
+            if schema is not None:
+                return schema.served_by(connection)  # its own queries prove the database answers
             connection.execute(text("SELECT 1"))
-            return (True, "reachable") if schema is None else schema.served_by(connection)
+            return True, "reachable"
     except Exception as error:
         return False, type(error).__name__
 

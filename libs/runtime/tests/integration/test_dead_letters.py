@@ -36,17 +36,19 @@ pytestmark = pytest.mark.integration
 DLQ = shutil.which("clinic-dlq", path=str(Path(sys.executable).parent)) or "clinic-dlq"
 
 
-def dlq(command: str, env: dict[str, str], *extra: str) -> list[dict]:
-    result = subprocess.run([DLQ, command, "--group", "test-consumer", *extra], env={**os.environ, **env},
+def clinic_dlq(env: dict[str, str], *arguments: str) -> tuple[list[dict], str]:
+    """`clinic-dlq <arguments>`: the lines printed, and the summary on stderr."""
+    result = subprocess.run([DLQ, *arguments], env={**os.environ, **env},
                             capture_output=True, text=True, check=True, timeout=60)
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()], result.stderr
+
+
+def dlq(command: str, env: dict[str, str], *extra: str) -> list[dict]:
+    return clinic_dlq(env, command, "--group", "test-consumer", *extra)[0]
 
 
 def unrouted(command: str, env: dict[str, str], *extra: str) -> tuple[list[dict], str]:
-    """`clinic-dlq unrouted <command>`: the lines printed, and the summary on stderr."""
-    result = subprocess.run([DLQ, "unrouted", command, *extra], env={**os.environ, **env},
-                            capture_output=True, text=True, check=True, timeout=60)
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()], result.stderr
+    return clinic_dlq(env, "unrouted", command, *extra)
 
 
 def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:

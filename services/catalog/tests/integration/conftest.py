@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -225,14 +226,36 @@ class Catalog:
 
     def plan(self, services: list[dict[str, Any]], clinic: dict[str, Any] | None = None,
              **changes: Any) -> dict[str, Any]:
-        return self.created("/plans", {"name": "10 sessions", "kind": "session_package", "sessions": 10,
-                                       "price": {"amount_minor": 150000, "currency": "RON"},
-                                       "service_ids": [s["id"] for s in services], **changes}, clinic)
+        return self.created("/plans", plan_body(services, **changes), clinic)
 
 
 def service_body(**changes: Any) -> dict[str, Any]:
     return {"name": "Physiotherapy session", "description": "One to one, 50 minutes.", "duration_minutes": 50,
             "price": {"amount_minor": 20000, "currency": "RON"}, **changes}
+
+
+def service_body_of(service: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The body that puts `service`, as answered, back (its name, description, duration and
+    price; no window of its own), with `changes` applied."""
+    return {**{k: service[k] for k in ("name", "description", "duration_minutes", "price")}, **changes}
+
+
+def plan_body(services: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    return {"name": "10 sessions", "kind": "session_package", "sessions": 10,
+            "price": {"amount_minor": 150000, "currency": "RON"}, "service_ids": [s["id"] for s in services],
+            **changes}
+
+
+@pytest.fixture(name="service_body_of")
+def service_body_of_fixture() -> Callable[..., dict[str, Any]]:
+    """`service_body_of(service, **changes)`: what a PUT repeats of a service as answered."""
+    return service_body_of
+
+
+@pytest.fixture(name="plan_body")
+def plan_body_fixture() -> Callable[..., dict[str, Any]]:
+    """`plan_body(services, **changes)`: a valid plan body selling sessions of `services`."""
+    return plan_body
 
 
 @pytest.fixture
@@ -266,17 +289,19 @@ def fields_of() -> Callable[[Any], list[str]]:
 
 
 @pytest.fixture
-def until_a_request_waits_on_a_lock() -> Callable[[sa.Engine], None]:
+def until_a_request_waits_on_a_lock() -> Callable[..., None]:
     """Wait (at most 30 s) until some session of the database waits on a lock: a request the test
-    started has reached the row or key the test holds."""
+    started has reached the row or key the test holds. Given `answered` (the request's future),
+    stop as well once it is answered: nothing made it wait."""
 
-    def wait(engine: sa.Engine) -> None:
+    def wait(engine: sa.Engine, answered: Future | None = None) -> None:
         deadline = time.monotonic() + 30
         with engine.connect() as connection:
-            while not connection.execute(sa.text(
+            while not (answered is not None and answered.done()) and not connection.execute(sa.text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     " AND wait_event_type = 'Lock'")).scalar_one():
-                assert time.monotonic() < deadline, "the request never reached the lock"
+                assert time.monotonic() < deadline, (
+                    "the request never reached the lock" + (" nor was answered" if answered is not None else ""))
                 time.sleep(0.01)
                 connection.rollback()
 

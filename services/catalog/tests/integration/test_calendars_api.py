@@ -101,12 +101,12 @@ def test_a_calendar_leaving_nothing_bookable_within_its_services_window_is_refus
 
 
 def test_a_service_window_leaving_nothing_bookable_through_a_calendar_is_refused_and_nothing_written(
-        client, catalog, service, stored, fields_of):
+        client, catalog, service, stored, fields_of, service_body_of):
     calendar = catalog.calendar(service, minimum_notice_minutes=43200)
     before = stored.counts()
 
-    response = client.put(catalog.url(f"/services/{service['id']}"), headers={"If-Match": '"1"'}, json={
-        **{k: service[k] for k in ("name", "description", "duration_minutes", "price")}, "booking_horizon_days": 2})
+    response = client.put(catalog.url(f"/services/{service['id']}"), headers={"If-Match": '"1"'},
+                          json=service_body_of(service, booking_horizon_days=2))
 
     assert (response.status_code, fields_of(response)) == (422, ["booking_horizon_days"])
     assert calendar["id"] in response.get_json()["errors"][0]["message"]

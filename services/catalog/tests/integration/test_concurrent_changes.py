@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -44,34 +44,29 @@ class Pause:
         monkeypatch.setattr(owner, method, paused)
 
 
-def race(database_url: str, pause: Pause, first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
-    """The answers to `first`, paused by `pause`, and to `second`, started meanwhile."""
-    with ThreadPoolExecutor(2) as pool:
-        first_answer = pool.submit(first)
-        assert pause.reached.wait(30), "the first request never reached its pause"
-        second_answer = pool.submit(second)
-        _until_it_waits_or_is_answered(database_url, second_answer)
-        pause.go.set()
-        return first_answer.result(timeout=30), second_answer.result(timeout=30)
+@pytest.fixture
+def race(database_url, until_a_request_waits_on_a_lock) -> Callable[..., tuple[Any, Any]]:
+    """`race(pause, first, second)`: the answers to `first`, paused by `pause`, and to `second`,
+    started meanwhile."""
 
+    def run(pause: Pause, first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+        with ThreadPoolExecutor(2) as pool:
+            first_answer = pool.submit(first)
+            assert pause.reached.wait(30), "the first request never reached its pause"
+            second_answer = pool.submit(second)
+            if sa.make_url(database_url).get_backend_name() == "postgresql":
+                engine = sa.create_engine(database_url)
+                try:
+                    until_a_request_waits_on_a_lock(engine, answered=second_answer)
+                finally:
+                    engine.dispose()
+            else:
+                # SQLite shows no waits: the second request queues for the database whenever it gets there.
+                time.sleep(0.2)
+            pause.go.set()
+            return first_answer.result(timeout=30), second_answer.result(timeout=30)
 
-def _until_it_waits_or_is_answered(database_url: str, answer: Future) -> None:
-    if sa.make_url(database_url).get_backend_name() != "postgresql":
-        # SQLite shows no waits: the second request queues for the database whenever it gets there.
-        time.sleep(0.2)
-        return
-    engine = sa.create_engine(database_url)
-    deadline = time.monotonic() + 30
-    try:
-        with engine.connect() as connection:
-            while not answer.done() and not connection.execute(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar_one():
-                assert time.monotonic() < deadline, "the second request neither waited nor was answered"
-                time.sleep(0.01)
-                connection.rollback()
-    finally:
-        engine.dispose()
+    return run
 
 
 @pytest.fixture
@@ -89,13 +84,8 @@ def answers(*responses) -> list[tuple[int, str | None]]:
 # -- archiving an entry while a change starts referring to it ----------------------------------
 
 
-def plan_of(service: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {"name": "10 sessions", "kind": "session_package", "sessions": 10,
-            "price": {"amount_minor": 150000, "currency": "RON"}, "service_ids": [service["id"]], **changes}
-
-
 @pytest.fixture
-def archive_races(catalog, client, other_client):
+def archive_races(catalog, client, other_client, plan_body):
     """For each kind of entry: what archives one, what starts referring to it, and where each
     pauses (the archive once it counted its users, the reference once it read what it refers to)."""
     service, provider, product, bundling = catalog.service(), catalog.provider(), catalog.product(), catalog.service()
@@ -105,7 +95,7 @@ def archive_races(catalog, client, other_client):
     return {
         "a service a new plan sells sessions of": (
             archive(f"/services/{service['id']}"), (SqlPlans, "using_service"),
-            add("/plans", plan_of(service)), (SqlServices, "states")),
+            add("/plans", plan_body([service])), (SqlServices, "states")),
         "a specialist a new service is delivered by": (
             archive(f"/providers/{provider['id']}"), (SqlServices, "delivered_by"),
             add("/services", {"name": "Massage", "duration_minutes": 30,
@@ -113,7 +103,7 @@ def archive_races(catalog, client, other_client):
             (SqlProviders, "states")),
         "a product a new plan bundles": (
             archive(f"/products/{product['id']}"), (SqlPlans, "bundling"),
-            add("/plans", plan_of(bundling, products=[{"product_id": product["id"]}])),
+            add("/plans", plan_body([bundling], products=[{"product_id": product["id"]}])),
             (SqlProducts, "states")),
         # A location is part of the clinic: it is archived with the clinic's ETag.
         "a location a new specialist works at": (
@@ -130,21 +120,21 @@ ENTRIES = ["a service a new plan sells sessions of", "a specialist a new service
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
-def test_an_archive_that_starts_first_wins_and_the_new_reference_is_refused(database_url, archive_races, monkeypatch,
+def test_an_archive_that_starts_first_wins_and_the_new_reference_is_refused(race, archive_races, monkeypatch,
                                                                             entry):
     archive, counting_users, refer, _ = archive_races[entry]
 
-    archived, referring = race(database_url, Pause(monkeypatch, *counting_users), archive, refer)
+    archived, referring = race(Pause(monkeypatch, *counting_users), archive, refer)
 
     assert answers(archived, referring) == [(200, None), (422, "validation-error")]
     assert "is archived" in referring.get_json()["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
-def test_a_reference_that_starts_first_wins_and_the_archive_is_refused(database_url, archive_races, monkeypatch, entry):
+def test_a_reference_that_starts_first_wins_and_the_archive_is_refused(race, archive_races, monkeypatch, entry):
     archive, _, refer, reading_referred = archive_races[entry]
 
-    referring, archived = race(database_url, Pause(monkeypatch, *reading_referred), refer, archive)
+    referring, archived = race(Pause(monkeypatch, *reading_referred), refer, archive)
 
     assert (referring.status_code, archived.status_code) == (201, 409)
     assert archived.get_json()["type"].endswith("-in-use")
@@ -163,20 +153,20 @@ def currency_race(catalog, client, other_client, clinic_body):
     return change, add
 
 
-def test_a_currency_change_that_starts_first_wins_and_a_price_in_the_old_one_is_refused(database_url, currency_race,
+def test_a_currency_change_that_starts_first_wins_and_a_price_in_the_old_one_is_refused(race, currency_race,
                                                                                         monkeypatch, fields_of):
     change, add = currency_race
 
-    changed, added = race(database_url, Pause(monkeypatch, SqlProducts, "priced"), change, add)
+    changed, added = race(Pause(monkeypatch, SqlProducts, "priced"), change, add)
 
     assert answers(changed, added) == [(200, None), (422, "validation-error")]
     assert fields_of(added) == ["price.currency"]
 
 
-def test_a_price_added_first_wins_and_the_currency_change_is_refused(database_url, currency_race, monkeypatch):
+def test_a_price_added_first_wins_and_the_currency_change_is_refused(race, currency_race, monkeypatch):
     change, add = currency_race
 
-    added, changed = race(database_url, Pause(monkeypatch, SqlProviders, "states"), add, change)
+    added, changed = race(Pause(monkeypatch, SqlProviders, "states"), add, change)
 
     assert answers(added, changed) == [(201, None), (409, "currency-in-use")]
     assert changed.get_json()["used_by"] == {"services": [added.get_json()["id"]]}
@@ -186,32 +176,31 @@ def test_a_price_added_first_wins_and_the_currency_change_is_refused(database_ur
 
 
 @pytest.fixture
-def window_race(catalog, client, other_client):
+def window_race(catalog, client, other_client, service_body_of):
     """What shortens a service's horizon to 2 days, what adds a calendar needing 30 days' notice."""
     service = catalog.service()
     shorten = lambda: client.put(catalog.url(f"/services/{service['id']}"), headers={"If-Match": '"1"'},
-                                 json={**{k: service[k] for k in ("name", "description", "duration_minutes", "price")},
-                                       "booking_horizon_days": 2})
+                                 json=service_body_of(service, booking_horizon_days=2))
     narrow = lambda: other_client.post(catalog.url(f"/services/{service['id']}/calendars"),
                                        json={"name": "Surgery", "kind": "standard", "minimum_notice_minutes": 43200})
     return shorten, narrow
 
 
 def test_a_service_window_change_that_starts_first_wins_and_a_calendar_left_nothing_bookable_is_refused(
-        database_url, window_race, monkeypatch, fields_of):
+        race, window_race, monkeypatch, fields_of):
     shorten, narrow = window_race
 
-    shortened, narrowed = race(database_url, Pause(monkeypatch, SqlCalendars, "of_service"), shorten, narrow)
+    shortened, narrowed = race(Pause(monkeypatch, SqlCalendars, "of_service"), shorten, narrow)
 
     assert answers(shortened, narrowed) == [(200, None), (422, "validation-error")]
     assert fields_of(narrowed) == ["minimum_notice_minutes"]
 
 
 def test_a_calendar_added_first_wins_and_a_service_window_leaving_it_nothing_bookable_is_refused(
-        database_url, window_race, monkeypatch, fields_of):
+        race, window_race, monkeypatch, fields_of):
     shorten, narrow = window_race
 
-    narrowed, shortened = race(database_url, Pause(monkeypatch, SqlServices, "get"), narrow, shorten)
+    narrowed, shortened = race(Pause(monkeypatch, SqlServices, "get"), narrow, shorten)
 
     assert answers(narrowed, shortened) == [(201, None), (422, "validation-error")]
     assert fields_of(shortened) == ["booking_horizon_days"]
@@ -220,7 +209,7 @@ def test_a_calendar_added_first_wins_and_a_service_window_leaving_it_nothing_boo
 # -- uploading a document at a version another upload is changing -------------------------------
 
 
-def test_an_upload_that_loses_to_a_concurrent_one_leaves_no_file(database_url, catalog, client, other_client,
+def test_an_upload_that_loses_to_a_concurrent_one_leaves_no_file(race, catalog, client, other_client,
                                                                  document_store_path, monkeypatch):
     service = catalog.service()
     upload = lambda client: lambda: client.post(
@@ -228,7 +217,7 @@ def test_an_upload_that_loses_to_a_concurrent_one_leaves_no_file(database_url, c
         content_type="application/pdf", headers={"If-Match": '"1"'})
 
     # Both read the service at version 1; on PostgreSQL the second then attaches first.
-    answered = race(database_url, Pause(monkeypatch, SqlServices, "get"), upload(client), upload(other_client))
+    answered = race(Pause(monkeypatch, SqlServices, "get"), upload(client), upload(other_client))
 
     assert sorted(answers(*answered)) == [(201, None), (412, "stale-version")]
     [document] = client.get(catalog.url(f"/services/{service['id']}")).get_json()["documents"]

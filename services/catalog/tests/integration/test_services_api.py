@@ -61,10 +61,11 @@ def test_adding_a_service_leaves_its_full_snapshot_in_the_outbox(client, catalog
         service["provider_ids"], 20000, 50)
 
 
-def test_changing_a_service_needs_its_current_etag_and_publishes_the_new_snapshot(client, catalog, stored):
+def test_changing_a_service_needs_its_current_etag_and_publishes_the_new_snapshot(client, catalog, stored,
+                                                                                  service_body_of):
     service = catalog.service()
     url = catalog.url(f"/services/{service['id']}")
-    body = {k: service[k] for k in ("name", "description", "duration_minutes", "price")}
+    body = service_body_of(service)
 
     missing = client.put(url, json={**body, "duration_minutes": 30})
     changed = client.put(url, json={**body, "duration_minutes": 30}, headers={"If-Match": '"1"'})
@@ -77,10 +78,10 @@ def test_changing_a_service_needs_its_current_etag_and_publishes_the_new_snapsho
 
 
 def test_a_services_notice_and_horizon_are_changed_and_published_and_left_out_to_take_the_default(
-        client, catalog, stored):
+        client, catalog, stored, service_body_of):
     service = catalog.service(minimum_notice_minutes=0)
     url = catalog.url(f"/services/{service['id']}")
-    body = {k: service[k] for k in ("name", "description", "duration_minutes", "price")}
+    body = service_body_of(service)
 
     changed = client.put(url, json={**body, "minimum_notice_minutes": 1440, "booking_horizon_days": 14},
                          headers={"If-Match": '"1"'})

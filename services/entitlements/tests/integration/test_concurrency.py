@@ -6,8 +6,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from clinic_runtime.db import utcnow
 from clinic_runtime.refusals import Conflict
@@ -40,22 +42,23 @@ def database_url(postgres_url: str) -> str:
     return postgres_url
 
 
-def first_holds_while_second_runs(sessions, first: Callable[[SqlUnitOfWork], object],
-                                  second: Callable[[SqlUnitOfWork], object]) -> object:
+def first_holds_while_second_runs(sessions, first: Callable[[Any], object], second: Callable[[Any], object],
+                                  unit_of_work: Callable[[Session], Any] = SqlUnitOfWork) -> object:
     """Run `first` in a transaction left open, start `second` in its own, check that it waits,
-    commit `first`, and return what `second` returned or raised."""
+    commit `first`, and return what `second` returned or raised. Each is handed
+    `unit_of_work(session)` of its transaction."""
     outcome: list[object] = []
 
     def run_second() -> None:
         with sessions() as session, session.begin():
             try:
-                outcome.append(second(SqlUnitOfWork(session)))
+                outcome.append(second(unit_of_work(session)))
             except Exception as refused:
                 outcome.append(refused)
 
     with sessions() as session:
         session.begin()
-        first(SqlUnitOfWork(session))
+        first(unit_of_work(session))
         racer = threading.Thread(target=run_second)
         racer.start()
         racer.join(BLOCKED)
@@ -165,28 +168,19 @@ def test_a_staff_members_second_role_keeps_their_seat_from_a_newcomer_while_thei
         subscriptions.subscribe(SqlCommercialUnitOfWork(session), clinic_id, "solo", None, utcnow())
         staff_grant(session, clinic_id, uuid.uuid4(), "clinic_admin")
         staff_grant(session, clinic_id, member, "receptionist")
-    outcome: list[object] = []
 
-    def newcomer_joins() -> None:
-        with sessions() as session, session.begin():
-            try:
-                outcome.append(staff_grant(session, clinic_id, newcomer, "receptionist"))
-            except LimitReached as refused:
-                outcome.append(refused)
-
-    with sessions() as session:
-        session.begin()
+    def member_takes_a_second_role_as_the_first_is_revoked(session) -> None:
         staff_grant(session, clinic_id, member, "specialist")  # staff already: no seat more
         with sessions() as other, other.begin():
             revoke_role(SqlUnitOfWork(other), clinic_id, member, "receptionist", None, utcnow())
-        racer = threading.Thread(target=newcomer_joins)
-        racer.start()
-        racer.join(BLOCKED)
-        assert racer.is_alive(), "the newcomer's grant should wait for the member's to commit"
-        session.commit()
-    racer.join(10)
 
-    assert isinstance(outcome[0], LimitReached)
+    outcome = first_holds_while_second_runs(
+        sessions, member_takes_a_second_role_as_the_first_is_revoked,
+        lambda session: staff_grant(session, clinic_id, newcomer, "receptionist"),
+        unit_of_work=lambda session: session,
+    )
+
+    assert isinstance(outcome, LimitReached)
     with sessions() as session:
         staff = next(m for m in usage_of(SqlUsageUnitOfWork(session), clinic_id, utcnow()).meters
                      if m.limit == "staff_users")

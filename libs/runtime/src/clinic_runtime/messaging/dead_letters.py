@@ -97,14 +97,20 @@ async def _put_back(messages: list[AbstractIncomingMessage]) -> None:
         await message.nack(requeue=True)
 
 
-async def list_dead_letters(amqp_url: str, topology: Topology, group: str, limit: int) -> list[DeadLetter]:
+async def _peek(amqp_url: str, queue_name: str, limit: int) -> tuple[list[AbstractIncomingMessage], int]:
+    """Up to `limit` messages of the queue, each put back, and how many wait in all."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(topology.dead_letter_queue(group), ensure=True)
+        queue = await channel.get_queue(queue_name, ensure=True)
         taken, _ = await _take(queue, limit, lambda _message: True)
         await _put_back(taken)
-        return [DeadLetter.of(message) for message in taken]
+        return taken, queue.declaration_result.message_count
+
+
+async def list_dead_letters(amqp_url: str, topology: Topology, group: str, limit: int) -> list[DeadLetter]:
+    taken, _ = await _peek(amqp_url, topology.dead_letter_queue(group), limit)
+    return [DeadLetter.of(message) for message in taken]
 
 
 async def replay_dead_letters(
@@ -141,13 +147,8 @@ def _resend(message: AbstractIncomingMessage) -> aio_pika.Message:
 
 async def list_unrouted(amqp_url: str, topology: Topology, limit: int) -> tuple[list[UnroutedEvent], int]:
     """Up to `limit` unrouted events, and how many wait in all."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(topology.unrouted_queue, ensure=True)
-        taken, _ = await _take(queue, limit, lambda _message: True)
-        await _put_back(taken)
-        return [UnroutedEvent.of(message) for message in taken], queue.declaration_result.message_count
+    taken, waiting = await _peek(amqp_url, topology.unrouted_queue, limit)
+    return [UnroutedEvent.of(message) for message in taken], waiting
 
 
 async def replay_unrouted(

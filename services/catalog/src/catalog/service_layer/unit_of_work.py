@@ -9,8 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy.event import listen
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from catalog.adapters.entry_repositories import (
     CalendarRepository,
@@ -26,6 +25,7 @@ from catalog.adapters.entry_repositories import (
 )
 from catalog.adapters.repository import ClinicRepository, SqlClinicRepository
 from clinic_contracts import Event
+from clinic_runtime.db import on_rollback
 from clinic_runtime.messaging.outbox import emit
 
 
@@ -58,18 +58,4 @@ class SqlUnitOfWork:
         emit(self._session, event, clinic_id=clinic_id)
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
-        transaction = self._session.get_transaction()
-        committed = False
-
-        def after_commit(session: Session) -> None:
-            nonlocal committed
-            # Still the transaction being committed here; a savepoint's release is no commit.
-            committed = committed or session.get_transaction() is transaction
-
-        def after_transaction_end(session: Session, ended: SessionTransaction) -> None:
-            if ended is transaction and not committed:
-                undo()
-
-        # Both stay with the session (one request's, one message's); later transactions pass them by.
-        listen(self._session, "after_commit", after_commit)
-        listen(self._session, "after_transaction_end", after_transaction_end)
+        on_rollback(self._session, undo)

@@ -5,11 +5,12 @@ it covers). Catalog owns them; a snapshot with a higher version replaces a lower
 
 from __future__ import annotations
 
-import calendar
 import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from entitlements.domain.months import months_after
 
 
 class PeriodUnit(enum.StrEnum):
@@ -47,11 +48,7 @@ class PlanPeriod:
             return instant + timedelta(days=self.count)
         if self.unit is PeriodUnit.WEEK:
             return instant + timedelta(weeks=self.count)
-        months = self.count * (12 if self.unit is PeriodUnit.YEAR else 1)
-        year, month = divmod(instant.month - 1 + months, 12)
-        year += instant.year
-        day = min(instant.day, calendar.monthrange(year, month + 1)[1])
-        return instant.replace(year=year, month=month + 1, day=day)
+        return months_after(instant, self.count * (12 if self.unit is PeriodUnit.YEAR else 1))
 
     def end_after(self, anchor: datetime, instant: datetime) -> datetime:
         """The first end of a run of these periods from `anchor` that is later than `instant`.

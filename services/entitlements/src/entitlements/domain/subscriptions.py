@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from entitlements.domain.months import months_after
 from entitlements.domain.plans import Money, PackValidity, Period, PlanKind, PlanVersion, Terms
 
 # Far beyond any real order; fits the INTEGER column that holds it, and times the highest price
@@ -276,7 +277,4 @@ def _item(plan: PlanVersion, item_id: uuid.UUID, quantity: int, now: datetime,
 
 def _years_after(instant: datetime, years: int) -> datetime:
     """`instant` that many years on: a year after 29 February is 28 February."""
-    try:
-        return instant.replace(year=instant.year + years)
-    except ValueError:
-        return instant.replace(year=instant.year + years, day=28)
+    return months_after(instant, 12 * years)

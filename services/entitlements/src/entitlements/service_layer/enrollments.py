@@ -201,8 +201,9 @@ def commit(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID,
             uow.enrollments.commit_session(clinic_id, held.enrollment_id)
             _publish_settled(uow, held, now, ReservationCommittedV1)
             return replace(held, status=ReservationStatus.COMMITTED, settled_at=now)
-        release(uow, clinic_id, appointment_id, ReleaseReason.UNDONE, now)
-        held = uow.reservations.get(clinic_id, appointment_id)
+        # `held` is locked since it was read, so it is undone as read; what follows uses only
+        # its key and id, which the release leaves as they were.
+        _release_held(uow, held, ReleaseReason.UNDONE, now)
     if enrollment_id is None:
         return None
     shortfall = _use_session(uow, clinic_id, enrollment_id, patient_id, service_id, now)
@@ -262,6 +263,14 @@ def release(uow: CareUnitOfWork, clinic_id: uuid.UUID, appointment_id: uuid.UUID
             # Another event of the visit stored its reservation first: the cancellation applies to it.
             return release(uow, clinic_id, appointment_id, reason, now)
         return None
+    return _release_held(uow, held, reason, now)
+
+
+def _release_held(uow: CareUnitOfWork, held: Reservation, reason: ReleaseReason,
+                  now: datetime) -> Reservation | None:
+    """`release` of the reservation `held`, read locked by the caller in this transaction (so it
+    is as stored): the session goes back when `reason` gives back what it holds."""
+    canceled = reason is ReleaseReason.APPOINTMENT_CANCELED
     if held.status is ReservationStatus.RELEASED:
         if canceled and not held.canceled:
             uow.reservations.settle(held, ReservationStatus.RELEASED, now, reason)
@@ -300,11 +309,12 @@ def move(uow: CareUnitOfWork, clinic_id: uuid.UUID, previous_appointment_id: uui
     Only for reservations kept before scheduling named the first appointment of a reschedule
     chain: those were keyed by the appointment their last event named, and move along with it."""
     held = uow.reservations.get(clinic_id, previous_appointment_id, lock=True)
-    successor = uow.reservations.get(clinic_id, appointment_id, lock=True)
-    if held is not None and successor is not None and successor.canceled:
-        release(uow, clinic_id, previous_appointment_id, ReleaseReason.APPOINTMENT_CANCELED, now)
+    if held is None:
         return False
-    if held is None or successor is not None:
+    successor = uow.reservations.get(clinic_id, appointment_id, lock=True)
+    if successor is not None:
+        if successor.canceled:
+            _release_held(uow, held, ReleaseReason.APPOINTMENT_CANCELED, now)
         return False
     return uow.reservations.move(held, appointment_id)
 

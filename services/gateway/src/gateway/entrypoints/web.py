@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from clinic_runtime.migrations import ExpectedSchema
 from clinic_runtime.serve import serve_web
-from clinic_runtime.web import Readiness, create_web_app, database_ready, web_engine
+from clinic_runtime.web import create_web_app, web_engine
 from gateway.adapters.services import readiness_checks
 from gateway.entrypoints.access import install_access
 from gateway.entrypoints.admin import admin
@@ -35,13 +34,11 @@ def create_app() -> Flask:
     engine = web_engine(settings)
     # Without its database the gateway can authenticate nobody: that takes it out of rotation.
     # A service that is down only degrades it; the routes of the others keep working.
-    schema = ExpectedSchema(MIGRATIONS)
-    services = Readiness({"database": lambda: database_ready(engine, schema)},
-                         readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
     app = create_web_app(settings, engine, [auth, admin, platform, clinics, catalog_admin, catalog_public,
                                             commercial_platform, commercial_admin, care_admin, patient_care, bookings,
                                             scheduling_admin],
-                         readiness=services)
+                         migrations=MIGRATIONS,
+                         informational=readiness_checks(settings.service_urls(), settings.upstream_timeout_seconds))
     install_identity(app, settings, engine)
     install_access(app, settings)
     return app

@@ -47,7 +47,8 @@ def purge_throttles(engine: Engine, settings: Settings) -> None:
 
 def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:
     """The mail job: one run mails the links due (each in transactions of its own)."""
-    return lambda: mail_due_links(_units(engine, settings))
+    units = _units(engine, settings)
+    return lambda: mail_due_links(units)
 
 
 def sign_up_purger(engine: Engine, settings: Settings) -> Callable[[], int]:

@@ -515,8 +515,8 @@ def _apply(transition):
 
 def _audit(uow: UnitOfWork, actor: Actor, action: str, before: Appointment | None, after: Appointment,
            now: datetime) -> None:
-    audit.record(uow, AuditEntry(after.clinic_id, uuid7(), after.appointment_id, after.patient_id, actor, action,
-                                 audit_view(before) if before else None, audit_view(after), now))
+    audit.record(uow, actor, lambda: AuditEntry(after.clinic_id, uuid7(), after.appointment_id, after.patient_id, actor,
+                                                action, audit_view(before) if before else None, audit_view(after), now))
 
 
 def audit_view(appointment: Appointment) -> dict[str, object]:

@@ -4,13 +4,17 @@ action, before and after, in the change's transaction. Patients' own changes and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from scheduling.adapters.appointments import AuditEntry
+from scheduling.domain.appointments import Actor
 from scheduling.service_layer.unit_of_work import UnitOfWork
 
 AUDITED = ("staff", "provider")
 
 
-def record(uow: UnitOfWork, entry: AuditEntry) -> None:
-    """Keep `entry` when its actor is staff or a specialist."""
-    if entry.actor.kind in AUDITED:
-        uow.appointments.record(entry)
+def record(uow: UnitOfWork, actor: Actor, entry: Callable[[], AuditEntry]) -> None:
+    """Keep the entry `entry()` makes when `actor` is staff or a specialist; it is made only then,
+    so patients' bookings and the system's changes cost nothing here."""
+    if actor.kind in AUDITED:
+        uow.appointments.record(entry())

@@ -158,8 +158,8 @@ def _store(uow: UnitOfWork, held: ProviderAvailability, changed: ProviderAvailab
         return held
     uow.availability.save(changed)
     uow.publish(availability_event(changed), clinic_id=changed.clinic_id)
-    audit.record(uow, AuditEntry(changed.clinic_id, uuid7(), None, None, actor, action, view(held), view(changed),
-                                 changed.updated_at, provider_id=changed.provider_id))
+    audit.record(uow, actor, lambda: AuditEntry(changed.clinic_id, uuid7(), None, None, actor, action, view(held),
+                                                view(changed), changed.updated_at, provider_id=changed.provider_id))
     return changed
 
 

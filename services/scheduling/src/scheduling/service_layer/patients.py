@@ -211,5 +211,5 @@ def _store(uow: UnitOfWork, held: Patient, changed: Patient, actor: Actor, now: 
 def _announce(uow: UnitOfWork, before: Patient | None, after: Patient, actor: Actor, now: datetime) -> None:
     uow.publish(patient_event(after), clinic_id=after.clinic_id)
     action = "patient.registered" if before is None else "patient.archived" if after.archived else "patient.changed"
-    audit.record(uow, AuditEntry(after.clinic_id, uuid7(), None, after.patient_id, actor, action,
-                                 audit_view(before) if before else None, audit_view(after), now))
+    audit.record(uow, actor, lambda: AuditEntry(after.clinic_id, uuid7(), None, after.patient_id, actor, action,
+                                                audit_view(before) if before else None, audit_view(after), now))
