@@ -1,5 +1,5 @@
 """Accounts in the real database: one per address whatever its case, what is read back, and
-sign-ups nobody confirmed giving way."""
+sign-ups, which wait apart from accounts and go when their links run out."""
 
 from __future__ import annotations
 

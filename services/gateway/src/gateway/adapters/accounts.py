@@ -428,14 +428,13 @@ class SqlSignUps:
 
     def add(self, sign_up: SignUp) -> None:
         self._session.execute(insert(sign_ups).values(
-            id=sign_up.id, clinic_id=sign_up.clinic_id, email=sign_up.email, email_key=sign_up.email_key,
-            display_name=sign_up.display_name, password_hash=sign_up.password_hash, created_at=sign_up.created_at,
+            id=sign_up.id, clinic_id=sign_up.clinic_id, email=sign_up.email, display_name=sign_up.display_name,
+            password_hash=sign_up.password_hash,
         ))
 
     def get(self, sign_up_id: uuid.UUID) -> SignUp | None:
         row = self._session.execute(select(sign_ups).where(sign_ups.c.id == sign_up_id)).one_or_none()
-        return None if row is None else SignUp(row.id, row.clinic_id, row.email, row.display_name,
-                                               row.password_hash, row.created_at)
+        return None if row is None else SignUp(row.id, row.clinic_id, row.email, row.display_name, row.password_hash)
 
     def remove(self, sign_up_id: uuid.UUID) -> None:
         self._session.execute(delete(sign_ups).where(sign_ups.c.id == sign_up_id))

@@ -92,10 +92,8 @@ sign_ups = Table(
     Column("id", Uuid, ForeignKey("one_time_tokens.id"), primary_key=True),
     Column("clinic_id", Uuid, nullable=False),
     Column("email", String(254), nullable=False),
-    Column("email_key", String(254), nullable=False, index=True),  # not unique: several may wait
     Column("display_name", String(200), nullable=False),
     Column("password_hash", String(255), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
 )
 
 totp_credentials = Table(

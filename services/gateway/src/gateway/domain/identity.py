@@ -108,7 +108,6 @@ class SignUp:
     email: str
     display_name: str
     password_hash: str
-    created_at: datetime
 
     @property
     def email_key(self) -> str:

@@ -92,7 +92,7 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_
         passwords.request_password_reset(uow, email)
         return
     now = uow.tools.clock()
-    sign_up = SignUp(uuid7(), clinic_id, email.strip(), display_name.strip(), password_hash, now)
+    sign_up = SignUp(uuid7(), clinic_id, email.strip(), display_name.strip(), password_hash)
     uow.one_time_tokens.add(sign_up.id, None, clinic_id, Purpose.REGISTRATION, now,
                             now + LIFETIMES[Purpose.REGISTRATION], mail=True)
     uow.sign_ups.add(sign_up)
@@ -115,7 +115,7 @@ def confirm_registration(uow: UnitOfWork, entitlements: Entitlements, token: str
     except TokenRefused:
         raise passwords.InvalidLink() from None
     sign_up = uow.sign_ups.get(claims.token_id)
-    if sign_up is None or claims.account_id != sign_up.id:
+    if sign_up is None:
         raise passwords.InvalidLink()
     wait = throttling.count_attempt(uow, sign_up.email_key, client_address, now)
     if wait is not None:
