@@ -203,10 +203,6 @@ class FakeSessions:
     def get(self, session_id):
         return self.stored.get(session_id)
 
-    def is_active(self, session_id):
-        session = self.stored.get(session_id)
-        return session is not None and session.active
-
     def revoke(self, session_id, reason, now):
         session = self.stored.get(session_id)
         if session is None or not session.active:
@@ -223,6 +219,10 @@ class FakeSessions:
 
     def mark_mfa_verified(self, session_id):
         self.stored[session_id] = replace(self.stored[session_id], mfa_verified=True)
+
+    def forget_second_factor(self, account_id):
+        for session in [s for s in self.stored.values() if s.account_id == account_id]:
+            self.stored[session.id] = replace(session, mfa_verified=False)
 
     def add_refresh_token(self, digest, session_id, clinic_id, now, expires_at):
         self.refresh[digest] = _RefreshRecord(session_id, expires_at)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +12,10 @@ import pytest
 
 from clinic_runtime.db import transaction
 from gateway.adapters.accounts import SqlClinicPolicies
+from gateway.domain import totp
 from gateway.domain.identity import ClinicSecurityPolicy
 from gateway.domain.principal import AccountKind
-from gateway.service_layer import accounts
+from gateway.service_layer import accounts, mfa
 from gateway.service_layer.unit_of_work import SqlUnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -83,6 +85,26 @@ def test_an_mfa_reset_is_audited_with_the_admin_and_before_and_after(gateway_cli
     assert "access_token" in login
 
 
+def test_after_an_mfa_reset_the_account_s_sessions_count_as_opened_without_it(gateway_client, identity, use_case):
+    account = identity.account()
+    identity.require_mfa(account.clinic_id)
+    login = gateway_client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {login['access_token']}"}
+    secret = gateway_client.post("/v1/me/mfa/totp", headers=headers).get_json()["secret"]
+    gateway_client.post("/v1/me/mfa/totp/confirm", headers=headers,
+                        json={"code": totp.totp(totp.decode_secret(secret), time.time())})
+    login = gateway_client.post("/v1/auth/refresh", json={"refresh_token": login["refresh_token"]}).get_json()
+    headers = {"Authorization": f"Bearer {login['access_token']}"}
+    assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_verified"] is True
+
+    use_case(accounts.reset_mfa, account.id, account.clinic_id, ADMIN)
+
+    assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_verified"] is False
+    refreshed = gateway_client.post("/v1/auth/refresh", json={"refresh_token": login["refresh_token"]}).get_json()
+    me = gateway_client.get("/v1/me", headers={"Authorization": f"Bearer {refreshed['access_token']}"}).get_json()
+    assert (me["mfa_required"], me["mfa_enabled"], me["mfa_verified"]) == (True, False, False)
+
+
 def test_an_mfa_reset_across_clinics_is_refused(identity, use_case):
     account = identity.account()
     identity.enable_mfa(account)
@@ -99,13 +121,13 @@ def test_an_account_is_read_only_within_its_clinic(identity, use_case):
 
 def test_the_clinic_mfa_policy_is_versioned_and_audited(identity, use_case):
     clinic = uuid.uuid4()
-    assert use_case(accounts.mfa_required_for, clinic) is False
+    assert use_case(mfa.mfa_required_for, clinic) is False
 
     first = use_case(accounts.set_clinic_mfa_requirement, clinic, True, ADMIN, 0)
     second = use_case(accounts.set_clinic_mfa_requirement, clinic, False, ADMIN, 1)
 
     assert (first.version, second.version) == (1, 2)
-    assert use_case(accounts.mfa_required_for, clinic) is False
+    assert use_case(mfa.mfa_required_for, clinic) is False
     assert [(e.action, e.after) for e in use_case(accounts.access_audit, clinic, 10, None)] == [
         ("clinic.mfa_policy.changed", {"mfa_required_for_staff": False}),
         ("clinic.mfa_policy.changed", {"mfa_required_for_staff": True}),

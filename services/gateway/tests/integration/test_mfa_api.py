@@ -260,6 +260,23 @@ def test_a_code_of_non_ascii_digits_does_not_turn_mfa_off(gateway_client, identi
     assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_enabled"] is True
 
 
+def test_turning_mfa_off_unverifies_the_account_s_sessions_at_once(gateway_client, identity):
+    account = identity.account()
+    login = gateway_client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD}).get_json()
+    headers = bearer(login["access_token"])
+    secret = totp.decode_secret(gateway_client.post("/v1/me/mfa/totp", headers=headers).get_json()["secret"])
+    gateway_client.post("/v1/me/mfa/totp/confirm", headers=headers, json={"code": code(secret)})
+    verified = bearer(gateway_client.post("/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
+                      .get_json()["access_token"])
+
+    turned_off = gateway_client.delete("/v1/me/mfa", headers=verified, json={"password": PASSWORD,
+                                                                          "code": code(secret, 1)})
+
+    assert turned_off.status_code == 204
+    # The token still says "mfa", but the session no longer does: its token is unverified from now on.
+    assert gateway_client.get("/v1/me", headers=verified).get_json()["mfa_verified"] is False
+
+
 def test_turning_off_mfa_that_is_off_is_a_409(gateway_client, identity):
     headers = identity.sign_in(gateway_client, identity.account())
     response = gateway_client.delete("/v1/me/mfa", headers=headers, json={"password": PASSWORD, "code": "123456"})
@@ -299,3 +316,19 @@ def test_after_enrolling_the_session_refreshes_into_mfa_verified_tokens(gateway_
 
     me = gateway_client.get("/v1/me", headers=bearer(refreshed["access_token"])).get_json()
     assert (me["mfa_required"], me["mfa_enabled"], me["mfa_verified"]) == (True, True, True)
+
+
+@pytest.mark.parametrize("kind", [AccountKind.STAFF, AccountKind.PROVIDER])
+def test_staff_cannot_turn_off_the_mfa_their_clinic_requires(gateway_client, identity, kind):
+    """Else a stolen password could turn it off, then enrol the thief's own authenticator."""
+    account = identity.account(kind)
+    identity.require_mfa(account.clinic_id)
+    headers, secret, recovery_codes = enrolled(gateway_client, identity, account)
+
+    response = gateway_client.delete("/v1/me/mfa", headers=headers,
+                                     json={"password": PASSWORD, "recovery_code": recovery_codes[0]})
+
+    assert response.status_code == 409
+    assert response.get_json()["type"] == PROBLEMS + "mfa-required-by-clinic"
+    assert gateway_client.get("/v1/me", headers=headers).get_json()["mfa_enabled"] is True
+    assert identity.count("recovery_codes") == len(recovery_codes)

@@ -24,7 +24,6 @@ def principal_of(uow, tokens) -> Principal:
 
 def test_an_accounts_life_leaves_one_entry_per_fact_and_no_personal_contact_data(uow, clock):
     secrets_used: list[str] = [FIRST, SECOND]
-    accounts.set_clinic_mfa_requirement(uow, CLINIC, True, ADMIN, expected_version=0)
     account = accounts.create_account(uow, "maria.ionescu@example.com", AccountKind.PROVIDER, CLINIC, "Maria",
                                       invited_by=ADMIN)
     uow.mail_links()
@@ -38,14 +37,16 @@ def test_an_accounts_life_leaves_one_entry_per_fact_and_no_personal_contact_data
     clock.advance(seconds=30)
     secrets_used.append(uow.code(secret))
     mfa.disable_mfa(uow, principal, FIRST, secrets_used[-1], None, ADDRESS)
+    # Required from here on: turning it off would now be refused, an admin's reset is not.
+    accounts.set_clinic_mfa_requirement(uow, CLINIC, True, ADMIN, expected_version=0)
     uow.enable_mfa(account)
     accounts.reset_mfa(uow, account.id, CLINIC, ADMIN)
     passwords.change_password(uow, principal, FIRST, SECOND, ADDRESS)
     sessions.log_out(uow, principal)
 
     assert uow.audit.actions() == [
-        "clinic.mfa_policy.changed", "account.created", "password.reset", "login.failed", "login.succeeded",
-        "mfa.enrolled", "mfa.disabled", "mfa.reset", "password.changed", "session.revoked",
+        "account.created", "password.reset", "login.failed", "login.succeeded", "mfa.enrolled", "mfa.disabled",
+        "clinic.mfa_policy.changed", "mfa.reset", "password.changed", "session.revoked",
     ]
     assert all(entry.clinic_id == CLINIC for entry in uow.audit.entries)
     written = json.dumps([asdict(entry) for entry in uow.audit.entries], default=str).lower()

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.domain.identity import AccountStatus, ClinicSecurityPolicy
 from gateway.domain.principal import AccountKind
-from gateway.service_layer import accounts, passwords, sessions
+from gateway.service_layer import accounts, mfa, passwords, sessions
 from gateway.service_layer.accounts import EmailTaken, InvalidAccount, StaleVersion, UnknownAccount
 from gateway.service_layer.sessions import SecondFactorNeeded, Tokens
 
@@ -194,7 +194,7 @@ def test_an_mfa_reset_of_another_clinics_account_is_refused_as_unknown(uow):
 
 
 def test_a_clinic_that_never_chose_does_not_require_mfa_and_is_at_version_0(uow):
-    assert accounts.mfa_required_for(uow, CLINIC) is False
+    assert mfa.mfa_required_for(uow, CLINIC) is False
     assert accounts.security_policy(uow, CLINIC) == ClinicSecurityPolicy.default(CLINIC)
 
 
@@ -203,7 +203,7 @@ def test_requiring_mfa_moves_the_policy_to_the_next_version_and_is_audited(uow, 
 
     assert (policy.mfa_required_for_staff, policy.version, policy.updated_at, policy.updated_by) == (
         True, 1, clock(), ADMIN)
-    assert accounts.mfa_required_for(uow, CLINIC) is True
+    assert mfa.mfa_required_for(uow, CLINIC) is True
     [entry] = uow.audit.entries
     assert (entry.action, entry.clinic_id, entry.actor_id, entry.before, entry.after) == (
         "clinic.mfa_policy.changed", CLINIC, ADMIN, {"mfa_required_for_staff": False},

@@ -45,7 +45,7 @@ def test_the_right_password_opens_a_session_and_answers_tokens_for_it(uow, clock
     claims = uow.tools.tokens.read_access_token(outcome.access_token, clock())
     assert (claims.account_id, claims.kind, claims.clinic_id, claims.session_id, claims.mfa_verified) == (
         account.id, AccountKind.PROVIDER, account.clinic_id, outcome.session_id, False)
-    assert uow.sessions.is_active(outcome.session_id)
+    assert uow.sessions.get(outcome.session_id).active
 
 
 def test_the_address_is_matched_in_any_case_and_with_surrounding_blanks(uow):

@@ -159,7 +159,7 @@ def test_the_link_sets_a_new_password_and_revokes_every_session(uow):
     passwords.set_password_with_link(uow, uow.mailer.link_token(), NEW_PASSWORD)
 
     assert log_in(uow, account, NEW_PASSWORD).access_token
-    assert not uow.sessions.is_active(tokens.session_id)
+    assert not uow.sessions.get(tokens.session_id).active
     assert uow.sessions.reasons[tokens.session_id] is RevocationReason.PASSWORD_RESET
     entry = uow.audit.entries[-2]
     assert (entry.action, entry.actor_id, entry.subject_id, entry.after) == (

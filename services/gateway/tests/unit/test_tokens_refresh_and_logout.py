@@ -59,7 +59,7 @@ def test_reusing_a_spent_refresh_token_is_refused_and_revokes_the_whole_session(
 
     assert sessions.refresh(uow, first.refresh_token) == REFUSED
 
-    assert not uow.sessions.is_active(first.session_id)
+    assert not uow.sessions.get(first.session_id).active
     assert uow.sessions.reasons[first.session_id] is RevocationReason.REFRESH_TOKEN_REUSED
     assert sessions.refresh(uow, second.refresh_token) == REFUSED
 
@@ -81,7 +81,7 @@ def test_reuse_leaves_the_accounts_other_sessions_alone(uow):
     stolen, other = logged_in(uow, account), logged_in(uow, account)
     sessions.refresh(uow, stolen.refresh_token)
     sessions.refresh(uow, stolen.refresh_token)
-    assert uow.sessions.is_active(other.session_id)
+    assert uow.sessions.get(other.session_id).active
 
 
 def test_a_refresh_token_older_than_fourteen_days_is_refused(uow, clock):

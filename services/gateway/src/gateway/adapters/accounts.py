@@ -82,12 +82,13 @@ class AccountRepository(Protocol):
 class SessionRepository(Protocol):
     def add(self, session: LoginSession) -> None: ...
     def get(self, session_id: uuid.UUID) -> LoginSession | None: ...
-    def is_active(self, session_id: uuid.UUID) -> bool: ...
     def revoke(self, session_id: uuid.UUID, reason: RevocationReason, now: datetime) -> bool: ...
     def revoke_all(self, account_id: uuid.UUID, reason: RevocationReason, now: datetime,
                    keep: uuid.UUID | None = None) -> list[uuid.UUID]:
         """Revoke every active session of the account but `keep`; the ids revoked."""
     def mark_mfa_verified(self, session_id: uuid.UUID) -> None: ...
+    def forget_second_factor(self, account_id: uuid.UUID) -> None:
+        """Every session of the account counts as opened without a second factor."""
     def add_refresh_token(self, digest: str, session_id: uuid.UUID, clinic_id: uuid.UUID | None, now: datetime,
                           expires_at: datetime) -> None: ...
     def use_refresh_token(self, digest: str, now: datetime) -> RefreshUse: ...
@@ -231,12 +232,6 @@ class SqlSessions:
             return None
         return LoginSession(row.id, row.account_id, row.clinic_id, row.mfa_verified, row.created_at, row.revoked_at)
 
-    def is_active(self, session_id: uuid.UUID) -> bool:
-        found = self._session.execute(
-            select(login_sessions.c.id).where(login_sessions.c.id == session_id, login_sessions.c.revoked_at.is_(None))
-        ).first()
-        return found is not None
-
     def revoke(self, session_id: uuid.UUID, reason: RevocationReason, now: datetime) -> bool:
         result = self._session.execute(
             update(login_sessions)
@@ -258,6 +253,10 @@ class SqlSessions:
 
     def mark_mfa_verified(self, session_id: uuid.UUID) -> None:
         self._session.execute(update(login_sessions).where(login_sessions.c.id == session_id).values(mfa_verified=True))
+
+    def forget_second_factor(self, account_id: uuid.UUID) -> None:
+        self._session.execute(update(login_sessions).where(
+            login_sessions.c.account_id == account_id, login_sessions.c.mfa_verified).values(mfa_verified=False))
 
     def add_refresh_token(self, digest: str, session_id: uuid.UUID, clinic_id: uuid.UUID | None, now: datetime,
                           expires_at: datetime) -> None:

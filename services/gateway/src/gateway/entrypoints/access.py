@@ -51,7 +51,7 @@ from gateway.domain.access import Decision, DecisionCache, Scope, Verdict, clini
 from gateway.domain.principal import Principal
 from gateway.entrypoints.authentication import current_principal, request_uow
 from gateway.service_layer import access as access_use_cases
-from gateway.service_layer.accounts import mfa_required_for
+from gateway.service_layer.mfa import mfa_required_for
 from gateway.settings import Settings
 
 CLINIC_SLUG = "clinic_slug"

@@ -18,8 +18,8 @@ from gateway.entrypoints.access import access_control
 from gateway.entrypoints.authentication import REALM, committed_uow, current_principal, request_uow
 from gateway.entrypoints.problems import ProblemWithHeaders, too_many_requests
 from gateway.entrypoints.rate_limits import client_address, rate_limited
-from gateway.service_layer import accounts, mfa, passwords, sessions
 from gateway.service_layer import clinic_administration as administration
+from gateway.service_layer import mfa, passwords, sessions
 from gateway.service_layer.outcomes import Refusal, Refused, Throttled
 
 auth = Blueprint("identity", __name__)
@@ -180,9 +180,8 @@ def me():
     account = uow.accounts.get(principal.account_id)
     if account is None:
         raise LookupError(f"the signed-in account {principal.account_id} does not exist")
-    required = account.mfa_policy_applies and account.clinic_id is not None and accounts.mfa_required_for(
-        uow, account.clinic_id)
-    return {**_account(account), "mfa_required": required, "mfa_verified": principal.mfa_verified}
+    return {**_account(account), "mfa_required": mfa.second_factor_required(uow, account),
+            "mfa_verified": principal.mfa_verified}
 
 
 @auth.post("/v1/me/mfa/totp")
@@ -219,6 +218,9 @@ def disable_mfa():
             outcome = mfa.disable_mfa(uow, principal, body.password, body.code, body.recovery_code, client_address())
     except mfa.MfaNotEnabled:
         raise conflict("mfa-not-enabled", "This account has no second factor to turn off.") from None
+    except mfa.MfaRequiredByClinic:
+        raise conflict("mfa-required-by-clinic", "Your clinic requires a second factor, so it cannot be turned off; to "
+                       "replace a lost authenticator, ask a clinic admin to reset it, then enrol again.") from None
     if isinstance(outcome, mfa.MfaDisabled):
         return "", 204
     raise _signed_in_refusal(outcome)

@@ -124,11 +124,14 @@ def _authenticate() -> None:
         g.authentication_failure = "The access token is not valid."
         return
     with current_app.extensions["sessions"]() as session:
-        active = SqlSessions(session).is_active(claims.session_id)
-    if not active:
+        login_session = SqlSessions(session).get(claims.session_id)
+    if login_session is None or not login_session.active:
         g.authentication_failure = "The session of this access token has ended: log in again."
         return
-    g.principal = Principal(claims.account_id, claims.kind, claims.clinic_id, claims.session_id, claims.mfa_verified)
+    # The session, not the token, says whether a second factor still stands: removing one takes
+    # effect at once, not when the token expires.
+    g.principal = Principal(claims.account_id, claims.kind, claims.clinic_id, claims.session_id,
+                            claims.mfa_verified and login_session.mfa_verified)
     g.idempotency_caller = str(claims.account_id)
     context.bind_log_fields(account_id=str(claims.account_id))
 

@@ -5,7 +5,6 @@
     reset_mfa(uow, account_id, clinic_id, actor) -> bool
     security_policy(uow, clinic_id) -> ClinicSecurityPolicy
     set_clinic_mfa_requirement(uow, clinic_id, required, actor, expected_version) -> ClinicSecurityPolicy
-    mfa_required_for(uow, clinic_id) -> bool
     access_audit(uow, clinic_id, limit, before) -> list[AuditEntry]
     bootstrap_operator(uow, email, password) -> Account | None
     drop_expired_sign_ups(uow) -> int
@@ -91,6 +90,8 @@ def reset_mfa(uow: UnitOfWork, account_id: uuid.UUID, clinic_id: uuid.UUID | Non
         raise UnknownAccount()
     if not uow.mfa.remove(account.id):
         return False
+    # Sessions opened with the removed factor proved nothing that still stands.
+    uow.sessions.forget_second_factor(account.id)
     audit.record(uow, AuditAction.MFA_RESET, clinic_id=account.clinic_id, actor_id=actor, subject_id=account.id,
                  before={"mfa_enabled": True}, after={"mfa_enabled": False})
     return True
@@ -120,11 +121,6 @@ def set_clinic_mfa_requirement(uow: UnitOfWork, clinic_id: uuid.UUID, required: 
                  before={"mfa_required_for_staff": current.mfa_required_for_staff},
                  after={"mfa_required_for_staff": changed.mfa_required_for_staff})
     return changed
-
-
-def mfa_required_for(uow: UnitOfWork, clinic_id: uuid.UUID) -> bool:
-    """Whether the clinic requires a second factor of its staff and providers (never of patients)."""
-    return security_policy(uow, clinic_id).mfa_required_for_staff
 
 
 def access_audit(uow: UnitOfWork, clinic_id: uuid.UUID | None, limit: int, before: datetime | None) -> list[AuditEntry]:

@@ -4,6 +4,7 @@ turning MFA off again."""
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from gateway.domain import totp
@@ -25,6 +26,11 @@ class MfaAlreadyEnabled(Exception):
 
 class MfaNotEnabled(Exception):
     pass
+
+
+class MfaRequiredByClinic(Exception):
+    """The account's clinic requires a second factor: it may be replaced (an admin resets it), never
+    turned off by whoever holds a signed-in session."""
 
 
 class NoPendingEnrolment(Exception):
@@ -83,12 +89,28 @@ def confirm_totp_enrolment(uow: UnitOfWork, principal: Principal, code: str) -> 
     return codes
 
 
+def mfa_required_for(uow: UnitOfWork, clinic_id: uuid.UUID) -> bool:
+    """Whether the clinic requires a second factor of its staff and providers (never of patients);
+    a clinic that never changed its security settings does not."""
+    policy = uow.policies.get(clinic_id)
+    return policy is not None and policy.mfa_required_for_staff
+
+
+def second_factor_required(uow: UnitOfWork, account: Account) -> bool:
+    """Whether `account`'s clinic requires a second factor of it."""
+    return account.mfa_policy_applies and account.clinic_id is not None and mfa_required_for(uow, account.clinic_id)
+
+
 def disable_mfa(uow: UnitOfWork, principal: Principal, password: str, code: str | None, recovery_code: str | None,
                 client_address: str) -> MfaDisabled | Refused | Throttled:
-    """Turn MFA off, proven with the password and a second factor."""
+    """Turn MFA off, proven with the password and a second factor; every session of the account
+    then counts as opened without one. Raises MfaRequiredByClinic when its clinic requires MFA:
+    otherwise a stolen password could turn it off and enrol the thief's authenticator."""
     account = _account(uow, principal)
     if not account.mfa_enabled:
         raise MfaNotEnabled()
+    if second_factor_required(uow, account):
+        raise MfaRequiredByClinic()
     now = uow.tools.clock()
     wait = throttling.count_attempt(uow, account.email_key, client_address, now)
     if wait is not None:
@@ -105,6 +127,7 @@ def disable_mfa(uow: UnitOfWork, principal: Principal, password: str, code: str 
         return Refused(refusal)
     throttling.take_back(uow, account.email_key, client_address)
     uow.mfa.remove(account.id)
+    uow.sessions.forget_second_factor(account.id)
     audit.record(uow, AuditAction.MFA_DISABLED, clinic_id=account.clinic_id, actor_id=account.id,
                  subject_id=account.id, before={"mfa_enabled": True}, after={"mfa_enabled": False},
                  client_address=client_address)
