@@ -55,9 +55,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 def make_engine(url: str, *, pool_size: int = 5, statement_timeout_seconds: float | None = None) -> Engine:
     """`statement_timeout_seconds`, on PostgreSQL: any statement, lock waits included, is cancelled
     after it (`statement_cancelled`). It is each connection's session default, so no rolled-back
-    transaction undoes it; SQLite waits for its write lock up to its busy timeout instead."""
+    transaction undoes it; SQLite waits for its write lock up to its busy timeout instead.
+
+    A failed statement's error never shows its parameters (`hide_parameters`): they are patients'
+    names, addresses and consents, and password hashes, and the error is logged whole."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _serialize_sqlite_writers(engine)
         return engine
     connect_args = {}
@@ -67,7 +70,8 @@ def make_engine(url: str, *, pool_size: int = 5, statement_timeout_seconds: floa
     # No pre-ping: it costs a round trip per transaction, and a connection the server dropped is
     # detected on use anyway (SQLAlchemy then invalidates the whole pool; that one unit of work
     # fails and is retried: a redelivered event, a 5xx the client may retry).
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800, connect_args=connect_args)
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800, connect_args=connect_args,
+                         hide_parameters=True)
 
 
 def statement_cancelled(error: BaseException) -> bool:

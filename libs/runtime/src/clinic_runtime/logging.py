@@ -14,10 +14,17 @@ from datetime import UTC, datetime
 
 from clinic_runtime import context, tracing
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# As loose as the addresses the services accept (any script, any punctuation): a whole run of
+# characters around an @, with a dot after it, up to a space or a delimiter that frames addresses
+# in text. A match starts only where such a run starts, so each run is tried once: linear time.
+_ADDRESS_CHARACTER = r"[^\s@\"<>()\[\],;]"
+EMAIL = re.compile(rf"(?<!{_ADDRESS_CHARACTER}){_ADDRESS_CHARACTER}+@{_ADDRESS_CHARACTER}+\.{_ADDRESS_CHARACTER}+")
 # International or national phone numbers: 8-15 digits with an optional +, an optional opening
-# parenthesis, and up to two of space, dot, dash or parenthesis between digits.
-PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s().\-]{0,2}\d){7,14}(?![\w-])")
+# parenthesis, and up to two of space, dot, dash, slash or parenthesis between digits.
+PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s()./\-]{0,2}\d){7,14}(?![\w-])")
+# PostgreSQL's detail of a refused statement quotes the key or the whole row it refused (an
+# address, a patient's name), and a database error is logged whole: the detail line is dropped.
+POSTGRES_DETAIL = re.compile(r"^DETAIL:.*$", re.MULTILINE)
 # The rest of a URL up to where a match begins: a port there is no phone number.
 IN_URL = re.compile(r"://[^\s]*:$")
 UUID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -28,6 +35,8 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 
 
 def redact(text: str) -> str:
+    if "DETAIL:" in text:
+        text = POSTGRES_DETAIL.sub("DETAIL:  [hidden]", text)
     # An email needs an @ and a phone number a digit: most lines (an access line's method and
     # route) have neither, and are left as they are without the passes below.
     if "@" not in text and DIGIT.search(text) is None:

@@ -60,6 +60,10 @@ LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Methods counted under their own name; any other token a client sends (gunicorn accepts any) is
+# counted as OTHER_METHOD, so clients cannot mint new series.
+COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 # What a client of a creating POST relies on besides the body; a replay repeats them.
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
@@ -381,11 +385,13 @@ def _install_request_context(app: Flask, service: str) -> None:
         rule = request.url_rule
         route = rule.rule if rule else "unmatched"
         method, status = request.method, response.status_code
+        counted_method = method if method in COUNTED_METHODS else OTHER_METHOD
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        children = measured.get((method, route, status))
+        children = measured.get((counted_method, route, status))
         if children is None:
-            children = measured[method, route, status] = (REQUESTS.labels(service, method, route, str(status)),
-                                                           LATENCY.labels(service, method, route))
+            children = measured[counted_method, route, status] = (
+                REQUESTS.labels(service, counted_method, route, str(status)),
+                LATENCY.labels(service, counted_method, route))
         children[0].inc()
         children[1].observe(elapsed)
         if route not in ("/healthz", "/readyz", "/metrics"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from clinic_runtime import context
 from clinic_runtime.logging import JsonFormatter, redact
@@ -13,8 +14,40 @@ def test_email_addresses_are_masked():
     assert redact("booked by maria.popescu+test@example.ro today") == "booked by [email] today"
 
 
+def test_addresses_in_any_script_are_masked_whole():
+    for address in ("ștefan.ionescu@spital-județean.ro", "ion@clinică.ro", "ana.mărgărit@exemplu.ro",
+                    "o'brien@example.ie", "ΑΝΝΑ@παράδειγμα.ελ"):
+        assert redact(f"booked by {address} today") == "booked by [email] today", address
+
+
+def test_an_address_is_masked_up_to_the_delimiters_that_frame_it():
+    assert redact("to <ion@clinică.ro>, (ana@exemplu.ro); [rita@example.com]") == (
+        "to <[email]>, ([email]); [[email]]")
+    assert redact("[parameters: {'email': 'ion@clinică.ro', 'to': \"ana@exemplu.ro\"}]") == (
+        "[parameters: {'email': [email], 'to': \"[email]\"}]")
+
+
+def test_a_decorator_or_an_address_without_a_dot_after_the_at_is_kept():
+    text = "    @app.route('/x') at rabbit@localhost"
+    assert redact(text) == text
+
+
+def test_masking_takes_linear_time_on_long_runs_without_an_address():
+    text = "x" * 50_000 + "@" + "y" * 50_000 + " " + "z" * 50_000 + " @"
+    started = time.perf_counter()
+    assert redact(text) == text
+    assert time.perf_counter() - started < 1
+
+
+def test_the_row_or_key_postgresql_quotes_in_a_refusal_is_dropped():
+    text = ('(psycopg.errors.UniqueViolation) duplicate key value violates unique constraint "patients_name_key"\n'
+            "DETAIL:  Key (name)=(Ioana Vasilescu) already exists.\n[SQL: INSERT INTO patients VALUES (%(name)s)]")
+    assert redact(text) == text.replace("Key (name)=(Ioana Vasilescu) already exists.", "[hidden]")
+
+
 def test_phone_numbers_are_masked_in_international_and_national_forms():
-    for number in ("+40 721 234 567", "+40721234567", "0721-234-567", "(212) 555-0187", "+1 212 555 0187"):
+    for number in ("+40 721 234 567", "+40721234567", "0721-234-567", "(212) 555-0187", "+1 212 555 0187",
+                   "0722/999/888", "+40 (722) 999/888"):
         assert redact(f"call {number} now") == "call [phone] now", number
 
 

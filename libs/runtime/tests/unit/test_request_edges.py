@@ -96,3 +96,22 @@ def test_every_request_is_counted_under_its_route_method_and_status():
     after = served("/clinics/<clinic_id>/trace", "200"), served("/clinics/<clinic_id>/refusal", "409"), \
         served("unmatched", "404"), timed("/clinics/<clinic_id>/trace")
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 2]
+
+
+def test_a_method_outside_http_s_usual_ones_is_counted_as_other_so_clients_mint_no_series():
+    app, _ = make_app()
+    client = app.test_client()
+
+    def served(method):
+        labels = {"service": "edges", "method": method, "route": "unmatched", "status": "405"}
+        return REGISTRY.get_sample_value("clinic_http_requests_total", labels) or 0
+
+    before = served(web.OTHER_METHOD), served("DELETE")
+    for method in ("FROBNICATE", "XQZ1", "DELETE"):
+        client.open("/clinics/a/trace", method=method)
+    after = served(web.OTHER_METHOD), served("DELETE")
+
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1]
+    assert served("FROBNICATE") == served("XQZ1") == 0
+    assert REGISTRY.get_sample_value("clinic_http_request_duration_seconds_count", {
+        "service": "edges", "method": "FROBNICATE", "route": "unmatched"}) is None

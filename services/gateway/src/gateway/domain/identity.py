@@ -47,7 +47,11 @@ def check_new_account(email: str, kind: AccountKind, clinic_id: uuid.UUID | None
                       display_name: str) -> list[AccountRuleBroken]:
     problems = []
     address = email.strip()
-    if len(address) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(address):
+    # Lower-casing may lengthen an address ("İ" becomes two characters), and the key is stored too.
+    if max(len(address), len(email_key(address))) > MAX_EMAIL_LENGTH:
+        problems.append(AccountRuleBroken("email", f"must be at most {MAX_EMAIL_LENGTH} characters, "
+                                                   "also once lower-cased"))
+    elif not EMAIL.fullmatch(address):
         problems.append(AccountRuleBroken("email", "must be an email address"))
     name = display_name.strip()
     if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
