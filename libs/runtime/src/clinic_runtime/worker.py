@@ -114,10 +114,12 @@ def build_worker(
         connection = await connect(settings.amqp_url)
         try:
             channel = await connection.channel()
-            await topology.declare_exchanges(channel)
+            # A group's declaration includes the exchanges.
             if handlers is not None:
                 await topology.declare_group(channel, handlers.group, handlers.event_types,
                                              delivery_limit=settings.delivery_limit)
+            else:
+                await topology.declare_exchanges(channel)
         finally:
             await connection.close()
 

@@ -191,7 +191,7 @@ class DatabaseHold:
     """Holds a delivery while its database is unavailable (`transient_database_error`) instead of
     failing it: that is no fault of the event, and failing it would spend its deliveries within
     milliseconds and dead-letter it. The delivery stays unacknowledged meanwhile, so no more than
-    the prefetch arrive. Past `limit` it fails after all (nacked: one delivery spent, and it comes
+    the prefetch arrive. Past `limit` it fails after all (rejected: one delivery spent, and it comes
     again); if the consumer stops, it is left unacknowledged and comes again."""
 
     def __init__(self, group: str, service: str, running: Callable[[], bool], *,
@@ -263,8 +263,8 @@ def subscribe(
 ) -> None:
     """Consume the group's queue (declared beforehand by `Topology.declare_group`).
 
-    A handler that raises is nacked and redelivered; the quorum queue's delivery limit then moves
-    it to the dead-letter queue. A message that can never succeed (not an envelope, a type this
+    A handler that raises is rejected back to the queue and redelivered; the quorum queue's
+    delivery limit then moves it to the dead-letter queue. A message that can never succeed (not an envelope, a type this
     group does not handle, a payload that breaks the contract) is rejected straight to it. While
     the database is unavailable, a delivery is held instead (`DatabaseHold`).
     """
@@ -280,7 +280,7 @@ def subscribe(
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
             CONSUMED.labels(service, "unknown", "rejected").inc()
-            log.error("rejected a message that is not an event envelope: %s", error.errors()[:3])
+            log.error("rejected a message that is not an event envelope: %s", _what_broke(error))
             raise RejectMessage() from error
         if envelope.type not in handlers.event_types:
             CONSUMED.labels(service, envelope.type, "rejected").inc()
@@ -290,10 +290,26 @@ def subscribe(
             payload = handlers.payload(envelope)
         except ValidationError as error:
             CONSUMED.labels(service, envelope.type, "rejected").inc()
-            log.error("rejected %s %s: payload breaks its contract: %s", envelope.type, envelope.id, error.errors()[:3])
+            log.error("rejected %s %s: payload breaks its contract: %s", envelope.type, envelope.id,
+                      _what_broke(error))
             raise RejectMessage() from error
-        applied = await hold.apply(lambda: applier.submit(envelope, payload))
+        try:
+            applied = await hold.apply(lambda: applier.submit(envelope, payload))
+        except SkipMessage:
+            raise
+        except Exception as error:
+            log.exception("%s failed to apply %s %s: it comes again, until the delivery limit", handlers.group,
+                          envelope.type, envelope.id)
+            # A reject, not a nack: from RabbitMQ 4.3 only a reject counts towards the delivery
+            # limit, so a nacked handler failure would come back forever instead of dead-lettering.
+            raise RejectMessage(requeue=True) from error
         CONSUMED.labels(service, envelope.type, "applied" if applied else "duplicate").inc()
+
+
+def _what_broke(error: ValidationError) -> list:
+    """The first few errors, where and why only: their input would put the payload (patients'
+    names among it) in the logs."""
+    return error.errors(include_input=False, include_url=False)[:3]
 
 
 async def _raw_body(message) -> bytes:

@@ -93,6 +93,8 @@ async def _take(
 
 
 async def _put_back(messages: list[AbstractIncomingMessage]) -> None:
+    # A nack, which RabbitMQ 4.3 and later do not count as a failed delivery; earlier versions do,
+    # hence the limit no listing reaches on the queues listed here (topology.py).
     for message in messages:
         await message.nack(requeue=True)
 
