@@ -1,32 +1,39 @@
 """Passwords: the policy a new one must meet, and how they are kept (argon2id hashes only).
 
 The policy follows NIST SP 800-63B: length over composition rules, and no password that
-attackers try first. Passwords shorter than the minimum are refused by length already, so the
-list of common ones holds only those long enough to pass it.
+attackers try first. zxcvbn estimates how many guesses that takes, from its lists of breached
+passwords, words and names, and from keyboard rows, sequences, repeats, dates and
+substitutions; the email's local part and the platform's name count as words too.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from functools import cached_property
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
+# "            " and "bbbbbbbbbbbb" are long enough; spaces add no variety of their own.
+MIN_DISTINCT_CHARACTERS = 5
 # A local part this short ("al@…") would refuse too many good passwords by accident.
 SHORTEST_LOCAL_PART_CHECKED = 3
+# zxcvbn's score 3: about 10^8 guesses, beyond an online attack and slow against argon2 hashes.
+MIN_SCORE = 3
+# zxcvbn's cost grows with the square of the length, times the substitutions it tries: up to a
+# second for 64 characters of "4@8(!1|$…". The first 32 cost at most about one argon2 hash
+# (~0.2 s); a password whose start is hard to guess is hard to guess whole.
+CHARACTERS_ESTIMATED = 32
+PLATFORM_WORDS = ("clinic",)
+COMMON_PASSWORD = "is one of the most common passwords; choose another"
+YOUR_WORDS = "Words from your email address or the platform's name are easy to guess."
 
-COMMON_PASSWORDS = frozenset({
-    "123456789012", "1234567890123", "12345678901234", "123456789123", "111111111111", "000000000000",
-    "123123123123", "987654321098", "qwertyuiop123", "qwerty123456", "123456qwerty", "qwertyqwerty",
-    "qwertyuiopasdf", "qwertyuiopasdfghjkl", "1q2w3e4r5t6y", "1qaz2wsx3edc", "zaq12wsxcde3",
-    "1qazxsw23edc", "asdfghjkl123", "password1234", "password12345", "password123!", "passwordpassword",
-    "p@ssw0rd1234", "p@ssword1234", "iloveyou1234", "letmeinletmein", "welcome12345", "welcome123456",
-    "administrator", "changeme1234", "trustno1trustno1", "football1234", "baseball1234",
-    "monkey123456", "abcdefghijkl", "abc123abc123", "aaaaaaaaaaaa", "sunshine1234", "princess1234",
-    "superman1234", "starwars1234", "michael12345", "jennifer1234", "computer1234", "internet1234",
-})
+# zxcvbn keeps a call's user inputs in a module-level dictionary; the web process has threads.
+_estimating = threading.Lock()
 
 
 def password_problems(password: str, email: str) -> list[str]:
@@ -34,13 +41,37 @@ def password_problems(password: str, email: str) -> list[str]:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         return [f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long"]
     problems = []
-    lowered = password.lower()
     local_part = email.strip().lower().partition("@")[0]
-    if len(local_part) >= SHORTEST_LOCAL_PART_CHECKED and local_part in lowered:
+    if len(local_part) >= SHORTEST_LOCAL_PART_CHECKED and local_part in password.lower():
         problems.append("must not contain your email address")
-    if lowered in COMMON_PASSWORDS:
-        problems.append("is one of the most common passwords; choose another")
+    if len({character for character in password if not character.isspace()}) < MIN_DISTINCT_CHARACTERS:
+        problems.append(f"must use at least {MIN_DISTINCT_CHARACTERS} different characters besides spaces")
+    elif guessable := _how_guessable(password, local_part):
+        problems.append(guessable)
     return problems
+
+
+def _how_guessable(password: str, local_part: str) -> str | None:
+    """What makes `password` quick to guess, in zxcvbn's words (None: nothing does)."""
+    words = [local_part, *re.split(r"[^a-z]+", local_part), *PLATFORM_WORDS]
+    with _estimating:
+        estimate = zxcvbn(password[:CHARACTERS_ESTIMATED],
+                          user_inputs=[word for word in words if len(word) >= SHORTEST_LOCAL_PART_CHECKED])
+    if estimate["score"] >= MIN_SCORE:
+        return None
+    if _is_a_listed_password(estimate["sequence"]):
+        return COMMON_PASSWORD
+    feedback = estimate["feedback"]
+    # zxcvbn says nothing of its own about the words it was given.
+    warning = feedback["warning"] or next(
+        (YOUR_WORDS for match in estimate["sequence"] if match.get("dictionary_name") == "user_inputs"), "")
+    return " ".join(filter(None, ["is too easy to guess.", warning, *feedback["suggestions"]]))
+
+
+def _is_a_listed_password(sequence: list[dict]) -> bool:
+    """The whole password is on zxcvbn's list of breached ones, as typed (any case)."""
+    [match, *others] = sequence
+    return not others and match.get("dictionary_name") == "passwords" and not (match["reversed"] or match["l33t"])
 
 
 class PasswordHasher:
