@@ -276,7 +276,7 @@ def link_mail_job(env: dict[str, str]) -> Iterator[None]:
 
     engine = make_engine(env["DATABASE_URL"])
     job = link_mailer(engine, Settings(database_url=env["DATABASE_URL"], smtp_host=env["SMTP_HOST"],
-                                       smtp_port=int(env["SMTP_PORT"])))
+                                       smtp_port=int(env["SMTP_PORT"]), smtp_security=env["SMTP_SECURITY"]))
     stopped = threading.Event()
 
     def run() -> None:
@@ -523,7 +523,7 @@ class Bench:
         absent = f"http://127.0.0.1:{free_ports(1)[0]}"
         env = {"CATALOG_URL": catalog, "ENTITLEMENTS_URL": self.entitlements, "SCHEDULING_URL": absent,
                "BILLING_URL": absent, "NOTIFICATIONS_URL": absent,
-               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port),
+               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port), "SMTP_SECURITY": "none",
                "RATE_LIMIT_LOGIN": UNLIMITED, "RATE_LIMIT_PASSWORD_RESET": UNLIMITED, "RATE_LIMIT_PUBLIC": UNLIMITED}
         env["DATABASE_URL"] = self.platform.database("gateway", {
             "BOOTSTRAP_OPERATOR_EMAIL": OPERATOR_EMAIL, "BOOTSTRAP_OPERATOR_PASSWORD": PASSWORD})

@@ -68,6 +68,7 @@ SECRET_SETTINGS = {
     "TOKEN_SIGNING_KEY", "TOKEN_PREVIOUS_SIGNING_KEY", "MFA_ENCRYPTION_KEY",
     "BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD",
     "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET",
+    "SMTP_USERNAME", "SMTP_PASSWORD",
 }
 # What the gateway's web process must read from gateway-secrets besides its database: the shared
 # rate-limit store and the keys. Without the keys it would fall back to those gateway-migrate
@@ -78,6 +79,9 @@ GATEWAY_WEB_OPTIONAL_SECRETS = {"TOKEN_PREVIOUS_SIGNING_KEY"}
 # What only gateway-migrate reads: the first platform operator. Optional, so that it can leave
 # the Secret once that operator exists.
 GATEWAY_MIGRATE_OPTIONAL_SECRETS = {"BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD"}
+# What only the gateway's worker reads, the process that mails the links: the SMTP relay's login,
+# optional because a relay may take mail without one. Both or neither: the settings refuse half.
+GATEWAY_WORKER_OPTIONAL_SECRETS = {"SMTP_USERNAME", "SMTP_PASSWORD"}
 # What only the scheduling worker reads, the process that makes video meetings: Zoom's credentials,
 # optional because the sandbox needs none.
 ZOOM_CREDENTIALS = {"ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"}
@@ -357,7 +361,8 @@ def test_web_deployments_have_hpa_and_pdb(rendered):
 def expected_secret_refs(svc: str, process: str) -> dict[str, dict]:
     """The Secret keys a process reads: its database; the broker for a worker and a domain
     service's web process (it reports the broker; the gateway's web never talks to it); the
-    gateway web's keys and Redis; and the first operator for gateway-migrate alone."""
+    gateway web's keys and Redis; the first operator for gateway-migrate alone; the SMTP relay's
+    login for the gateway's worker alone."""
     refs = {"DATABASE_URL": {"name": f"{svc}-secrets", "key": "DATABASE_URL"}}
     if process == "worker" or (process == "web" and svc != "gateway"):
         refs["AMQP_URL"] = {"name": "platform-amqp", "key": "AMQP_URL"}
@@ -368,6 +373,9 @@ def expected_secret_refs(svc: str, process: str) -> dict[str, dict]:
     if (svc, process) == ("gateway", "migrate"):
         refs |= {name: {"name": "gateway-secrets", "key": name, "optional": True}
                  for name in GATEWAY_MIGRATE_OPTIONAL_SECRETS}
+    if (svc, process) == ("gateway", "worker"):
+        refs |= {name: {"name": "gateway-secrets", "key": name, "optional": True}
+                 for name in GATEWAY_WORKER_OPTIONAL_SECRETS}
     if (svc, process) == ("scheduling", "worker"):
         refs |= {name: {"name": "scheduling-secrets", "key": name, "optional": True} for name in ZOOM_CREDENTIALS}
     return refs
@@ -531,6 +539,20 @@ def test_network_policies_let_mail_out_on_the_configured_port(rendered):
     for workload in senders:
         port = int(pod_env(objects, workload)["SMTP_PORT"])
         assert port in egress_ports(objects, pod_labels(workload)), workload["metadata"]["name"]
+
+
+def test_mail_leaves_the_cluster_encrypted_and_the_example_login_is_accepted(rendered):
+    """The links mailed are as good as a password: no sender speaks plain SMTP to the relay."""
+    objects = rendered["example"]
+    for workload in of_kind(objects, "Deployment", "Job"):
+        env = pod_env(objects, workload)
+        if "SMTP_HOST" in env:
+            security = env.get("SMTP_SECURITY", default(service_of(workload), "smtp_security"))
+            assert security in ("starttls", "tls"), workload["metadata"]["name"]
+    [secret] = [s for s in of_kind(objects, "Secret") if s["metadata"]["name"].startswith("gateway-secrets-")]
+    login = {name.lower(): base64.b64decode(secret["data"][name]).decode() for name in GATEWAY_WORKER_OPTIONAL_SECRETS}
+    worker = pod_env(objects, by_name(objects, "Deployment")["gateway-worker"])
+    GatewaySettings(smtp_security=worker["SMTP_SECURITY"], **login)
 
 
 def test_network_policies_let_the_gateway_reach_every_service(rendered):
@@ -712,6 +734,7 @@ def test_compose_mail_goes_to_the_sink(compose):
     for name, spec in senders.items():
         assert spec["environment"]["SMTP_HOST"] == "mailpit", name
         assert spec["environment"]["SMTP_PORT"] == "1025", name
+        assert spec["environment"]["SMTP_SECURITY"] == "none", name  # mailpit speaks plain SMTP
 
 
 # --- Dockerfiles --------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def platform(fresh_databases, fresh_broker_namespace, amqp_url: str, tmp_path_fa
         [smtp_port] = free_ports(1)
         env = {**os.environ, "AMQP_URL": amqp_url, "BROKER_NAMESPACE": namespace,
                "WEB_CONCURRENCY": "1", "LOG_LEVEL": "INFO", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
+               "SMTP_SECURITY": "none",  # the local sink speaks plain SMTP
                "BOOTSTRAP_OPERATOR_EMAIL": OPERATOR_EMAIL, "BOOTSTRAP_OPERATOR_PASSWORD": OPERATOR_PASSWORD,
                "DOCUMENT_STORE_PATH": str(state_dir / "documents"),
                # Every request comes from one address: the tests call far more often than a person.

@@ -389,6 +389,18 @@ class FakeLoginFailures:
         self.stored.pop(subject, None)
 
 
+class FakeLinkRequests:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], tuple[int, float]] = {}  # (requests, started_at)
+
+    def record(self, address_digest, purpose, now, window_seconds):
+        requests, started_at = self.stored.get((address_digest, purpose), (0, now))
+        if started_at <= now - window_seconds:
+            requests, started_at = 0, now
+        self.stored[(address_digest, purpose)] = (requests + 1, started_at)
+        return requests + 1
+
+
 class FakeUnitOfWork:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
@@ -401,6 +413,7 @@ class FakeUnitOfWork:
         self.policies = FakePolicies()
         self.audit = FakeAudit()
         self.login_failures = FakeLoginFailures()
+        self.link_requests = FakeLinkRequests()
         self.tools = IdentityTools(
             clock=clock,
             hasher=PasswordHasher(time_cost=1, memory_kib=8, parallelism=1),
@@ -456,6 +469,7 @@ def uow(clock: FakeClock) -> FakeUnitOfWork:
 def gateway_environment(monkeypatch) -> Callable[..., None]:
     """Point the gateway's settings at `url`; extra settings as keyword arguments (upper-cased)."""
     monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nobody listens there, unless `mail_sink` does
+    monkeypatch.setenv("SMTP_SECURITY", "none")  # the test sinks speak plain SMTP
     monkeypatch.delenv("REDIS_URL", raising=False)
     for name in ("TOKEN_SIGNING_KEY", "TOKEN_PREVIOUS_SIGNING_KEY", "MFA_ENCRYPTION_KEY", "TRUSTED_PROXY_COUNT",
                  "BOOTSTRAP_OPERATOR_EMAIL", "BOOTSTRAP_OPERATOR_PASSWORD"):

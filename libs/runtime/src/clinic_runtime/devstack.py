@@ -384,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.setdefault("LOG_LEVEL", "INFO")
     env.setdefault("SMTP_HOST", LOCAL_HOST)
+    if env["SMTP_HOST"] == LOCAL_HOST:
+        env.setdefault("SMTP_SECURITY", "none")  # the development sink, on this machine, speaks plain SMTP
     amqp_url = env.setdefault("AMQP_URL", DEFAULT_AMQP_URL)
     # Before anything is written: without a broker nothing would become ready.
     problem = broker_problem(amqp_url)

@@ -8,9 +8,10 @@ README's configuration table naming every one.
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clinic_runtime.messaging.outbox import OUTBOX_RETENTION
@@ -133,3 +134,41 @@ class ServiceSettings(BaseSettings):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+
+
+class SmtpSecurity(StrEnum):
+    """How a mailer protects its connection to the SMTP relay. The certificate is verified
+    against the system's CAs (or SSL_CERT_FILE)."""
+
+    STARTTLS = "starttls"  # a plain connection upgraded before anything else is said (port 587)
+    TLS = "tls"  # TLS from the first byte (port 465)
+    NONE = "none"  # no encryption: only for a development sink on the same machine
+
+
+class SmtpSettings(BaseModel):
+    """The SMTP relay of a service that sends email; mixed into its Settings. A plain model, not
+    settings: their defaults (extra fields forbidden) would override ServiceSettings' own."""
+
+    # A refused setting is reported without the values given: among them is the password.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP relay outgoing email is handed to.")
+    smtp_port: int = Field(default=1025, description="SMTP relay port (1025 is the local development sink).")
+    smtp_from: str = Field(default="clinic@localhost", description="Sender address of outgoing email.")
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.STARTTLS,
+        description="starttls (upgrade the connection, port 587), tls (TLS from the start, port 465) or none "
+        "(plain text: only for the local development sink). A relay that cannot do what is asked gets no mail: "
+        "the links stay due and are retried.")
+    smtp_username: str = Field(default="", description="User the mailer logs in to the relay as (with SMTP_PASSWORD).")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password of SMTP_USERNAME; give it from a Secret. Unset: no login.")
+
+    @model_validator(mode="after")
+    def _login_is_complete_and_encrypted(self) -> SmtpSettings:
+        password = self.smtp_password.get_secret_value() if self.smtp_password else ""
+        if bool(self.smtp_username) != bool(password):
+            raise ValueError("set SMTP_USERNAME and SMTP_PASSWORD together")
+        if password and self.smtp_security is SmtpSecurity.NONE:
+            raise ValueError("a relay password is never sent unencrypted: set SMTP_SECURITY to starttls or tls")
+        return self

@@ -2,12 +2,12 @@
 
 from pydantic import Field, SecretStr, field_validator
 
-from clinic_runtime.settings import ServiceSettings
+from clinic_runtime.settings import ServiceSettings, SmtpSettings
 from gateway.domain.throttling import LoginThrottle, RateLimit
 from gateway.domain.tokens import MIN_KEY_LENGTH
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     service_name: str = Field(default="gateway", description="Name used in logs, metrics, traces and event sources.")
     http_port: int = Field(default=8000, description="Port of the web process (gunicorn).")
     worker_port: int = Field(default=9000, description="Port of the worker's health and metrics endpoint.")
@@ -40,9 +40,7 @@ class Settings(ServiceSettings):
         default=None,
         description="Fernet key encrypting authenticator secrets at rest; give it from a Secret in production. "
         "Unset: the key gateway-migrate generated once and stored in the gateway's database.")
-    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for invitation and password-reset emails.")
-    smtp_port: int = Field(default=1025, description="SMTP server port (1025 is the local development sink).")
-    smtp_from: str = Field(default="clinic@localhost", description="Sender address of the gateway's emails.")
+    # SMTP_* (invitation, password-reset and sign-up emails): clinic_runtime.settings.SmtpSettings.
     bootstrap_operator_email: str = Field(
         default="",
         description="gateway-migrate creates the first platform operator with this address when no operator "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from clinic_runtime.db import transaction
 from gateway.domain import totp
@@ -62,6 +63,8 @@ def test_sign_ups_wait_apart_from_accounts_and_go_with_their_links_when_these_ru
         uow = SqlUnitOfWork(session, identity.tools)
         for password in (PASSWORD, "another password of a stranger"):
             administration.register_patient(uow, clinic, "Petra@Example.com", "Petra", password, "203.0.113.7")
+            # Five minutes pass: the address may be mailed another confirmation.
+            session.execute(sa.text("UPDATE link_requests SET started_at = started_at - 300"))
     assert mail_links() == 2
     assert mail_sink.recipients() == ["Petra@Example.com"] * 2
     assert (identity.count("accounts"), identity.count("sign_ups")) == (0, 2)

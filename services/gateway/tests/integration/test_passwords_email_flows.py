@@ -16,6 +16,7 @@ from flask import request
 
 from clinic_contracts import uuid7
 from clinic_runtime.db import transaction
+from clinic_runtime.settings import SmtpSecurity
 from gateway.adapters.mailer import MailNotSent, SmtpMailer
 from gateway.domain.principal import AccountKind
 from gateway.domain.tokens import Purpose
@@ -46,7 +47,9 @@ def links(identity) -> list[tuple[str, bool, bool]]:
 
 
 def test_the_smtp_mailer_hands_a_plain_text_message_to_the_server(mail_sink):
-    SmtpMailer("127.0.0.1", mail_sink.port, "clinic@localhost").send("ana@example.com", "Hello", "Body text\n")
+    # The sink speaks plain SMTP; TLS to a relay is test_mail_transport's.
+    SmtpMailer("127.0.0.1", mail_sink.port, "clinic@localhost", security=SmtpSecurity.NONE).send(
+        "ana@example.com", "Hello", "Body text\n")
 
     [message] = mail_sink.messages
     assert (message["From"], message["To"], message["Subject"]) == ("clinic@localhost", "ana@example.com", "Hello")
@@ -109,6 +112,36 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(mail_sink, gateway_
     assert (response.status_code, response.get_json()) == (202, ACCEPTED)
     assert mail_links() == 0
     assert links(identity) == [] and mail_sink.messages == []
+
+
+def test_an_address_is_given_one_link_in_five_minutes_whichever_clients_ask(
+        mail_sink, gateway_environment, gateway_database, build_gateway_app, identity, mail_links):
+    gateway_environment(gateway_database, trusted_proxy_count="1", rate_limit_password_reset="100/minute")
+    client = build_gateway_app().test_client()
+    account = identity.account()
+
+    answers = [client.post("/v1/auth/password-reset", json={"email": account.email.upper()},
+                           headers={"X-Forwarded-For": f"198.51.100.{n}"}) for n in range(10)]
+
+    assert {(a.status_code, str(a.get_json())) for a in answers} == {(202, str(ACCEPTED))}
+    assert links(identity) == [("password_reset", True, False)]
+    assert mail_links() == 1
+    with identity.engine.begin() as connection:  # five minutes pass
+        connection.execute(sa.text("UPDATE link_requests SET started_at = started_at - 300"))
+    client.post("/v1/auth/password-reset", json={"email": account.email})
+    assert links(identity) == [("password_reset", False, True), ("password_reset", True, False)]
+
+
+def test_every_reset_request_writes_its_count_whether_or_not_the_address_has_an_account(gateway_client, identity):
+    """So both commit alike and take as long; the count keeps no address, only a hash of it."""
+    account = identity.account()
+    for email in (account.email, "nobody@example.com", "nobody@example.com"):
+        gateway_client.post("/v1/auth/password-reset", json={"email": email})
+
+    with identity.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT address_digest, purpose, requests FROM link_requests")).all()
+    assert sorted((purpose, requests) for _, purpose, requests in rows) == [("password_reset", 1), ("password_reset", 2)]
+    assert not any("@" in digest for digest, _, _ in rows)
 
 
 def test_a_link_the_mail_server_refuses_stays_due_and_the_next_run_mails_it(mail_sink, gateway_client, identity,

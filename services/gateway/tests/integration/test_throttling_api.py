@@ -16,12 +16,14 @@ import sqlalchemy as sa
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.migrations import upgrade
 from gateway.adapters.accounts import SqlLoginFailures
-from gateway.adapters.orm import login_failures, rate_limit_windows
+from gateway.adapters.link_requests import SqlLinkRequests
+from gateway.adapters.orm import link_requests, login_failures, rate_limit_windows
 from gateway.adapters.rate_limits import LimiterUnavailable, RedisRateLimiter, SqlRateLimiter
 from gateway.domain import totp
 from gateway.domain.throttling import RateLimit
 from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.entrypoints.worker import purge_throttles
+from gateway.service_layer.throttling import LINK_INTERVAL_SECONDS
 from gateway.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -85,6 +87,21 @@ def test_after_twenty_failures_from_one_address_it_is_refused_for_every_account(
 
     assert_429(log_in(client, account.email, address="198.51.100.9"), "login-throttled")
     assert log_in(client, account.email, address="198.51.100.10").status_code == 200
+
+
+def test_failed_logins_rotating_addresses_within_one_ipv6_64_are_throttled_as_one_client(
+        gateway_database, gateway_environment, build_gateway_app, identity):
+    gateway_environment(gateway_database, trusted_proxy_count="1", rate_limit_login="1000/minute")
+    client = build_gateway_app().test_client()
+    account = identity.account()
+
+    statuses = [log_in(client, f"guess-{n}@example.com", "a wrong password!", address=f"2001:db8:1:3::{n:x}").status_code
+                for n in range(1, 61)]
+
+    assert statuses == [401] * 20 + [429] * 40
+    assert_429(log_in(client, account.email, address="2001:db8:1:3:ffff::1"), "login-throttled")
+    assert log_in(client, account.email, address="2001:db8:1:4::1").status_code == 200
+    assert identity.audit(account.clinic_id)[0].client_address == "2001:db8:1:4::1"  # the full address
 
 
 # -- failed logins racing ---------------------------------------------------------------------
@@ -181,6 +198,16 @@ def test_each_client_address_has_its_own_allowance(limited_client):
     assert reset_requests(limited_client, 1, "192.0.2.2") == [202]
 
 
+def test_addresses_within_one_ipv6_64_share_an_allowance_and_an_ipv4_mapped_one_is_its_ipv4_address(
+        limited_client):
+    rotating = [code for n in range(1, 5) for code in reset_requests(limited_client, 1, f"2001:db8:1:3::{n}")]
+    mapped = reset_requests(limited_client, 3, "::ffff:192.0.2.1") + reset_requests(limited_client, 1, "192.0.2.1")
+
+    assert rotating == [202, 202, 202, 429]
+    assert reset_requests(limited_client, 1, "2001:db8:1:4::1") == [202]
+    assert mapped == [202, 202, 202, 429]
+
+
 def test_buckets_are_counted_apart(limited_client):
     reset_requests(limited_client, 4, "192.0.2.1")
     assert log_in(limited_client, "nobody@example.com", address="192.0.2.1").status_code == 401
@@ -262,7 +289,7 @@ def test_the_database_limiter_starts_a_new_window_afresh(database_url):
         engine.dispose()
 
 
-def test_the_worker_forgets_rate_windows_and_login_tallies_once_their_windows_ended(database_url):
+def test_the_worker_forgets_rate_windows_login_tallies_and_link_requests_once_their_windows_ended(database_url):
     upgrade(MIGRATIONS, database_url)
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
@@ -275,13 +302,17 @@ def test_the_worker_forgets_rate_windows_and_login_tallies_once_their_windows_en
         with transaction(sessions) as session:
             SqlLoginFailures(session).record("ended", now - 1000, 900)
             SqlLoginFailures(session).record("current", now - 10, 900)
+            SqlLinkRequests(session).record("ended", "password_reset", now - LINK_INTERVAL_SECONDS, LINK_INTERVAL_SECONDS)
+            SqlLinkRequests(session).record("current", "password_reset", now - 10, LINK_INTERVAL_SECONDS)
 
         purge_throttles(engine, settings)
 
         with engine.connect() as connection:
             windows = set(connection.execute(sa.select(rate_limit_windows.c.key)).scalars())
             tallies = set(connection.execute(sa.select(login_failures.c.subject)).scalars())
+            requests = set(connection.execute(sa.select(link_requests.c.address_digest)).scalars())
     finally:
         engine.dispose()
     assert windows == {"public:current"}
     assert tallies == {"current"}
+    assert requests == {"current"}

@@ -182,11 +182,13 @@ def test_a_link_that_ran_out_confirms_nothing(uow, entitlements, clock):
 # -- keeping the address from nobody --------------------------------------------------------------
 
 
-def test_a_stranger_s_sign_up_keeps_the_owner_from_nothing(uow, entitlements):
+def test_a_stranger_s_sign_up_keeps_the_owner_from_nothing(uow, entitlements, clock):
     sign_up(uow, password=STRANGERS_PASSWORD, clinic_id=OTHER_CLINIC)
     strangers_token = mailed_token(uow)
+    clock.advance(minutes=5)
     sign_up(uow)
     owners_token = mailed_token(uow)
+    clock.advance(minutes=5)
     sign_up(uow, password=STRANGERS_PASSWORD, clinic_id=OTHER_CLINIC)
 
     assert isinstance(confirm(uow, entitlements, owners_token), Tokens)

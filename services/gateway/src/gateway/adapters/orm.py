@@ -142,7 +142,7 @@ access_audit = Table(
     Index("ix_access_audit_clinic_id_at", "clinic_id", "at"),
 )
 
-# Failed logins per subject ("email:<sha256>" or "address:<ip>") in a window from the first failure.
+# Failed logins per subject ("email:<sha256>" or "address:<client network>") in a window from the first failure.
 login_failures = Table(
     "login_failures",
     metadata,
@@ -151,7 +151,18 @@ login_failures = Table(
     Column("started_at", Float, nullable=False),  # Unix seconds
 )
 
-# Requests per bucket and client address in the current fixed window (the SQL rate limiter).
+# Links asked for per address (a hash of its folded form, whether or not an account has it) and
+# purpose, in a window from the first request: only that one is given a link.
+link_requests = Table(
+    "link_requests",
+    metadata,
+    Column("address_digest", String(64), primary_key=True),
+    Column("purpose", String(32), primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),  # Unix seconds
+)
+
+# Requests per bucket and client network in the current fixed window (the SQL rate limiter).
 rate_limit_windows = Table(
     "rate_limit_windows",
     metadata,

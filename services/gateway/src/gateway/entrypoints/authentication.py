@@ -67,7 +67,7 @@ def build_tools(settings: Settings, engine: Engine) -> IdentityTools:
                               settings.password_hash_parallelism),
         tokens=TokenCodec(signing_key, [previous] if previous else []),
         secret_box=SecretBox(encryption_key),
-        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from),
+        mailer=SmtpMailer.relaying_to(settings),
         public_base_url=settings.public_base_url,
         login_throttle=settings.login_throttle(),
     )

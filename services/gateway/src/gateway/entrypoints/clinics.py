@@ -1,6 +1,7 @@
 """A clinic's public routes: what anyone may do at /v1/clinics/<clinic_slug>/ without signing in.
 
-Each is rate limited per client address (`rate_limited("public")`) instead of protected.
+Each is rate limited per client network instead of protected: the sign-up, which mails a link,
+as tightly as a password reset.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PatientRegistrationBody(BaseModel):
 
 
 @clinics.post("/patients/accounts")
-@rate_limited("public")
+@rate_limited("password_reset")
 @idempotent
 def register_patient(clinic_slug: str):
     """202 whether or not the address had an account: nobody learns who is registered. The

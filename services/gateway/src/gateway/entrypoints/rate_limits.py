@@ -1,4 +1,5 @@
-"""Rate limits on public routes: `@rate_limited(bucket)`, per client address.
+"""Rate limits on public routes: `@rate_limited(bucket)`, per client network (an IPv6 address's
+/64, else the address: `throttling.client_network`).
 
     @auth.post("/v1/auth/login")
     @rate_limited("login")
@@ -28,6 +29,7 @@ from sqlalchemy import Engine
 from gateway.adapters.rate_limits import LimiterUnavailable, RateLimiter, RedisRateLimiter, SqlRateLimiter
 from gateway.domain.throttling import RateLimit
 from gateway.entrypoints.problems import too_many_requests
+from gateway.service_layer.throttling import client_network
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,8 @@ def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., An
         def limited(*args: Any, **kwargs: Any) -> Any:
             rate_limits: RateLimits = current_app.extensions["rate_limits"]
             try:
-                verdict = rate_limits.limiter.hit(f"{bucket}:{client_address()}", rate_limits.limits[bucket],
-                                                  time.time())
+                verdict = rate_limits.limiter.hit(f"{bucket}:{client_network(client_address())}",
+                                                  rate_limits.limits[bucket], time.time())
             except LimiterUnavailable as error:
                 log.warning("rate limit not applied: %s", error, extra={"bucket": bucket})
                 return view(*args, **kwargs)
@@ -72,8 +74,9 @@ def rate_limited(bucket: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 def client_address() -> str:
-    """The caller's address: the TCP peer's, or, behind TRUSTED_PROXY_COUNT proxies, the one
-    the outermost proxy saw (X-Forwarded-For entries further left are the client's own say)."""
+    """The caller's address, in full (what audit records keep; limits count its network): the
+    TCP peer's, or, behind TRUSTED_PROXY_COUNT proxies, the one the outermost proxy saw
+    (X-Forwarded-For entries further left are the client's own say)."""
     trusted = current_app.extensions["rate_limits"].trusted_proxy_count
     if trusted:
         forwarded = [part.strip() for header in request.headers.getlist("X-Forwarded-For")

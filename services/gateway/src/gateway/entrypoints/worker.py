@@ -1,7 +1,7 @@
 """The gateway's worker: consumes entitlements' events so cached access decisions follow role
 changes, mails the links requests recorded (resets, invitations, sign-ups' confirmations),
-removes sign-ups nobody confirmed in time, and forgets throttling records once their windows
-have ended."""
+removes sign-ups nobody confirmed in time, and forgets throttling records (rate limits, failed
+logins, links asked for) once their windows have ended."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from sqlalchemy import Engine
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.worker import Timer, build_worker, run_worker
 from gateway.adapters.accounts import SqlLoginFailures
+from gateway.adapters.link_requests import SqlLinkRequests
 from gateway.adapters.rate_limits import SqlRateLimiter
 from gateway.entrypoints.authentication import build_tools
 from gateway.entrypoints.consumers import handlers
 from gateway.entrypoints.migrate import MIGRATIONS
 from gateway.service_layer.accounts import drop_expired_sign_ups
 from gateway.service_layer.passwords import mail_due_links
+from gateway.service_layer.throttling import LINK_INTERVAL_SECONDS
 from gateway.service_layer.unit_of_work import SqlUnitOfWork
 from gateway.settings import Settings
 
@@ -43,6 +45,7 @@ def purge_throttles(engine: Engine, settings: Settings) -> None:
     SqlRateLimiter(engine).purge(now)
     with transaction(make_session_factory(engine)) as session:
         SqlLoginFailures(session).purge(now, settings.login_failure_window_seconds)
+        SqlLinkRequests(session).purge(now, LINK_INTERVAL_SECONDS)
 
 
 def link_mailer(engine: Engine, settings: Settings) -> Callable[[], int]:

@@ -79,8 +79,10 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_
     The caller answers the same whether or not the address had an account (one address, one
     account, across every clinic), so nobody learns who is registered anywhere: the address's
     owner is mailed a link to choose a new password instead. A sign-up keeps the address from
-    nobody, so someone who types another's address holds nothing. Raises InvalidAccount for a bad
-    address, name or password, which says nothing about other accounts.
+    nobody, so someone who types another's address holds nothing. Only the first sign-up for an
+    address from a client network in a few minutes (`throttling.sign_up_allowed`) is recorded and
+    mailed: the others record nothing, so nobody floods a mailbox from one network. Raises
+    InvalidAccount for a bad address, name or password, which says nothing about other accounts.
     """
     problems = check_new_account(email, AccountKind.PATIENT, clinic_id, display_name)
     problems += [AccountRuleBroken("password", p) for p in password_problems(password, email)]
@@ -92,6 +94,8 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_
         passwords.request_password_reset(uow, email)
         return
     now = uow.tools.clock()
+    if not throttling.sign_up_allowed(uow, email_key(email), client_address, now):
+        return
     sign_up = SignUp(uuid7(), clinic_id, email.strip(), display_name.strip(), password_hash)
     uow.one_time_tokens.add(sign_up.id, None, clinic_id, Purpose.REGISTRATION, now,
                             now + LIFETIMES[Purpose.REGISTRATION], mail=True)

@@ -86,11 +86,15 @@ def change_password(uow: UnitOfWork, principal: Principal, current_password: str
 
 
 def request_password_reset(uow: UnitOfWork, email: str) -> None:
-    """Record a reset link, for the worker to mail, if an active account has this address. The
-    caller answers the same either way, and no mail is sent while it waits, so neither the answer
-    nor its timing tells which addresses have accounts."""
-    account = uow.accounts.by_email(email_key(email))
-    if account is None or account.status is not AccountStatus.ACTIVE:
+    """Record a reset link, for the worker to mail, if an active account has this address and
+    no reset was asked for it in the last few minutes (`throttling.link_allowed`: one link, not a
+    mailbox flooded). The caller answers the same either way; every request writes its count and
+    none waits for a mail, so neither the answer nor its timing tells which addresses have
+    accounts (but for the one request in a few minutes given a link, which also writes it)."""
+    key = email_key(email)
+    allowed = throttling.link_allowed(uow, key, Purpose.PASSWORD_RESET, uow.tools.clock())
+    account = uow.accounts.by_email(key)
+    if not allowed or account is None or account.status is not AccountStatus.ACTIVE:
         return
     issue_link(uow, account, Purpose.PASSWORD_RESET)
 

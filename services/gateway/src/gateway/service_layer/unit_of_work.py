@@ -31,6 +31,7 @@ from gateway.adapters.accounts import (
     SqlSessions,
     SqlSignUps,
 )
+from gateway.adapters.link_requests import LinkRequestCounter, SqlLinkRequests
 from gateway.adapters.mailer import Mailer
 from gateway.domain.encryption import SecretBox
 from gateway.domain.passwords import PasswordHasher
@@ -58,6 +59,7 @@ class UnitOfWork(Protocol):
     policies: ClinicPolicyRepository
     audit: AccessAuditLog
     login_failures: LoginFailureCounter
+    link_requests: LinkRequestCounter
     tools: IdentityTools
 
 
@@ -71,4 +73,5 @@ class SqlUnitOfWork:
         self.policies = SqlClinicPolicies(session)
         self.audit = SqlAccessAudit(session)
         self.login_failures = SqlLoginFailures(session)
+        self.link_requests = SqlLinkRequests(session)
         self.tools = tools

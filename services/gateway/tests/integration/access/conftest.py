@@ -52,7 +52,8 @@ GATEWAY_SETTINGS = {
     "BOOTSTRAP_OPERATOR_PASSWORD": PASSWORD,
     "PASSWORD_HASH_TIME_COST": "1", "PASSWORD_HASH_MEMORY_KIB": "64", "PASSWORD_HASH_PARALLELISM": "1",
     # The tests call from one address far more often than a person would.
-    "RATE_LIMIT_LOGIN": "100000/minute", "RATE_LIMIT_PUBLIC": "100000/minute",
+    "RATE_LIMIT_LOGIN": "100000/minute", "RATE_LIMIT_PASSWORD_RESET": "100000/minute",
+    "RATE_LIMIT_PUBLIC": "100000/minute",
     "UPSTREAM_TIMEOUT_SECONDS": "5",
 }
 
@@ -301,7 +302,7 @@ def build_services(gateway_url: str, catalog_url: str, entitlements_url: str,
         entitlements = Served(create_entitlements())
     settings = {**GATEWAY_SETTINGS, "MFA_ENCRYPTION_KEY": SecretBox.new_key(), "DATABASE_URL": gateway_url,
                 "CATALOG_URL": catalog.url, "ENTITLEMENTS_URL": entitlements.url, "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(mail_port)}
+                "SMTP_PORT": str(mail_port), "SMTP_SECURITY": "none"}
     with environment(**settings):
         bootstrap_first_operator(Settings())
         gateway = create_gateway()

@@ -30,6 +30,12 @@ def register(client, clinic_slug: str, email: str, password: str = PASSWORD, **h
                        json={"email": email, "display_name": "Petra Patient", "password": password})
 
 
+def five_minutes_pass(platform) -> None:
+    """Every address may be mailed a link of each kind again."""
+    with platform.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE link_requests SET started_at = started_at - 300"))
+
+
 def accounts_with(platform, email: str) -> int:
     with platform.engine.connect() as connection:
         return connection.execute(sa.text("SELECT count(*) FROM accounts WHERE email = :e"), {"e": email}).scalar_one()
@@ -87,6 +93,7 @@ def test_a_stranger_s_sign_up_keeps_the_address_from_nobody(platform, clinic, te
         register(platform.client, clinic.slug, someone, password="a stranger typed this address")
     platform.mail_links()
     strangers_link = platform.mail.link_token(email)
+    five_minutes_pass(platform)
     register(platform.client, clinic.slug, email)
     platform.mail_links()
     owners_link = platform.mail.link_token(email)
@@ -149,10 +156,29 @@ def test_a_repeated_idempotency_key_registers_once(platform, clinic):
     assert accounts_with(platform, email) == 0
 
 
-def test_registration_is_rate_limited_per_client_address(platform, clinic):
-    gateway = platform.another_gateway(rate_limit_public="2/minute", trusted_proxy_count="1")
+def test_registration_is_rate_limited_per_client_address_as_tightly_as_a_password_reset(platform, clinic):
+    gateway = platform.another_gateway(rate_limit_password_reset="2/minute", trusted_proxy_count="1")
     client = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}"}  # an address of this test alone
 
     answers = [register(gateway, clinic.slug, address(clinic), **client).status_code for _ in range(3)]
+    reset = gateway.post("/v1/auth/password-reset", json={"email": address(clinic)}, headers=client)
 
     assert answers == [202, 202, 429]
+    assert reset.status_code == 429  # the same allowance
+
+
+def test_an_address_is_mailed_one_link_in_five_minutes_however_often_it_signs_up(platform, clinic, tenants):
+    """Else anyone could flood a mailbox with links: the sign-ups after the first record nothing."""
+    taken, fresh = address(clinic), address(clinic)
+    platform.call("POST", f"{tenants.other.admin_path}/accounts", tenants.other.admin, expect=201, json={
+        "kind": "staff", "email": taken, "display_name": "Rita", "roles": ["receptionist"]})
+    platform.mail_links()  # the invitation
+
+    answers = {(response.status_code, str(response.get_json()))
+               for response in (register(platform.client, clinic.slug, email) for _ in range(10) for email in (taken, fresh))}
+    platform.mail_links()
+
+    assert len(answers) == 1
+    assert [m["Subject"] for m in platform.mail.sent_to(taken)][1:] == ["Reset your password"]
+    assert len(platform.mail.sent_to(fresh)) == 1
+    assert confirm(platform.client, platform.mail.link_token(fresh)).status_code == 200
