@@ -90,6 +90,7 @@ def configure_logging(service: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Per-message chatter from the broker client would drown the events that matter.
-    for noisy in ("aiormq", "aio_pika", "faststream.access", "uvicorn.access"):
+    # Per-message chatter from the broker client would drown the events that matter; Alembic
+    # announces each of its plugins whenever a process reads its migration history.
+    for noisy in ("aiormq", "aio_pika", "faststream.access", "uvicorn.access", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -7,7 +7,7 @@ import logging
 import time
 
 from clinic_runtime import context
-from clinic_runtime.logging import JsonFormatter, redact
+from clinic_runtime.logging import JsonFormatter, configure_logging, redact
 
 
 def test_email_addresses_are_masked():
@@ -92,3 +92,15 @@ def test_personal_data_in_arguments_and_extra_fields_is_masked():
     line = format_line("patient %s registered", "ana@example.com", mobile="+40 721 234 567")
     assert line["message"] == "patient [email] registered"
     assert line["mobile"] == "[phone]"
+
+
+def test_alembic_announcing_its_plugins_is_not_logged_but_its_migrations_are(capsys, monkeypatch):
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # configure_logging replaces them
+    monkeypatch.setattr(root, "level", root.level)
+    configure_logging("catalog", "INFO")
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate.schemas")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0001 -> 0002")
+
+    lines = [json.loads(line)["message"] for line in capsys.readouterr().err.splitlines()]
+    assert lines == ["Running upgrade 0001 -> 0002"]
