@@ -11,15 +11,19 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from clinic_contracts.events.catalog import ClinicUpsertedV1
 from clinic_runtime.db import make_engine, make_session_factory, transaction
@@ -153,6 +157,53 @@ def _wait_for_all_applied(env: CrashEnv, expected: set[uuid.UUID], timeout: floa
 
 
 
+def _wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _applied_slugs(database_url: str) -> list[str]:
+    """The slugs of the events the consumer applied, one per application (crash_service.py)."""
+    engine = make_engine(database_url)
+    with engine.connect() as c:
+        slugs = [row[0] for row in c.execute(sa.text("SELECT slug FROM applied_events"))]
+    engine.dispose()
+    return slugs
+
+
+@contextmanager
+def _connections_refused(admin_url: str, database_url: str) -> Iterator[None]:
+    """The database refuses new connections and drops those it has, as in a restart or failover."""
+    name = sa.make_url(database_url).database
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                  {"name": name})
+    try:
+        yield
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+def _held_deliveries(env: CrashEnv) -> float:
+    """Deliveries the running consumer has held for its database so far; none while it starts."""
+    port = env.specs["consumer"].env["WORKER_PORT"]
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            families = text_string_to_metric_families(response.read().decode())
+    except (urllib.error.URLError, ConnectionError):
+        return 0.0
+    return sum(sample.value for family in families for sample in family.samples
+               if sample.name == "clinic_events_held_for_database_total")
+
+
 # Helpers as fixtures: with --import-mode=importlib, test modules cannot import this conftest.
 @pytest.fixture
 def clinic_event():
@@ -172,6 +223,26 @@ def keep_killing():
 @pytest.fixture
 def wait_for_all_applied():
     return _wait_for_all_applied
+
+
+@pytest.fixture
+def wait_until():
+    return _wait_until
+
+
+@pytest.fixture
+def applied_slugs():
+    return _applied_slugs
+
+
+@pytest.fixture
+def connections_refused():
+    return _connections_refused
+
+
+@pytest.fixture
+def held_deliveries():
+    return _held_deliveries
 
 
 RABBITMQCTL = os.environ.get("RABBITMQCTL", "rabbitmqctl")

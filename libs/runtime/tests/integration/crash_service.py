@@ -7,6 +7,9 @@ The consumer appends one row per application to `applied_events`, which has no u
 event applied twice would show as two rows. CONSUMER_DELAY_MS widens the window in which a kill
 lands mid-transaction. A clinic whose slug starts with "poison" fails to apply until its slug is
 listed in `cured_slugs`: a stand-in for a bug fixed after its message was dead-lettered.
+With CONSUMER_HANDLES_PROVIDERS=1 the consumer is a newer version of the group that also applies
+catalog.provider.upserted.v1 (recorded with the provider's name as its slug): a rolling deploy
+that adds a handler.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 from pydantic import Field
 from sqlalchemy import Column, MetaData, String, Table, Uuid, insert, select
 
-from clinic_contracts.events.catalog import ClinicUpsertedV1
+from clinic_contracts.events.catalog import ClinicUpsertedV1, ProviderUpsertedV1
 from clinic_runtime.db import make_engine
 from clinic_runtime.messaging.consumers import EventHandlers
 from clinic_runtime.messaging.tables import messaging_metadata
@@ -47,6 +50,12 @@ def record_application(session, event: ClinicUpsertedV1, envelope) -> None:
     delay = int(os.environ.get("CONSUMER_DELAY_MS", "0"))
     if delay:
         time.sleep(delay / 1000)
+
+
+if os.environ.get("CONSUMER_HANDLES_PROVIDERS"):
+    @handlers.on(ProviderUpsertedV1)
+    def record_provider(session, event: ProviderUpsertedV1, envelope) -> None:
+        session.execute(insert(applied_events).values(event_id=envelope.id, slug=event.name))
 
 
 class CrashServiceSettings(ServiceSettings):

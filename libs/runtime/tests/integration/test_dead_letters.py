@@ -15,15 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import aio_pika
 import pytest
 import sqlalchemy as sa
-from prometheus_client.parser import text_string_to_metric_families
 
 from clinic_contracts.envelope import Envelope
 from clinic_runtime.db import make_engine, make_session_factory, transaction
@@ -51,40 +47,6 @@ def unrouted(command: str, env: dict[str, str], *extra: str) -> tuple[list[dict]
     return clinic_dlq(env, "unrouted", command, *extra)
 
 
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def applied_slugs(database_url: str) -> list[str]:
-    engine = make_engine(database_url)
-    with engine.connect() as c:
-        slugs = [row[0] for row in c.execute(sa.text("SELECT slug FROM applied_events"))]
-    engine.dispose()
-    return slugs
-
-
-@contextmanager
-def connections_refused(admin_url: str, database_url: str) -> Iterator[None]:
-    """The database refuses new connections and drops those it has, as in a restart or failover."""
-    name = sa.make_url(database_url).database
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
-        c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                  {"name": name})
-    try:
-        yield
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
-        admin.dispose()
-
-
 def emit_clinics(env, clinic_event, slugs: list[str]) -> None:
     sessions = make_session_factory(make_engine(env.producer_db))
     with transaction(sessions) as session:
@@ -93,16 +55,8 @@ def emit_clinics(env, clinic_event, slugs: list[str]) -> None:
             emit(session, event, clinic_id=clinic_id)
 
 
-def held_deliveries(env) -> float:
-    port = env.specs["consumer"].env["WORKER_PORT"]
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        families = text_string_to_metric_families(response.read().decode())
-    return sum(sample.value for family in families for sample in family.samples
-               if sample.name == "clinic_events_held_for_database_total")
-
-
 def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed(
-    crash_env, clinic_event, amqp_url, broker_namespace
+    crash_env, clinic_event, amqp_url, broker_namespace, applied_slugs, wait_until
 ):
     env = crash_env(DELIVERY_LIMIT="3", CONSUMER_PREFETCH="1")
     env.start("consumer", "relay")
@@ -135,7 +89,7 @@ def test_poison_message_is_dead_lettered_without_blocking_and_replays_once_fixed
     assert len(applied_slugs(env.consumer_db)) == 21
 
 
-def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp_url, broker_namespace):
+def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp_url, broker_namespace, applied_slugs, wait_until):
     env = crash_env(DELIVERY_LIMIT="5")
     env.start("consumer")
 
@@ -159,7 +113,7 @@ def test_a_message_that_is_not_an_event_is_dead_lettered_at_once(crash_env, amqp
 
 
 def test_events_delivered_while_the_database_refuses_connections_wait_for_it_and_none_is_dead_lettered(
-    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url
+    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url, applied_slugs, connections_refused, held_deliveries, wait_until
 ):
     env = crash_env(DELIVERY_LIMIT="5")
     env.start("consumer", "relay")
@@ -183,7 +137,7 @@ def test_events_delivered_while_the_database_refuses_connections_wait_for_it_and
 
 
 def test_a_consumer_stopped_while_it_waits_for_its_database_stops_promptly_and_loses_nothing(
-    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url
+    crash_env, clinic_event, amqp_url, broker_namespace, postgres_admin_url, applied_slugs, connections_refused, held_deliveries, wait_until
 ):
     env = crash_env(DELIVERY_LIMIT="5")
     env.start("consumer", "relay")
@@ -255,7 +209,7 @@ def drain(amqp_url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingM
 
 
 def test_events_published_before_the_consumer_started_reach_it_with_unrouted_replay(
-    crash_env, clinic_event, amqp_url, broker_namespace
+    crash_env, clinic_event, amqp_url, broker_namespace, applied_slugs, wait_until
 ):
     env = crash_env(DELIVERY_LIMIT="5")
     env.start("relay")

@@ -11,11 +11,9 @@ import asyncio
 import dataclasses
 import logging
 import signal
-import time
 
 import aio_pika
 import pytest
-import sqlalchemy as sa
 
 from clinic_runtime.db import make_engine, make_session_factory, transaction
 from clinic_runtime.messaging.dead_letters import list_dead_letters, list_unrouted
@@ -28,23 +26,6 @@ GROUP = "test-consumer"
 CLINIC_UPSERTED = "catalog.clinic.upserted.v1"
 PROVIDER_UPSERTED = "catalog.provider.upserted.v1"
 WARNINGS = "clinic_runtime.messaging.topology"
-
-
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def applied_slugs(database_url: str) -> list[str]:
-    engine = make_engine(database_url)
-    with engine.connect() as c:
-        slugs = [row[0] for row in c.execute(sa.text("SELECT slug FROM applied_events"))]
-    engine.dispose()
-    return slugs
 
 
 def emit_clinic(env, clinic_event, slug: str) -> None:
@@ -89,7 +70,7 @@ async def depth(amqp_url: str, queue: str) -> int:
         return declared.declaration_result.message_count
 
 
-def test_a_worker_restarted_with_another_delivery_limit_starts_and_consumes(crash_env, clinic_event):
+def test_a_worker_restarted_with_another_delivery_limit_starts_and_consumes(crash_env, clinic_event, applied_slugs, wait_until):
     env = crash_env(DELIVERY_LIMIT="5")
     env.start("relay", "consumer")
     emit_clinic(env, clinic_event, "before")

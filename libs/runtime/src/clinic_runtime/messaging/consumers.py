@@ -13,10 +13,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import aio_pika
 from faststream.exceptions import RejectMessage, SkipMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit.message import RabbitMessage
 from faststream.rabbit.schemas import Channel
+from pamqp.commands import Basic
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +51,12 @@ LONGEST_PAUSE_SECONDS = 10.0
 HOLD_LIMIT_SECONDS = 15 * 60
 # FastStream flags a stopping subscriber but offers nothing to await: a pause looks this often.
 STOP_CHECK_SECONDS = 0.25
+# A stopping worker gives each held delivery back as a copy; it waits this long for the broker to
+# confirm one, within FastStream's 15 s graceful timeout.
+GIVE_BACK_CONFIRM_SECONDS = 5.0
+# A type this group's queue carries but this replica does not handle was bound by a newer replica
+# (a rolling deploy that adds a handler): it goes back after this pause, for another replica.
+UNHANDLED_TYPE_PAUSE_SECONDS = 1.0
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Session, E, Envelope], None]
@@ -192,7 +201,7 @@ class DatabaseHold:
     failing it: that is no fault of the event, and failing it would spend its deliveries within
     milliseconds and dead-letter it. The delivery stays unacknowledged meanwhile, so no more than
     the prefetch arrive. Past `limit` it fails after all (rejected: one delivery spent, and it comes
-    again); if the consumer stops, it is left unacknowledged and comes again."""
+    again); if the consumer stops, it ends with `SkipMessage` (see `GivingBack`)."""
 
     def __init__(self, group: str, service: str, running: Callable[[], bool], *,
                  limit: float = HOLD_LIMIT_SECONDS) -> None:
@@ -221,9 +230,8 @@ class DatabaseHold:
                     if not held:
                         held = True
                         self._hold(error)
-                await self._pause(pause)
+                await pause_while(self._running, pause)
                 if not self._running():
-                    # Unacknowledged, it goes back to the queue when the channel closes.
                     raise SkipMessage()
                 pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
         finally:
@@ -244,10 +252,54 @@ class DatabaseHold:
             log.warning("%s holds no more deliveries, after %.1f s", self._group,
                         time.monotonic() - self._held_since)
 
-    async def _pause(self, seconds: float) -> None:
-        until = time.monotonic() + seconds
-        while self._running() and (left := until - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, STOP_CHECK_SECONDS))
+
+async def pause_while(running: Callable[[], bool], seconds: float) -> None:
+    """Sleep `seconds`, or less if the consumer stops meanwhile."""
+    until = time.monotonic() + seconds
+    while running() and (left := until - time.monotonic()) > 0:
+        await asyncio.sleep(min(left, STOP_CHECK_SECONDS))
+
+
+class GivingBack:
+    """Gives a stopping worker's held deliveries back to the group's queue as fresh copies. Left
+    unacknowledged, each would come back when the channel closes, and RabbitMQ would count that as
+    a delivery: stops during one database outage (a rollout, a node drain) would dead-letter good
+    events. The copy (same body, message id and headers, persistent, confirmed) starts with no
+    deliveries spent; the original is acknowledged only after it. A crash between the two leaves
+    a duplicate, which the inbox drops: it keys on the envelope's id, in the body."""
+
+    def __init__(self, group: str, queue: str) -> None:
+        self._group = group
+        self._queue = queue
+        self._cancelled: asyncio.Future | None = None
+
+    async def give_back(self, message: RabbitMessage) -> bool:
+        """Whether the delivery went back as a copy; if not, it is left unacknowledged."""
+        delivery = message.raw_message
+        try:
+            channel = delivery.channel
+            if self._cancelled is None:
+                # Consuming stops first: the broker would hand the copy straight back to this
+                # consumer, which no longer takes deliveries, and count its return on close.
+                self._cancelled = asyncio.ensure_future(channel.basic_cancel(delivery.consumer_tag))
+            await asyncio.shield(self._cancelled)
+            headers = {k: v for k, v in (delivery.headers or {}).items() if k != "x-delivery-count"}
+            copy = aio_pika.Message(delivery.body, headers=headers, content_type=delivery.content_type,
+                                    content_encoding=delivery.content_encoding,
+                                    correlation_id=delivery.correlation_id, message_id=delivery.message_id,
+                                    type=delivery.type, timestamp=delivery.timestamp, app_id=delivery.app_id,
+                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+            confirmation = await channel.basic_publish(copy.body, routing_key=self._queue,
+                                                       properties=copy.properties,
+                                                       timeout=GIVE_BACK_CONFIRM_SECONDS)
+            if not isinstance(confirmation, Basic.Ack):
+                raise RuntimeError(f"broker answered {confirmation!r}")
+            await message.ack()
+        except Exception as error:
+            log.warning("%s leaves a held delivery unacknowledged at stop, spending one delivery: %s",
+                        self._group, error)
+            return False
+        return True
 
 
 def subscribe(
@@ -264,15 +316,19 @@ def subscribe(
     """Consume the group's queue (declared beforehand by `Topology.declare_group`).
 
     A handler that raises is rejected back to the queue and redelivered; the quorum queue's
-    delivery limit then moves it to the dead-letter queue. A message that can never succeed (not an envelope, a type this
-    group does not handle, a payload that breaks the contract) is rejected straight to it. While
-    the database is unavailable, a delivery is held instead (`DatabaseHold`).
+    delivery limit then moves it to the dead-letter queue. A message that can never succeed (not an
+    envelope, a payload that breaks the contract) is rejected straight to it. A type this replica
+    does not handle goes back after a pause, for a newer replica that does; after the delivery
+    limit it is dead-lettered too. While the database is unavailable, a delivery is held instead
+    (`DatabaseHold`), and given back as a copy if the worker stops (`GivingBack`).
     """
     queue = RabbitQueue(topology.group_queue(handlers.group), declare=False)
     subscriber = broker.subscriber(queue, channel=Channel(prefetch_count=prefetch),
                                    ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_body)
     applier = BatchingApplier(handlers, sessions, lanes=lanes, linger=linger)
     hold = DatabaseHold(handlers.group, service, lambda: subscriber.running)
+    giving_back = GivingBack(handlers.group, queue.name)
+    unhandled_types: set[str] = set()
 
     @subscriber
     async def consume(body: bytes) -> None:
@@ -284,8 +340,12 @@ def subscribe(
             raise RejectMessage() from error
         if envelope.type not in handlers.event_types:
             CONSUMED.labels(service, envelope.type, "rejected").inc()
-            log.error("rejected %s: %s does not handle it", envelope.type, handlers.group)
-            raise RejectMessage()
+            if envelope.type not in unhandled_types:
+                unhandled_types.add(envelope.type)
+                log.warning("%s does not handle %s here: it goes back to the queue for a replica that "
+                            "does, until the delivery limit dead-letters it", handlers.group, envelope.type)
+            await pause_while(lambda: subscriber.running, UNHANDLED_TYPE_PAUSE_SECONDS)
+            raise RejectMessage(requeue=True)
         try:
             payload = handlers.payload(envelope)
         except ValidationError as error:
@@ -296,6 +356,8 @@ def subscribe(
         try:
             applied = await hold.apply(lambda: applier.submit(envelope, payload))
         except SkipMessage:
+            if await giving_back.give_back(broker.context.get_local("message")):
+                return
             raise
         except Exception as error:
             log.exception("%s failed to apply %s %s: it comes again, until the delivery limit", handlers.group,
