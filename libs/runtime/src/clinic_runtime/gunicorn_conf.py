@@ -4,13 +4,16 @@ import os
 
 from prometheus_client import multiprocess
 
+from clinic_runtime.logging import QUIET_LOGGERS
+
 worker_class = "gthread"
 threads = 4
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = None
-# The web app logs one JSON line per request itself; gunicorn's own lines are JSON as well.
+# The web app logs one JSON line per request itself; gunicorn's own lines are JSON as well. This
+# holds until the app configures its logging, so while its modules are imported too.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -18,6 +21,7 @@ logconfig_dict = {
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
     "root": {"handlers": ["stderr"], "level": "INFO"},
     "loggers": {
+        **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },

@@ -84,13 +84,16 @@ class JsonFormatter(logging.Formatter):
         return _encode(line)
 
 
+# Loggers kept to warnings: per-message chatter from the broker client would drown the events that
+# matter, and Alembic announces each of its plugins when a process imports it.
+QUIET_LOGGERS = ("aiormq", "aio_pika", "faststream.access", "uvicorn.access", "alembic.runtime.plugins")
+
+
 def configure_logging(service: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Per-message chatter from the broker client would drown the events that matter; Alembic
-    # announces each of its plugins whenever a process reads its migration history.
-    for noisy in ("aiormq", "aio_pika", "faststream.access", "uvicorn.access", "alembic.runtime.plugins"):
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 
 from clinic_runtime import context
@@ -104,3 +106,17 @@ def test_alembic_announcing_its_plugins_is_not_logged_but_its_migrations_are(cap
 
     lines = [json.loads(line)["message"] for line in capsys.readouterr().err.splitlines()]
     assert lines == ["Running upgrade 0001 -> 0002"]
+
+
+def test_a_web_process_importing_alembic_under_gunicorns_logging_does_not_log_its_plugins():
+    """gunicorn's logging holds while the app's modules are imported, before the app configures
+    its own; Alembic announces its plugins when it is imported."""
+    importing = ("import logging.config\n"
+                 "from clinic_runtime import gunicorn_conf\n"
+                 "logging.config.dictConfig(gunicorn_conf.logconfig_dict)\n"
+                 "import alembic.runtime.plugins\n"
+                 "logging.getLogger('alembic.runtime.migration').info('Running upgrade 0001 -> 0002')\n")
+    result = subprocess.run([sys.executable, "-c", importing], capture_output=True, text=True, timeout=60,
+                            check=True)
+
+    assert [json.loads(line)["message"] for line in result.stderr.splitlines()] == ["Running upgrade 0001 -> 0002"]
