@@ -135,7 +135,6 @@ class ServiceSettings(BaseSettings):
         return path
 
 
-
 class SmtpSecurity(StrEnum):
     """How a mailer protects its connection to the SMTP relay. The certificate is verified
     against the system's CAs (or SSL_CERT_FILE)."""
@@ -164,9 +163,13 @@ class SmtpSettings(BaseModel):
     smtp_password: SecretStr | None = Field(
         default=None, description="Password of SMTP_USERNAME; give it from a Secret. Unset: no login.")
 
+    @property
+    def smtp_password_value(self) -> str:
+        return self.smtp_password.get_secret_value() if self.smtp_password else ""
+
     @model_validator(mode="after")
     def _login_is_complete_and_encrypted(self) -> SmtpSettings:
-        password = self.smtp_password.get_secret_value() if self.smtp_password else ""
+        password = self.smtp_password_value
         if bool(self.smtp_username) != bool(password):
             raise ValueError("set SMTP_USERNAME and SMTP_PASSWORD together")
         if password and self.smtp_security is SmtpSecurity.NONE:

@@ -38,9 +38,8 @@ class SmtpMailer:
 
     @classmethod
     def relaying_to(cls, relay: SmtpSettings) -> SmtpMailer:
-        password = relay.smtp_password.get_secret_value() if relay.smtp_password else ""
         return cls(relay.smtp_host, relay.smtp_port, relay.smtp_from, security=relay.smtp_security,
-                   username=relay.smtp_username, password=password)
+                   username=relay.smtp_username, password=relay.smtp_password_value)
 
     def send(self, to: str, subject: str, text: str) -> None:
         message = EmailMessage()

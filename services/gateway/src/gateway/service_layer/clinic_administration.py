@@ -90,11 +90,12 @@ def register_patient(uow: UnitOfWork, clinic_id: uuid.UUID, email: str, display_
         raise accounts.InvalidAccount(problems)
     # Hashed before the address is looked up, so both answers take about as long.
     password_hash = uow.tools.hasher.hash(password)
-    if uow.accounts.by_email(email_key(email)) is not None:
+    key = email_key(email)
+    if uow.accounts.by_email(key) is not None:
         passwords.request_password_reset(uow, email)
         return
     now = uow.tools.clock()
-    if not throttling.sign_up_allowed(uow, email_key(email), client_address, now):
+    if not throttling.sign_up_allowed(uow, key, client_address, now):
         return
     sign_up = SignUp(uuid7(), clinic_id, email.strip(), display_name.strip(), password_hash)
     uow.one_time_tokens.add(sign_up.id, None, clinic_id, Purpose.REGISTRATION, now,
